@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The folder list reads as the loop: Store → Import → Engines → Stages → Eval → Export → CLI.
+let package = Package(
+    name: "srlm",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "srlm", targets: ["CLI"]),
+        .library(name: "SRLM", targets: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMExport"]),
+        // `sqlite3 store.sqlite -cmd ".load .build/debug/libsrlmsqlite"` gives plain sqlite3 srlm_text().
+        .library(name: "srlmsqlite", type: .dynamic, targets: ["SQLiteExtension"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+        .target(name: "SRLMStore",
+                dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
+                               .product(name: "Crypto", package: "swift-crypto"), "CZstd", "SQLiteExtension"],
+                path: "Sources/Store",
+                // schema/ and queries/ live at the top level (symlinked here); .process follows the links and
+                // flattens them: migrations are the NNN_*.sql files, queries the rest.
+                resources: [.process("schema"), .process("queries")]),
+        .target(name: "SRLMImport", dependencies: ["SRLMStore"], path: "Sources/Import"),
+        .target(name: "SRLMEngines",
+                dependencies: ["SRLMStore",
+                               .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                               .product(name: "Logging", package: "swift-log")],
+                path: "Sources/Engines"),
+        .target(name: "SRLMStages", dependencies: ["SRLMStore", "SRLMEngines"], path: "Sources/Stages"),
+        .target(name: "SRLMEval", dependencies: ["SRLMStore", "SRLMEngines"], path: "Sources/Eval"),
+        .target(name: "SRLMExport", dependencies: ["SRLMStore"], path: "Sources/Export"),
+        .executableTarget(name: "CLI",
+                          dependencies: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMExport",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/CLI"),
+        .target(name: "SQLiteExtension", path: "Sources/SQLiteExtension",
+                cSettings: [.define("SQLITE_CORE", to: nil, .when(platforms: []))],
+                linkerSettings: [.linkedLibrary("zstd")]),
+        .executableTarget(name: "srlm-bench", dependencies: ["SRLMStore", "SRLMImport", "SRLMExport"], path: "bench"),
+        .testTarget(name: "SRLMTests",
+                    dependencies: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMExport", "CLI"],
+                    path: "Tests/SRLMTests"),
+    ]
+)

@@ -1,0 +1,18 @@
+#pragma once
+// srlm's SQL functions over the store's packed zstd blobs. One implementation serves srlm itself (registered on
+// every connection through sqlite3_auto_extension) and plain sqlite3 (`.load libsrlmsqlite`).
+#include <sqlite3.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Entry point SQLite derives from the file name libsrlmsqlite.so.
+int sqlite3_srlmsqlite_init(sqlite3 *db, char **error, const struct sqlite3_api_routines *api);
+
+/// Registers the functions on every connection this process opens from now on. Idempotent.
+int srlm_sqlite_register_auto_extension(void);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,134 @@
+import Foundation
+import GRDB
+
+/// A typed column value of a dataset row. Text columns hold blob hashes in the table; callers pass `.text` to store
+/// new text, `.blob` to reuse an existing one.
+public enum Value: Hashable, Sendable {
+    case null
+    case int(Int64)
+    case real(Double)
+    case text(String)
+    case blob(ContentHash)
+
+    public var int: Int64? { if case .int(let v) = self { return v }; return nil }
+    public var real: Double? {
+        switch self {
+        case .real(let v): return v
+        case .int(let v): return Double(v)
+        default: return nil
+        }
+    }
+    public var blobHash: ContentHash? { if case .blob(let h) = self { return h }; return nil }
+}
+
+public struct Column: Sendable {
+    public enum Kind: Sendable { case blob, int, real, text }
+    public let name: String
+    public let kind: Kind
+    /// Part of the row's meaning (and so of its hash); provenance columns are not.
+    public let meaning: Bool
+
+    init(_ name: String, _ kind: Kind, meaning: Bool = true) {
+        self.name = name
+        self.kind = kind
+        self.meaning = meaning
+    }
+}
+
+/// The artifact kinds of the loop: each is a table of dataset rows with declared columns, a row key for diffs,
+/// and the columns whose values make up a row's meaning.
+public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
+    case ift, eft, ranked, prompts, candidates, judgments, pairs
+
+    public var table: String {
+        switch self {
+        case .ift: return "ift_example"
+        case .eft: return "eft_example"
+        case .ranked: return "ranked_reply"
+        case .prompts: return "prompt"
+        case .candidates: return "candidate"
+        case .judgments: return "judgment"
+        case .pairs: return "pair"
+        }
+    }
+
+    /// The readable view over the table.
+    public var view: String {
+        switch self {
+        case .ift: return "v_ift"
+        case .eft: return "v_eft"
+        case .ranked: return "v_ranked"
+        case .prompts: return "v_prompts"
+        case .candidates: return "v_candidates"
+        case .judgments: return "v_judgments"
+        case .pairs: return "v_pairs"
+        }
+    }
+
+    public var columns: [Column] {
+        switch self {
+        case .ift:
+            return [Column("prompt", .blob), Column("response", .blob)]
+        case .eft:
+            return [Column("prompt", .blob), Column("response", .blob), Column("score", .real),
+                    Column("target_origin", .text), Column("split", .text),
+                    Column("question", .blob, meaning: false), Column("reply", .blob, meaning: false),
+                    Column("human_rank", .int, meaning: false)]
+        case .ranked:
+            return [Column("prompt", .blob), Column("reply", .blob), Column("human_rank", .int)]
+        case .prompts:
+            return [Column("prompt", .blob), Column("origin", .text, meaning: false),
+                    Column("source_run_id", .int, meaning: false)]
+        case .candidates:
+            return [Column("prompt", .blob), Column("response", .blob), Column("model", .text),
+                    Column("sample_index", .int), Column("temperature", .real, meaning: false),
+                    Column("top_p", .real, meaning: false), Column("max_tokens", .int, meaning: false),
+                    Column("seed", .int, meaning: false), Column("completion_tokens", .int, meaning: false),
+                    Column("finish_reason", .text, meaning: false), Column("call_hash", .blob, meaning: false)]
+        case .judgments:
+            return [Column("prompt", .blob), Column("response", .blob), Column("judge_model", .text),
+                    Column("sample_index", .int), Column("output", .blob), Column("score", .real),
+                    Column("parse_error", .text), Column("mode", .text),
+                    Column("template", .blob, meaning: false), Column("call_hash", .blob, meaning: false)]
+        case .pairs:
+            return [Column("prompt", .blob), Column("chosen", .blob), Column("rejected", .blob),
+                    Column("chosen_score", .real), Column("rejected_score", .real)]
+        }
+    }
+
+    /// Columns that identify "the same row" across versions, for diffs.
+    public var keyColumns: [String] {
+        switch self {
+        case .ift, .eft, .prompts, .pairs: return ["prompt"]
+        case .ranked: return ["prompt", "reply"]
+        case .candidates: return ["prompt", "model", "sample_index"]
+        case .judgments: return ["prompt", "response", "judge_model", "sample_index"]
+        }
+    }
+
+    public func columnIndex(_ name: String) -> Int? { columns.firstIndex { $0.name == name } }
+
+    /// Hash of a row's meaning: the kind, then each meaning column's name and canonical value.
+    public func rowHash(_ values: [Value]) -> ContentHash {
+        var h = Hasher256()
+        h.update(rawValue)
+        for (column, value) in zip(columns, values) where column.meaning {
+            h.update("\u{0}" + column.name + "=")
+            switch value {
+            case .null: h.update("N")
+            case .int(let v): h.update("I\(v)")
+            case .real(let v): h.update("R" + Self.canonical(v))
+            case .text(let s): h.update("T\(s.utf8.count):" + s)
+            case .blob(let b): h.update("B"); h.update(b.bytes)
+            }
+        }
+        return h.finish()
+    }
+
+    /// Shortest round-trip decimal, with -0 folded into 0 and integral values without a fraction.
+    static func canonical(_ v: Double) -> String {
+        if v == 0 { return "0" }
+        if v.rounded() == v && abs(v) < 1e15 { return String(Int64(v)) }
+        return "\(v)"
+    }
+}

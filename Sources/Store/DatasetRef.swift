@@ -1,0 +1,119 @@
+import GRDB
+
+/// `name` (the latest version) or `name@N`.
+public struct DatasetRef: Hashable, Sendable, CustomStringConvertible {
+    public let name: String
+    public let version: Int?
+
+    public init(name: String, version: Int? = nil) {
+        self.name = name
+        self.version = version
+    }
+
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard let first = parts.first, !first.isEmpty, parts.count <= 2 else {
+            throw StoreError.invalid("'\(text)' is not a dataset reference (NAME or NAME@VERSION)")
+        }
+        try DatasetRef.validate(name: String(first))
+        name = String(first)
+        if parts.count == 2 {
+            guard let v = Int(parts[1]), v >= 1 else {
+                throw StoreError.invalid("'\(text)': the version after @ must be a positive integer")
+            }
+            version = v
+        } else {
+            version = nil
+        }
+    }
+
+    public static func validate(name: String) throws {
+        let ok = name.unicodeScalars.allSatisfy {
+            ($0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil)) || "-_.:".unicodeScalars.contains($0)
+        }
+        guard ok, !name.isEmpty, name.count <= 128 else {
+            throw StoreError.invalid("dataset name '\(name)' may hold only ASCII letters, digits, '-', '_', '.', ':'")
+        }
+    }
+
+    public var description: String { version.map { "\(name)@\($0)" } ?? name }
+}
+
+/// A resolved, existing dataset version.
+public struct DatasetVersion: Hashable, Sendable, Codable {
+    public let id: Int64
+    public let experiment: String
+    public let name: String
+    public let kind: ArtifactKind
+    public let version: Int
+    public let parentID: Int64?
+    public let runID: Int64?
+    public let rowCount: Int
+    public let contentHash: String
+    public let created: String
+
+    public var ref: String { "\(name)@\(version)" }
+
+    static let select = """
+        SELECT v.id, e.name AS experiment, d.name, d.kind, v.version, v.parent_id, v.run_id, v.row_count,
+               v.content_hash, v.created
+        FROM dataset_version v JOIN dataset d ON d.id = v.dataset_id JOIN experiment e ON e.id = d.experiment_id
+        """
+
+    init(row: Row) throws {
+        id = row["id"]
+        experiment = row["experiment"]
+        name = row["name"]
+        let kindName: String = row["kind"]
+        guard let kind = ArtifactKind(rawValue: kindName) else { throw StoreError.invalid("unknown kind \(kindName)") }
+        self.kind = kind
+        version = row["version"]
+        parentID = row["parent_id"]
+        runID = row["run_id"]
+        rowCount = row["row_count"]
+        contentHash = row["content_hash"]
+        created = row["created"]
+    }
+
+    /// Resolves `name` / `name@N` within an experiment.
+    public static func resolve(_ db: Database, _ ref: DatasetRef, experiment: String) throws -> DatasetVersion {
+        var sql = select + " WHERE e.name = ? AND d.name = ?"
+        var args: StatementArguments = [experiment, ref.name]
+        if let v = ref.version {
+            sql += " AND v.version = ?"
+            args += [v]
+        }
+        sql += " ORDER BY v.version DESC LIMIT 1"
+        guard let row = try Row.fetchOne(db, sql: sql, arguments: args) else {
+            let exists = try Bool.fetchOne(db, sql: """
+                SELECT 1 FROM dataset d JOIN experiment e ON e.id = d.experiment_id WHERE e.name = ? AND d.name = ?
+                """, arguments: [experiment, ref.name]) ?? false
+            throw StoreError.notFound(exists ? "dataset \(ref) has no such version in experiment '\(experiment)'"
+                                             : "no dataset '\(ref.name)' in experiment '\(experiment)' (see `srlm datasets`)")
+        }
+        return try DatasetVersion(row: row)
+    }
+
+    public static func resolve(_ db: Database, _ text: String, experiment: String) throws -> DatasetVersion {
+        try resolve(db, DatasetRef(parsing: text), experiment: experiment)
+    }
+
+    public static func byID(_ db: Database, _ id: Int64) throws -> DatasetVersion {
+        guard let row = try Row.fetchOne(db, sql: select + " WHERE v.id = ?", arguments: [id]) else {
+            throw StoreError.notFound("no dataset version with id \(id)")
+        }
+        return try DatasetVersion(row: row)
+    }
+
+    /// Every version, optionally of one experiment, by experiment, name and version.
+    public static func all(_ db: Database, experiment: String? = nil) throws -> [DatasetVersion] {
+        var sql = select
+        var args: StatementArguments = []
+        if let experiment {
+            sql += " WHERE e.name = ?"
+            args += [experiment]
+        }
+        sql += " ORDER BY e.name, d.name, v.version"
+        return try Row.fetchAll(db, sql: sql, arguments: args).map(DatasetVersion.init(row:))
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import GRDB
+
+/// Writes one new immutable version of a dataset inside the caller's write transaction: append rows, then
+/// `finish()`. Identical content to the latest version throws `StoreError.unchanged` so the caller's transaction
+/// rolls back and nothing is written.
+public final class VersionWriter {
+    public let kind: ArtifactKind
+    public let name: String
+    public let blobs: BlobWriter
+    private let db: Database
+    private let datasetID: Int64
+    private let versionID: Int64
+    private let runID: Int64?
+    private let parentID: Int64?
+    private let insert: Statement
+    private var rowHashes: [ContentHash] = []
+    private var blobColumns: [Bool]
+
+    /// - Parameter parent: the version this one derives from; default: the dataset's latest version.
+    public init(_ db: Database, experiment: String, name: String, kind: ArtifactKind, runID: Int64?,
+                parent: Int64? = nil, blobs: BlobWriter? = nil) throws {
+        try DatasetRef.validate(name: name)
+        self.db = db
+        self.kind = kind
+        self.name = name
+        self.runID = runID
+        self.blobs = blobs ?? BlobWriter(db)
+        let experimentID = try Experiment.id(db, experiment)
+        if let row = try Row.fetchOne(db, sql: "SELECT id, kind FROM dataset WHERE experiment_id = ? AND name = ?",
+                                      arguments: [experimentID, name]) {
+            let existing: String = row["kind"]
+            guard existing == kind.rawValue else {
+                throw StoreError.invalid("dataset '\(name)' holds \(existing) rows, not \(kind.rawValue)")
+            }
+            datasetID = row["id"]
+        } else {
+            try db.execute(sql: "INSERT INTO dataset(experiment_id, name, kind) VALUES (?, ?, ?)",
+                           arguments: [experimentID, name, kind.rawValue])
+            datasetID = db.lastInsertedRowID
+        }
+        let latest = try Int64.fetchOne(db, sql: "SELECT id FROM dataset_version WHERE dataset_id = ? ORDER BY version DESC LIMIT 1",
+                                        arguments: [datasetID])
+        parentID = parent ?? latest
+        // Rows go in before their version row exists (its hash is known only at the end): check FKs at commit.
+        try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
+        versionID = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM dataset_version") ?? 1)
+        let names = kind.columns.map(\.name)
+        let placeholders = Array(repeating: "?", count: names.count + 3).joined(separator: ", ")
+        insert = try db.makeStatement(sql: "INSERT INTO \(kind.table)(version_id, ord, \(names.joined(separator: ", ")), row_hash) VALUES (\(placeholders))")
+        blobColumns = kind.columns.map { $0.kind == .blob }
+    }
+
+    public var count: Int { rowHashes.count }
+
+    /// Appends a row given by column name; missing columns are NULL.
+    public func append(_ values: [String: Value]) throws {
+        let unknown = Set(values.keys).subtracting(kind.columns.map(\.name))
+        guard unknown.isEmpty else { throw StoreError.invalid("\(kind.rawValue) rows have no column(s) \(unknown.sorted())") }
+        try append(kind.columns.map { values[$0.name] ?? .null })
+    }
+
+    /// Appends a row given in `kind.columns` order. Text for blob columns becomes a blob.
+    public func append(_ values: [Value]) throws {
+        precondition(values.count == blobColumns.count, "row has \(values.count) values, \(kind.rawValue) has \(blobColumns.count) columns")
+        var stored = values
+        var arguments: [DatabaseValueConvertible?] = [versionID, rowHashes.count]
+        for (i, value) in values.enumerated() {
+            switch value {
+            case .text(let s) where blobColumns[i]:
+                let hash = try blobs.put(s)
+                stored[i] = .blob(hash)
+                arguments.append(hash.bytes)
+            case .blob(let h):
+                arguments.append(h.bytes)
+            case .text(let s): arguments.append(s)
+            case .int(let v): arguments.append(v)
+            case .real(let v): arguments.append(v)
+            case .null: arguments.append(nil)
+            }
+        }
+        let hash = kind.rowHash(stored)
+        arguments.append(hash.bytes)
+        try insert.execute(arguments: StatementArguments(arguments))
+        rowHashes.append(hash)
+    }
+
+    /// Order-independent hash of a version's rows (duplicates count).
+    public static func contentHash(_ rowHashes: [ContentHash]) -> String {
+        var h = Hasher256()
+        for hash in rowHashes.sorted() { h.update(hash.bytes) }
+        return h.finish().hex
+    }
+
+    /// Writes the version row. Throws `.unchanged` when the content equals the latest version's.
+    @discardableResult
+    public func finish(note: String? = nil) throws -> DatasetVersion {
+        try blobs.flush()
+        let contentHash = Self.contentHash(rowHashes)
+        if let latest = try Row.fetchOne(db, sql: "SELECT version, content_hash FROM dataset_version WHERE dataset_id = ? ORDER BY version DESC LIMIT 1",
+                                         arguments: [datasetID]) {
+            if (latest["content_hash"] as String) == contentHash {
+                throw StoreError.unchanged("\(name)@\(latest["version"] as Int)")
+            }
+        }
+        let next = (try Int.fetchOne(db, sql: "SELECT coalesce(max(version), 0) + 1 FROM dataset_version WHERE dataset_id = ?",
+                                     arguments: [datasetID]) ?? 1)
+        try db.execute(sql: """
+            INSERT INTO dataset_version(id, dataset_id, version, parent_id, run_id, row_count, content_hash, note)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [versionID, datasetID, next, parentID, runID, rowHashes.count, contentHash, note])
+        return try DatasetVersion.byID(db, versionID)
+    }
+}

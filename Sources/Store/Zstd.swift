@@ -1,0 +1,54 @@
+import CZstd
+import Foundation
+
+/// Thin wrappers over libzstd: one-shot compression of a pack (optionally with a trained dictionary) and
+/// dictionary training. Decompression lives in the SQL function (Sources/SQLiteExtension), the one reader.
+public enum Zstd {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Compresses `input` as one frame with its content size and checksum, so readers can detect corruption.
+    public static func compress(_ input: Data, level: Int32 = 9, dictionary: Data? = nil) throws -> Data {
+        guard let cctx = ZSTD_createCCtx() else { throw Failure(description: "zstd: cannot create a context") }
+        defer { ZSTD_freeCCtx(cctx) }
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)
+        if let dictionary {
+            let rc = dictionary.withUnsafeBytes { ZSTD_CCtx_loadDictionary(cctx, $0.baseAddress, $0.count) }
+            if ZSTD_isError(rc) != 0 { throw Failure(description: "zstd: " + String(cString: ZSTD_getErrorName(rc))) }
+        }
+        let bound = ZSTD_compressBound(input.count)
+        var output = Data(count: bound)
+        let written = output.withUnsafeMutableBytes { out in
+            input.withUnsafeBytes { inp in
+                ZSTD_compress2(cctx, out.baseAddress, bound, inp.baseAddress, inp.count)
+            }
+        }
+        if ZSTD_isError(written) != 0 {
+            throw Failure(description: "zstd: " + String(cString: ZSTD_getErrorName(written)))
+        }
+        output.count = written
+        return output
+    }
+
+    /// Trains a dictionary from sample texts (ZDICT_trainFromBuffer); nil when the samples are too few or too alike.
+    public static func trainDictionary(samples: [Data], capacity: Int = 64 * 1024) -> Data? {
+        guard samples.count >= 64 else { return nil }
+        var joined = Data()
+        var sizes = [Int]()
+        for s in samples where !s.isEmpty {
+            joined.append(s)
+            sizes.append(s.count)
+        }
+        var dictionary = Data(count: capacity)
+        let size = dictionary.withUnsafeMutableBytes { dict in
+            joined.withUnsafeBytes { buf in
+                ZDICT_trainFromBuffer(dict.baseAddress, capacity, buf.baseAddress, sizes, UInt32(sizes.count))
+            }
+        }
+        if ZDICT_isError(size) != 0 { return nil }
+        dictionary.count = size
+        return dictionary
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+@testable import SRLMStore
+
+/// Paths and fixtures shared by the suites.
+enum TestSupport {
+    /// The package root (…/main), found from this file's path.
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `../shared/data/<relative>`: the real public data the tests read (never copied into the repo).
+    static func sharedData(_ relative: String) -> String {
+        packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data").appendingPathComponent(relative).path
+    }
+
+    /// A fresh temporary directory, removed by the caller when wanted.
+    static func temporaryDirectory(_ label: String = "srlm") -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// A new, migrated store in a temporary directory.
+    static func makeStore(_ label: String = "store") throws -> Store {
+        try Store(path: temporaryDirectory(label).appendingPathComponent("srlm.sqlite").path, create: true)
+    }
+
+    /// Writes `text` to a temporary file and returns its path.
+    static func writeTemp(_ text: String, name: String = "input.jsonl") -> String {
+        let url = temporaryDirectory("input").appendingPathComponent(name)
+        try? Data(text.utf8).write(to: url)
+        return url.path
+    }
+}

@@ -1,1 +1,6 @@
-select 1;
+-- Dataset sizes by version: rows, distinct prompts, stored text bytes (raw) and the parent each version grew from.
+SELECT v.experiment, v.ref, v.kind, v.row_count AS rows, v.parent, v.made_by, substr(v.content_hash, 1, 12) AS content,
+       v.created
+FROM v_versions v
+WHERE v.experiment = :experiment
+ORDER BY v.dataset, v.version;

@@ -1,0 +1,23 @@
+# srlm: two commands set everything up on a fresh machine.
+#   make demo   builds srlm, installs the engines (venv, llama.cpp server, TRL, SmolLM2) and runs a small real loop
+#   make test   builds and runs the test suite
+SWIFT_BUILD = swift build --build-tests
+
+.PHONY: build setup test bench demo system-deps
+
+system-deps:
+	@command -v apt-get >/dev/null && { dpkg -s libzstd-dev libsqlite3-dev zlib1g-dev sqlite3 >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libzstd-dev libsqlite3-dev zlib1g-dev sqlite3; }; } || true
+
+build: system-deps
+	$(SWIFT_BUILD)
+
+setup: system-deps
+	bash engines/setup.sh
+
+test: build
+	swift test --skip-build
+
+bench: system-deps
+	swift build -c release --product srlm-bench
+	.build/release/srlm-bench $(BENCH_ARGS)

@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import SRLMStore
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create (or migrate) a store.")
+    @OptionGroup var options: StoreOptions
+
+    func run() throws {
+        let store = try options.open(create: true)
+        print("store ready at \(store.path)")
+    }
+}
+
+struct Datasets: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List every dataset version: rows, content hash, parent and the run that made it.")
+    @OptionGroup var options: StoreOptions
+    @Flag(help: "Every experiment, not only --experiment.") var allExperiments = false
+    @Flag(help: "JSON output.") var json = false
+
+    func run() throws {
+        let store = try options.openReadOnly()
+        var sql = "SELECT experiment, ref, kind, row_count AS rows, substr(content_hash, 1, 16) AS content_hash, parent, run_id, made_by, created FROM v_versions"
+        var args: [String] = []
+        if !allExperiments { sql += " WHERE experiment = ?"; args.append(options.experiment) }
+        sql += " ORDER BY experiment, dataset, version"
+        if json { sql = sql.replacingOccurrences(of: "substr(content_hash, 1, 16)", with: "content_hash") }
+        let result = try SQLQuery.run(store, sql, arguments: .init(args))
+        print(result.render(json ? .json : .table), terminator: "")
+    }
+}
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the rows of a dataset version with their texts.")
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "NAME or NAME@VERSION.") var dataset: String
+    @Option(help: "Rows to show.") var limit = 10
+    @Option(help: "First row (ord).") var offset = 0
+    @Option(help: "table, csv or json.") var format: QueryResult.Format = .table
+
+    func run() throws {
+        let store = try options.openReadOnly()
+        let version = try store.read { try DatasetVersion.resolve($0, dataset, experiment: options.experiment) }
+        let result = try SQLQuery.run(store, """
+            SELECT * FROM \(version.kind.view) WHERE version_id = ? AND ord >= ? ORDER BY ord LIMIT ?
+            """, arguments: [version.id, offset, limit])
+        print("\(version.ref) (\(version.kind.rawValue), \(version.rowCount) rows, content \(version.contentHash.prefix(16)))")
+        print(result.render(format), terminator: "")
+    }
+}
+
+extension QueryResult.Format: ExpressibleByArgument {}
+
+struct SQL: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one SQL statement on the store, read-only. srlm_text(hash) returns a blob's text; views v_* are readable.")
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "The statement.") var statement: String
+    @Option(help: "table, csv or json.") var format: QueryResult.Format = .table
+
+    func run() throws {
+        let store = try options.openReadOnly()
+        print(try SQLQuery.run(store, statement).render(format), terminator: "")
+    }
+}
+
+struct Query: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a named query from queries/ (no name: list them).")
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "Query name, e.g. round-history.") var name: String?
+    @Option(help: "table, csv or json.") var format: QueryResult.Format = .table
+
+    func run() throws {
+        guard let name else {
+            try Schema.queryNames().forEach { print($0) }
+            return
+        }
+        let sql = try Schema.query(named: name)
+        let store = try options.openReadOnly()
+        // Named queries take the experiment as :experiment.
+        let arguments: StatementArguments = sql.contains(":experiment") ? ["experiment": options.experiment] : []
+        print(try SQLQuery.run(store, sql, arguments: arguments).render(format), terminator: "")
+    }
+}
+
+struct Derive: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make a new version from the rows of another that pass a SQL filter (curation), recorded as a run.")
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "Name of the dataset to write.") var name: String
+    @Option(help: "Source version, e.g. pairs@3.") var from: String
+    @Option(name: .customLong("where"), help: "SQL condition over the source kind's view (e.g. v_pairs: margin >= 2).")
+    var condition: String
+
+    func run() throws {
+        let store = try options.open()
+        let result = try SRLMStore.Derive.run(store, name: name, from: from, where: condition, experiment: options.experiment)
+        if let version = result.version {
+            print("wrote \(version.ref): \(version.rowCount) rows, content \(version.contentHash.prefix(16))")
+        } else if let ref = result.unchanged {
+            print("unchanged: identical to \(ref); nothing written")
+        }
+    }
+}
+
+struct Log: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Runs: stage, config hash, inputs → outputs, status, duration.")
+    @OptionGroup var options: StoreOptions
+    @Flag(help: "JSON output (with full configs).") var json = false
+    @Option(help: "Most recent runs to show.") var limit = 50
+
+    func run() throws {
+        let store = try options.openReadOnly()
+        let columns = json ? "*" : "run_id, stage, substr(config_hash, 1, 12) AS config, inputs, outputs, status, duration_s, started"
+        let result = try SQLQuery.run(store, """
+            SELECT \(columns) FROM v_runs WHERE experiment = ? ORDER BY run_id DESC LIMIT ?
+            """, arguments: [options.experiment, limit])
+        print(result.render(json ? .json : .table), terminator: "")
+    }
+}
+
+struct Fsck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the store: SQLite integrity, every blob's SHA-256, every row and version hash.")
+    @OptionGroup var options: StoreOptions
+
+    func run() throws {
+        let report = try SRLMStore.Fsck.run(try options.openReadOnly())
+        print(report.summary)
+        if !report.ok { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import GRDB
+
+/// The result of a user's SQL: column names and rows of display values, rendered as a table, CSV or JSON.
+public struct QueryResult: Sendable {
+    public let columns: [String]
+    public let rows: [[DatabaseValue]]
+
+    public enum Format: String, CaseIterable, Sendable { case table, csv, json }
+
+    public func render(_ format: Format, maxWidth: Int = 60) -> String {
+        switch format {
+        case .table: return renderTable(maxWidth: maxWidth)
+        case .csv: return renderCSV()
+        case .json: return renderJSON()
+        }
+    }
+
+    static func display(_ value: DatabaseValue) -> String {
+        switch value.storage {
+        case .null: return ""
+        case .int64(let v): return String(v)
+        case .double(let v): return String(v)
+        case .string(let s): return s
+        case .blob(let d): return "x'" + d.hexString + "'"
+        }
+    }
+
+    func renderTable(maxWidth: Int) -> String {
+        func clip(_ s: String) -> String {
+            let flat = s.replacingOccurrences(of: "\n", with: "⏎")
+            return flat.count > maxWidth ? String(flat.prefix(maxWidth - 1)) + "…" : flat
+        }
+        let cells = rows.map { $0.map { clip(Self.display($0)) } }
+        var widths = columns.map(\.count)
+        for row in cells { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
+        func line(_ values: [String]) -> String {
+            zip(values, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: " │ ")
+        }
+        var out = [line(columns), widths.map { String(repeating: "─", count: $0) }.joined(separator: "─┼─")]
+        out += cells.map(line)
+        out.append("(\(rows.count) row\(rows.count == 1 ? "" : "s"))")
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    func renderCSV() -> String {
+        func quote(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        var out = columns.map(quote).joined(separator: ",") + "\n"
+        for row in rows { out += row.map { quote(Self.display($0)) }.joined(separator: ",") + "\n" }
+        return out
+    }
+
+    func renderJSON() -> String {
+        let objects: [[String: Any]] = rows.map { row in
+            var o: [String: Any] = [:]
+            for (name, value) in zip(columns, row) {
+                switch value.storage {
+                case .null: o[name] = NSNull()
+                case .int64(let v): o[name] = v
+                case .double(let v): o[name] = v
+                case .string(let s): o[name] = s
+                case .blob(let d): o[name] = d.hexString
+                }
+            }
+            return o
+        }
+        return ((try? CanonicalJSON.canonicalize(objects)) ?? "[]") + "\n"
+    }
+}
+
+public enum SQLQuery {
+    /// Runs one statement on a read-only connection: a write fails with a message that says so.
+    public static func run(_ store: Store, _ sql: String, arguments: StatementArguments = []) throws -> QueryResult {
+        do {
+            return try store.pool.read { db in
+                let statement = try db.makeStatement(sql: sql)
+                if !statement.isReadonly {
+                    throw StoreError.invalid("srlm sql is read-only: write statements are refused (use `srlm derive` to make a new version)")
+                }
+                statement.arguments = arguments
+                let columns = statement.columnNames
+                var rows: [[DatabaseValue]] = []
+                let cursor = try Row.fetchCursor(statement)
+                while let row = try cursor.next() { rows.append(Array(row.databaseValues)) }
+                return QueryResult(columns: columns, rows: rows)
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
+            throw StoreError.invalid("srlm sql is read-only: write statements are refused (\(error.message ?? ""))")
+        }
+    }
+}

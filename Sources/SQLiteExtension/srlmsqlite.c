@@ -18,9 +18,10 @@ typedef struct {
     unsigned long long stamp;
 } CachedPack;
 
+// Statements are prepared per use, not cached: plain sqlite3 closes with sqlite3_close(), which refuses to close a
+// connection that still has prepared statements (functions are destroyed only after that check).
 typedef struct {
     sqlite3 *db;
-    sqlite3_stmt *find_blob, *find_pack, *find_dict;
     ZSTD_DCtx *dctx;
     CachedPack packs[PACK_CACHE];
     sqlite3_int64 dict_ids[DICT_CACHE];
@@ -31,9 +32,6 @@ typedef struct {
 static void reader_free(void *p) {
     Reader *r = (Reader *)p;
     if (!r) return;
-    sqlite3_finalize(r->find_blob);
-    sqlite3_finalize(r->find_pack);
-    sqlite3_finalize(r->find_dict);
     for (int i = 0; i < PACK_CACHE; i++) free(r->packs[i].data);
     for (int i = 0; i < DICT_CACHE; i++) ZSTD_freeDDict(r->dicts[i]);
     ZSTD_freeDCtx(r->dctx);
@@ -41,8 +39,7 @@ static void reader_free(void *p) {
 }
 
 static int prepare(Reader *r, sqlite3_stmt **stmt, const char *sql) {
-    if (*stmt) return SQLITE_OK;
-    return sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL);
+    return sqlite3_prepare_v2(r->db, sql, -1, stmt, NULL);
 }
 
 static int hexval(int c) {
@@ -73,15 +70,16 @@ static int read_hash(sqlite3_value *v, unsigned char out[32]) {
 static ZSTD_DDict *dictionary(Reader *r, sqlite3_int64 dict_id, char **err) {
     for (int i = 0; i < DICT_CACHE; i++)
         if (r->dicts[i] && r->dict_ids[i] == dict_id) return r->dicts[i];
-    if (prepare(r, &r->find_dict, "SELECT data FROM zstd_dict WHERE id = ?1") != SQLITE_OK) {
+    sqlite3_stmt *find_dict = NULL;
+    if (prepare(r, &find_dict, "SELECT data FROM zstd_dict WHERE id = ?1") != SQLITE_OK) {
         *err = sqlite3_mprintf("srlm_text: %s", sqlite3_errmsg(r->db));
         return NULL;
     }
-    sqlite3_bind_int64(r->find_dict, 1, dict_id);
+    sqlite3_bind_int64(find_dict, 1, dict_id);
     ZSTD_DDict *dict = NULL;
-    if (sqlite3_step(r->find_dict) == SQLITE_ROW)
-        dict = ZSTD_createDDict(sqlite3_column_blob(r->find_dict, 0), (size_t)sqlite3_column_bytes(r->find_dict, 0));
-    sqlite3_reset(r->find_dict);
+    if (sqlite3_step(find_dict) == SQLITE_ROW)
+        dict = ZSTD_createDDict(sqlite3_column_blob(find_dict, 0), (size_t)sqlite3_column_bytes(find_dict, 0));
+    sqlite3_finalize(find_dict);
     if (!dict) {
         *err = sqlite3_mprintf("srlm_text: zstd dictionary %lld is missing", dict_id);
         return NULL;
@@ -102,32 +100,33 @@ static CachedPack *pack(Reader *r, sqlite3_int64 pack_id, char **err) {
         }
         if (r->packs[i].stamp < victim->stamp) victim = &r->packs[i];
     }
-    if (prepare(r, &r->find_pack, "SELECT dict_id, raw_size, data FROM blob_pack WHERE id = ?1") != SQLITE_OK) {
+    sqlite3_stmt *find_pack = NULL;
+    if (prepare(r, &find_pack, "SELECT dict_id, raw_size, data FROM blob_pack WHERE id = ?1") != SQLITE_OK) {
         *err = sqlite3_mprintf("srlm_text: %s", sqlite3_errmsg(r->db));
         return NULL;
     }
-    sqlite3_bind_int64(r->find_pack, 1, pack_id);
-    if (sqlite3_step(r->find_pack) != SQLITE_ROW) {
-        sqlite3_reset(r->find_pack);
+    sqlite3_bind_int64(find_pack, 1, pack_id);
+    if (sqlite3_step(find_pack) != SQLITE_ROW) {
+        sqlite3_finalize(find_pack);
         *err = sqlite3_mprintf("srlm_text: blob pack %lld is missing", pack_id);
         return NULL;
     }
-    int has_dict = sqlite3_column_type(r->find_pack, 0) != SQLITE_NULL;
-    sqlite3_int64 dict_id = sqlite3_column_int64(r->find_pack, 0);
-    size_t raw_size = (size_t)sqlite3_column_int64(r->find_pack, 1);
-    const void *src = sqlite3_column_blob(r->find_pack, 2);
-    size_t src_size = (size_t)sqlite3_column_bytes(r->find_pack, 2);
+    int has_dict = sqlite3_column_type(find_pack, 0) != SQLITE_NULL;
+    sqlite3_int64 dict_id = sqlite3_column_int64(find_pack, 0);
+    size_t raw_size = (size_t)sqlite3_column_int64(find_pack, 1);
+    const void *src = sqlite3_column_blob(find_pack, 2);
+    size_t src_size = (size_t)sqlite3_column_bytes(find_pack, 2);
     unsigned char *out = malloc(raw_size ? raw_size : 1);
     size_t got = 0;
-    if (!out) { sqlite3_reset(r->find_pack); *err = sqlite3_mprintf("srlm_text: out of memory"); return NULL; }
+    if (!out) { sqlite3_finalize(find_pack); *err = sqlite3_mprintf("srlm_text: out of memory"); return NULL; }
     if (has_dict) {
         ZSTD_DDict *dict = dictionary(r, dict_id, err);
-        if (!dict) { free(out); sqlite3_reset(r->find_pack); return NULL; }
+        if (!dict) { free(out); sqlite3_finalize(find_pack); return NULL; }
         got = ZSTD_decompress_usingDDict(r->dctx, out, raw_size, src, src_size, dict);
     } else {
         got = ZSTD_decompressDCtx(r->dctx, out, raw_size, src, src_size);
     }
-    sqlite3_reset(r->find_pack);
+    sqlite3_finalize(find_pack);
     if (ZSTD_isError(got) || got != raw_size) {
         free(out);
         *err = sqlite3_mprintf("srlm_text: blob pack %lld is corrupt (%s)", pack_id,
@@ -151,22 +150,23 @@ static void blob_function(sqlite3_context *ctx, int argc, sqlite3_value **argv, 
         sqlite3_result_error(ctx, "srlm_text: argument is not a 32-byte blob hash or 64 hex characters", -1);
         return;
     }
-    if (prepare(r, &r->find_blob, "SELECT pack_id, offset, size FROM blob WHERE hash = ?1") != SQLITE_OK) {
+    sqlite3_stmt *find_blob = NULL;
+    if (prepare(r, &find_blob, "SELECT pack_id, offset, size FROM blob WHERE hash = ?1") != SQLITE_OK) {
         char *m = sqlite3_mprintf("srlm_text: %s (is this an srlm store?)", sqlite3_errmsg(r->db));
         sqlite3_result_error(ctx, m, -1);
         sqlite3_free(m);
         return;
     }
-    sqlite3_bind_blob(r->find_blob, 1, hash, 32, SQLITE_STATIC);
-    if (sqlite3_step(r->find_blob) != SQLITE_ROW) {
-        sqlite3_reset(r->find_blob);
+    sqlite3_bind_blob(find_blob, 1, hash, 32, SQLITE_STATIC);
+    if (sqlite3_step(find_blob) != SQLITE_ROW) {
+        sqlite3_finalize(find_blob);
         sqlite3_result_error(ctx, "srlm_text: no such blob", -1);
         return;
     }
-    sqlite3_int64 pack_id = sqlite3_column_int64(r->find_blob, 0);
-    size_t offset = (size_t)sqlite3_column_int64(r->find_blob, 1);
-    size_t size = (size_t)sqlite3_column_int64(r->find_blob, 2);
-    sqlite3_reset(r->find_blob);
+    sqlite3_int64 pack_id = sqlite3_column_int64(find_blob, 0);
+    size_t offset = (size_t)sqlite3_column_int64(find_blob, 1);
+    size_t size = (size_t)sqlite3_column_int64(find_blob, 2);
+    sqlite3_finalize(find_blob);
     char *err = NULL;
     CachedPack *p = pack(r, pack_id, &err);
     if (!p) { sqlite3_result_error(ctx, err, -1); sqlite3_free(err); return; }

@@ -15,16 +15,19 @@ import Testing
             #expect(writer.newBlobs == texts.count)
             return hashes
         }
-        try store.read { db in
-            for (text, hash) in zip(texts, hashes) {
-                #expect(try BlobReader.text(db, hash) == text)
-            }
-            #expect(try String.fetchOne(db, sql: "SELECT srlm_text(?)", arguments: [hashes[5].hex]) == texts[5])
-            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM blob") == texts.count)
-            // A dictionary was trained from the first large batch and the packs use it.
-            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM zstd_dict") == 1)
-            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM blob_pack WHERE dict_id IS NOT NULL")! >= 1)
+        let (readBack, viaHex, blobCount, dicts, dictPacks) = try store.read { db in
+            (try hashes.map { try BlobReader.text(db, $0) },
+             try String.fetchOne(db, sql: "SELECT srlm_text(?)", arguments: [hashes[5].hex]),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM blob"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM zstd_dict"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM blob_pack WHERE dict_id IS NOT NULL"))
         }
+        #expect(readBack == texts)
+        #expect(viaHex == texts[5])
+        #expect(blobCount == texts.count)
+        // A dictionary was trained from the first large batch and the packs use it.
+        #expect(dicts == 1)
+        #expect((dictPacks ?? 0) >= 1)
     }
 
     @Test func versionsAreImmutableAndOrderIndependent() throws {

@@ -10,6 +10,7 @@ struct SRLM: AsyncParsableCommand {
         version: Runs.toolVersion,
         subcommands: [
             Init.self, Datasets.self, Show.self, SQL.self, Query.self,
+            Serve.self, GenCandidatesCommand.self, JudgeCommand.self, PairsCommand.self,
             Derive.self, Log.self, Fsck.self,
         ])
 }

@@ -59,6 +59,11 @@ public enum Runs {
             """, arguments: [error == nil ? "finished" : "failed", error, run])
     }
 
+    /// Counts a run wants on record: kept and dropped with reasons, calls, tokens, throughput.
+    public static func setStats(_ db: Database, _ run: Int64, _ stats: [String: Any]) throws {
+        try db.execute(sql: "UPDATE run SET stats = ? WHERE id = ?", arguments: [try CanonicalJSON.canonicalize(stats), run])
+    }
+
     public static func setProvenance(_ db: Database, _ run: Int64, _ provenance: [String: Any]) throws {
         try db.execute(sql: "UPDATE run SET provenance = ? WHERE id = ?",
                        arguments: [try CanonicalJSON.canonicalize(provenance), run])

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import SRLMEngines
+import SRLMStore
+
+/// How a stage reaches its model: a local GGUF (srlm runs llama.cpp's server) or OpenAI-compatible endpoints.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "A .gguf file to serve locally with llama.cpp (default: the SmolLM2 model from `make setup`).")
+    var model: String?
+
+    @Option(help: "An OpenAI-compatible server (llama.cpp, vLLM, Ollama, SGLang, hosted); repeat to spread requests.")
+    var endpoint: [String] = []
+
+    @Option(help: "The `model` name sent to --endpoint servers.")
+    var servedModel = "default"
+
+    @Option(help: "Identity of the endpoint's weights for the journal key (default: the served model name).")
+    var weightsID: String?
+
+    @Option(help: "Environment variable holding the endpoint's API key (the key is never stored).")
+    var apiKeyEnv: String?
+
+    @Option(help: "Endpoint dialect for constrained output: llamacpp, vllm or openai.")
+    var flavor: String = "llamacpp"
+
+    @Option(help: "Local server slots (parallel sequences); also the default concurrency.")
+    var parallel = 4
+
+    @Option(help: "Local server context per slot, in tokens.")
+    var ctxPerSlot = 4096
+
+    @Option(help: "Local server threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Concurrent requests (default: the server's slots).")
+    var concurrency: Int?
+
+    @Option(help: "Retries per call on errors, 429, 5xx and timeouts.")
+    var retries = 5
+
+    @Option(help: "Per-call timeout, seconds.")
+    var timeout: Double = 300
+
+    func spec() throws -> ModelSpec {
+        if !endpoint.isEmpty {
+            guard let flavor = Endpoint.Flavor(rawValue: flavor) else {
+                throw ValidationError("--flavor must be one of \(Endpoint.Flavor.allCases.map(\.rawValue))")
+            }
+            return ModelSpec(endpoints: endpoint.map { Endpoint(baseURL: $0, modelName: servedModel, flavor: flavor, apiKeyEnv: apiKeyEnv) },
+                             weightsID: weightsID)
+        }
+        let path = try model ?? EngineHome.locate().defaultGGUF
+        return ModelSpec(gguf: path, parallel: parallel, contextPerSlot: ctxPerSlot, threads: threads)
+    }
+
+    var policy: RetryPolicy { RetryPolicy(maxAttempts: retries + 1, timeout: timeout) }
+
+    /// Opens the model (starting a local server when needed), runs `body`, and always closes it.
+    func withSession<T>(_ body: (ModelSession) async throws -> T) async throws -> T {
+        let session = try ModelSession.open(try spec(), policy: policy)
+        do {
+            let result = try await body(session)
+            await session.close()
+            return result
+        } catch {
+            await session.close()
+            throw error
+        }
+    }
+}

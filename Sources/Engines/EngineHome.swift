@@ -1,0 +1,60 @@
+import Foundation
+
+/// Where srlm's Python engines live: `$SRLM_HOME`, else the nearest folder above the working directory or the srlm
+/// binary that holds engines/serve.py. The interpreter is `$SRLM_PYTHON`, else HOME/.venv/bin/python.
+public struct EngineHome: Sendable {
+    public let root: URL
+
+    public init(root: URL) {
+        self.root = root
+    }
+
+    public static func locate() throws -> EngineHome {
+        let env = ProcessInfo.processInfo.environment
+        if let home = env["SRLM_HOME"] { return EngineHome(root: URL(fileURLWithPath: home)) }
+        let starts = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+                      URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent(),
+                      Bundle.main.bundleURL]
+        for start in starts {
+            var dir = start.standardizedFileURL
+            for _ in 0..<8 {
+                if FileManager.default.fileExists(atPath: dir.appendingPathComponent("engines/serve.py").path) {
+                    return EngineHome(root: dir)
+                }
+                dir = dir.deletingLastPathComponent()
+            }
+        }
+        throw EngineError.setup("cannot find srlm's engines/ folder: set SRLM_HOME to the srlm checkout")
+    }
+
+    public var engines: URL { root.appendingPathComponent("engines") }
+    public var models: URL { root.appendingPathComponent("models") }
+
+    public var python: String {
+        if let p = ProcessInfo.processInfo.environment["SRLM_PYTHON"] { return p }
+        return root.appendingPathComponent(".venv/bin/python").path
+    }
+
+    public func script(_ name: String) -> String { engines.appendingPathComponent(name).path }
+
+    /// The local default model, installed by engines/setup.sh.
+    public var defaultGGUF: String { models.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf").path }
+
+    public func checkPython() throws {
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw EngineError.setup("no Python environment at \(python): run `make setup` (engines/setup.sh)")
+        }
+    }
+}
+
+public enum EngineError: Error, CustomStringConvertible {
+    case setup(String)
+    case server(String)
+    case training(String)
+
+    public var description: String {
+        switch self {
+        case .setup(let m), .server(let m), .training(let m): return m
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+import SRLMStore
+
+/// The store's journal of model calls. The invariant: an answer already stored is never requested again, and an
+/// answer is reused only for the identical request (same hash) to the identical model weights.
+public struct Journal: Sendable {
+    public let store: Store
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    /// The stored answer for this request hash, if a call succeeded before.
+    public func answer(_ hash: ContentHash) throws -> ChatResponse? {
+        try store.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT response, finish_reason, prompt_tokens, completion_tokens, latency_ms
+                FROM model_call WHERE request_hash = ? AND status = 'ok'
+                """, arguments: [hash.bytes]) else { return nil }
+            let text = try BlobReader.text(db, ContentHash(bytes: row["response"]))
+            return ChatResponse(text: text, finishReason: row["finish_reason"], promptTokens: row["prompt_tokens"],
+                                completionTokens: row["completion_tokens"], latencyMs: row["latency_ms"] ?? 0,
+                                fromJournal: true)
+        }
+    }
+
+    /// Hashes among `hashes` that already have an answer.
+    public func answered(_ hashes: [ContentHash]) throws -> Set<ContentHash> {
+        try store.read { db in
+            var found = Set<ContentHash>()
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM model_call WHERE request_hash = ? AND status = 'ok'")
+            for hash in hashes where try Bool.fetchOne(statement, arguments: [hash.bytes]) == true {
+                found.insert(hash)
+            }
+            return found
+        }
+    }
+
+    /// Records an answer (committed at once, so a killed stage does not ask again).
+    public func record(_ request: ChatRequest, modelKey: String, response: ChatResponse, attempts: Int, runID: Int64?) async throws {
+        try await store.pool.write { db in
+            let blobs = BlobWriter(db)
+            let requestHash = try blobs.put(request.canonical(modelKey: modelKey))
+            let responseHash = try blobs.put(response.text)
+            try blobs.flush()
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO model_call(request_hash, model_key, request, response, status, error, finish_reason,
+                    prompt_tokens, completion_tokens, latency_ms, attempts, run_id)
+                VALUES (?, ?, ?, ?, 'ok', NULL, ?, ?, ?, ?, ?, ?)
+                """, arguments: [request.hash(modelKey: modelKey).bytes, modelKey, requestHash.bytes, responseHash.bytes,
+                                 response.finishReason, response.promptTokens, response.completionTokens,
+                                 response.latencyMs, attempts, runID])
+            _ = requestHash
+        }
+    }
+
+    /// Records a failure: kept for the record, retried by the next run (only answers are final).
+    public func recordFailure(_ request: ChatRequest, modelKey: String, failure: CallFailure, runID: Int64?) async throws {
+        try await store.pool.write { db in
+            let blobs = BlobWriter(db)
+            let requestHash = try blobs.put(request.canonical(modelKey: modelKey))
+            try blobs.flush()
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO model_call(request_hash, model_key, request, response, status, error, attempts, run_id)
+                VALUES (?, ?, ?, NULL, 'failed', ?, ?, ?)
+                """, arguments: [request.hash(modelKey: modelKey).bytes, modelKey, requestHash.bytes,
+                                 failure.message, failure.attempts, runID])
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+import SRLMStore
+import SRLMEngines
+
+/// Step 3: model Mt judges each candidate with the additive 5-point prompt, k samples (paper: 3, averaged later).
+/// Free-form by default; `structured` constrains the output to end with a valid score line.
+public struct Judge: Sendable {
+    public static let stage = "judge"
+    public static let dataset = "judgments"
+
+    public struct Config: Codable, Hashable, Sendable {
+        public var round: Int
+        public var samples = 3
+        public var sampling = Sampling(temperature: 0.7, topP: 0.9, maxTokens: 256)
+        public var structured = false
+        public var template = ""
+        public var model = ""
+        public var modelKey = ""
+        public var candidates = ""
+
+        public init(round: Int) { self.round = round }
+    }
+
+    public var config: Config
+    public var candidatesRef: String?
+    public var templateFile: String?
+    public var concurrency: Int?
+
+    public init(config: Config, candidatesRef: String? = nil, templateFile: String? = nil, concurrency: Int? = nil) {
+        self.config = config
+        self.candidatesRef = candidatesRef
+        self.templateFile = templateFile
+        self.concurrency = concurrency
+    }
+
+    struct Item {
+        let prompt: Data
+        let response: Data
+        let question: Messages
+        let answer: String
+    }
+
+    public func run(_ context: StageContext, session: ModelSession) async throws -> StageResult {
+        let input = try Rounds.input(context.store, experiment: context.experiment, iteration: config.round,
+                                     role: "candidates", explicit: candidatesRef, producedBy: "gen-candidates")
+        let (template, templateBlob) = try JudgeTemplate.load(context.store, file: templateFile)
+        var config = self.config
+        config.template = template.versionTag
+        config.model = session.spec.label
+        config.modelKey = session.modelKey
+        config.candidates = input.ref
+        if let done = try context.finishedRun(stage: Self.stage, config: config, inputs: [input.id]),
+           let version = try context.output(ofRun: done) {
+            try context.store.write { try Rounds.setVersion($0, experiment: context.experiment, iteration: config.round, role: "judgments", version: version.id) }
+            return StageResult(version: version, runID: done, reused: true, stats: [:])
+        }
+        let items: [Item] = try context.store.read { db in
+            try Row.fetchAll(db, sql: "SELECT prompt, response FROM candidate WHERE version_id = ? ORDER BY ord", arguments: [input.id])
+                .map { row in
+                    let p: Data = row["prompt"], r: Data = row["response"]
+                    return Item(prompt: p, response: r, question: try Blobs.messages(db, p),
+                                answer: try Blobs.messages(db, r).lastContent)
+                }
+        }
+        let run = try context.beginRun(stage: Self.stage, config: config, inputs: [input.id], seed: config.sampling.seed,
+                                       provenance: session.provenance)
+        do {
+            let requests = items.flatMap { item in
+                (0..<config.samples).map { k in
+                    ChatRequest(messages: template.render(question: item.question, response: item.answer),
+                                temperature: config.sampling.temperature, topP: config.sampling.topP,
+                                maxTokens: config.sampling.maxTokens, seed: config.sampling.seed + Int64(k), sampleIndex: k,
+                                constraint: config.structured ? JudgeTemplate.constraint : nil,
+                                templateVersion: template.versionTag)
+                }
+            }
+            let progress = ProgressReporter(label: "judge", total: requests.count, quiet: context.quiet)
+            let scheduler = CallScheduler(client: session.client, journal: Journal(store: context.store),
+                                          modelKey: session.modelKey, concurrency: concurrency ?? session.slots, runID: run.id)
+            let results = try await scheduler.run(requests, progress: progress)
+            let failures = results.filter { if case .failure = $0 { return true }; return false }.count
+            if failures > 0 {
+                throw EngineError.server("\(failures) of \(requests.count) judge calls failed (recorded in the journal); rerun to retry them")
+            }
+            var parsed = 0
+            let totals = progress.totals
+            let stats = { () -> [String: Any] in
+                ["judgments": results.count, "parsed": parsed,
+                 "parse_rate": results.isEmpty ? 0 : Double(parsed) / Double(results.count),
+                 "calls": totals.calls, "from_journal": totals.fromJournal,
+                 "completion_tokens": totals.tokens, "seconds": totals.seconds]
+            }
+            let version = try context.commit(run: run, round: config.round, role: "judgments", stats: stats) { db in
+                let writer = try VersionWriter(db, experiment: context.experiment, name: Self.dataset, kind: .judgments, runID: run.id)
+                for (index, result) in results.enumerated() {
+                    guard case .success(let answer) = result else { continue }
+                    let item = items[index / config.samples]
+                    let outcome = ScoreParser.parse(answer.text)
+                    if outcome.score != nil { parsed += 1 }
+                    try writer.append([
+                        "prompt": .blob(ContentHash(bytes: item.prompt)), "response": .blob(ContentHash(bytes: item.response)),
+                        "judge_model": .text(config.model), "sample_index": .int(Int64(requests[index].sampleIndex)),
+                        "output": .text(answer.text), "score": outcome.score.map { .real($0) } ?? .null,
+                        "parse_error": outcome.failure.map { .text($0) } ?? .null,
+                        "mode": .text(config.structured ? "structured" : "free"), "template": .blob(templateBlob),
+                        "call_hash": .blob(requests[index].hash(modelKey: session.modelKey)),
+                    ])
+                }
+                return try writer.finish()
+            }
+            return StageResult(version: version, runID: run.id, reused: false,
+                               stats: ["judgments": Double(results.count), "parsed": Double(parsed)])
+        } catch {
+            throw context.failRun(run, error)
+        }
+    }
+}

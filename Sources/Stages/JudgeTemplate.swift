@@ -1,0 +1,75 @@
+import Foundation
+import GRDB
+import SRLMStore
+import SRLMEngines
+
+/// The LLM-as-a-Judge prompt: the paper's additive 5-point rubric, in srlm's own words. Stored in the store as a
+/// versioned template (`template` table); `--template FILE` registers a replacement as a new version.
+public struct JudgeTemplate: Sendable, Hashable {
+    public static let name = "judge-additive-5"
+
+    public let body: String
+    public let version: Int
+
+    public static let builtIn = """
+        Judge the response below to the user's question with an additive 5-point scoring system. Start from 0 and \
+        add one point for each criterion the response meets:
+        - Add 1 point if the response is relevant and gives some information related to the question, even if it is \
+        incomplete or contains some irrelevant content.
+        - Add a 2nd point if it addresses a substantial part of the question but does not fully resolve it or answer \
+        it directly.
+        - Add a 3rd point if it answers the basic elements of the question in a useful way, even if it reads like a \
+        search result or a blog post, or is incomplete.
+        - Add a 4th point if it is clearly written from an AI assistant's perspective, addresses the question directly \
+        and comprehensively, and is well organised and helpful, even with slight room for improvement in clarity, \
+        conciseness or focus.
+        - Add a 5th point if it is impeccably tailored to the question by an AI assistant, with no extraneous \
+        information, reflecting expert knowledge, and is of high quality, engaging and insightful.
+
+        {{question}}
+        <response>{{response}}</response>
+
+        After reading the question and the response:
+        - Justify your total briefly, in up to 100 words.
+        - End with the line "Score: <total points>".
+        Judge from an AI assistant's perspective.
+        """
+
+    /// Renders the question (every turn of the prompt) and the response into the judge prompt.
+    public func render(question: Messages, response: String) -> Messages {
+        let conversation = question.map { message -> String in
+            let who = message.role == "assistant" ? "Assistant" : message.role == "system" ? "System" : "User"
+            return "\(who): \(message.content)"
+        }.joined(separator: "\n")
+        let text = body.replacingOccurrences(of: "{{question}}", with: conversation)
+            .replacingOccurrences(of: "{{response}}", with: response)
+        return [.user(text)]
+    }
+
+    public var versionTag: String { "\(Self.name)@\(version)" }
+
+    /// llama.cpp GBNF / vLLM regex that make the output end with a valid score line (`--structured`).
+    public static let constraint = OutputConstraint(
+        gbnf: #"root ::= just "\nScore: " [0-5]"# + "\n" + #"just ::= [^\n]{20,400}"#,
+        regex: #"[^\n]{20,400}\nScore: [0-5]"#)
+
+    /// The stored template: the built-in one (or the text of `file`), registered as a new version when its body is new.
+    public static func load(_ store: Store, file: String? = nil) throws -> (template: JudgeTemplate, blob: ContentHash) {
+        let body = try file.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? builtIn
+        guard body.contains("{{question}}"), body.contains("{{response}}") else {
+            throw StoreError.invalid("\(file ?? "judge template"): must contain {{question}} and {{response}}")
+        }
+        return try store.write { db in
+            let blobs = BlobWriter(db)
+            let hash = try blobs.put(body)
+            try blobs.flush()
+            if let version = try Int.fetchOne(db, sql: "SELECT version FROM template WHERE name = ? AND body = ?",
+                                              arguments: [name, hash.bytes]) {
+                return (JudgeTemplate(body: body, version: version), hash)
+            }
+            let next = (try Int.fetchOne(db, sql: "SELECT coalesce(max(version), 0) + 1 FROM template WHERE name = ?", arguments: [name])) ?? 1
+            try db.execute(sql: "INSERT INTO template(name, version, body) VALUES (?, ?, ?)", arguments: [name, next, hash.bytes])
+            return (JudgeTemplate(body: body, version: next), hash)
+        }
+    }
+}

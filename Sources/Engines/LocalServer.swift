@@ -36,6 +36,9 @@ public final class LocalServer: @unchecked Sendable {
 
     public let options: Options
     public private(set) var ready: Ready?
+    /// The server's own log (stderr).
+    public let logPath = FileManager.default.temporaryDirectory
+        .appendingPathComponent("srlm-llama-server-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(6)).log").path
     private let process = Process()
     private let stdinPipe = Pipe()
 
@@ -58,9 +61,17 @@ public final class LocalServer: @unchecked Sendable {
         let stdout = Pipe()
         process.standardOutput = stdout
         process.standardInput = stdinPipe
-        process.standardError = FileHandle.standardError
+        // llama.cpp logs every slot event: keep them in a file, not on the user's terminal.
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: logPath) ?? FileHandle.standardError
         try process.run()
-        let ready = try Self.waitForReady(stdout.fileHandleForReading, process: process, timeout: timeout)
+        let ready: Ready
+        do {
+            ready = try Self.waitForReady(stdout.fileHandleForReading, process: process, timeout: timeout)
+        } catch {
+            let tail = (try? String(contentsOfFile: logPath, encoding: .utf8))?.split(separator: "\n").suffix(15).joined(separator: "\n") ?? ""
+            throw EngineError.server("\(error)\n--- last lines of \(logPath) ---\n\(tail)")
+        }
         self.ready = ready
         return ready
     }

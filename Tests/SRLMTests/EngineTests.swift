@@ -1,0 +1,56 @@
+import Foundation
+import GRDB
+import Testing
+@testable import SRLMEngines
+@testable import SRLMStages
+@testable import SRLMStore
+
+/// Every suite that talks to the real llama.cpp server hangs under this one, serialized: two cores are shared by the
+/// server and the tests, so one engine at a time.
+@Suite(.serialized) enum EngineBacked {}
+
+extension EngineBacked {
+    @Suite struct SmallRound {
+        /// 6 prompts × 2 candidates × 2 structured judge samples on SmolLM2: every table of the round gets rows.
+        @Test func aSmallRoundFillsEveryTable() async throws {
+            let store = try TestSupport.makeStore()
+            let prompts = try EngineSupport.writePrompts(store)
+            let context = StageContext(store: store, quiet: true)
+            let session = try ModelSession.open(ModelSpec(gguf: try EngineSupport.modelPath(), parallel: 2, contextPerSlot: 2048))
+            var candidatesConfig = GenCandidates.Config(round: 1)
+            candidatesConfig.candidates = 2
+            candidatesConfig.sampling.maxTokens = 48
+            let candidates = try await GenCandidates(config: candidatesConfig, promptsRef: prompts.ref).run(context, session: session)
+            var judgeConfig = Judge.Config(round: 1)
+            judgeConfig.samples = 2
+            judgeConfig.structured = true
+            let judgments = try await Judge(config: judgeConfig).run(context, session: session)
+            await session.close()
+            let pairs = try Pairs(config: Pairs.Config(round: 1)).run(context)
+
+            #expect(candidates.version.rowCount == 12)
+            #expect(judgments.version.rowCount == 24)
+            // Constrained judging always ends with a valid score line.
+            let scored = try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM judgment WHERE score IS NOT NULL") }
+            #expect(scored == 24)
+            #expect(pairs.version.rowCount <= 6)
+            let counts = try store.read { db in
+                try ["candidate", "judgment", "model_call", "round_member", "run", "template"].map {
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM \($0)") ?? 0
+                }
+            }
+            #expect(counts == [12, 24, 36, 3, 3, 1])
+            // Each run recorded the engine's provenance and the judge records its mode.
+            let provenance = try store.read { try String.fetchOne($0, sql: "SELECT provenance FROM run WHERE stage = 'judge'") } ?? ""
+            #expect(provenance.contains("model_sha256") && provenance.contains("server_version"))
+            let modes = try store.read { try String.fetchAll($0, sql: "SELECT DISTINCT mode FROM judgment") }
+            #expect(modes == ["structured"])
+            // Tokens and finish reasons of candidates are recorded.
+            let tokens = try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM candidate WHERE completion_tokens > 0 AND finish_reason IS NOT NULL") }
+            #expect(tokens == 12)
+            // Rerunning with the same config reuses the finished run.
+            let again = try Pairs(config: Pairs.Config(round: 1)).run(context)
+            #expect(again.reused && again.version.id == pairs.version.id)
+        }
+    }
+}

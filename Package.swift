@@ -21,6 +21,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"])]),
+        // gzip input for `srlm import` (.jsonl.gz).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "SRLMStore",
                 dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
                                .product(name: "Crypto", package: "swift-crypto"), "CZstd", "SQLiteExtension"],
@@ -28,7 +30,7 @@ let package = Package(
                 // schema/ and queries/ live at the top level (symlinked here); .process follows the links and
                 // flattens them: migrations are the NNN_*.sql files, queries the rest.
                 resources: [.process("schema"), .process("queries")]),
-        .target(name: "SRLMImport", dependencies: ["SRLMStore"], path: "Sources/Import"),
+        .target(name: "SRLMImport", dependencies: ["SRLMStore", "CZlib"], path: "Sources/Import"),
         .target(name: "SRLMEngines",
                 dependencies: ["SRLMStore",
                                .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,0 +1,186 @@
+import Foundation
+import GRDB
+import SRLMStore
+
+/// What an import fills: one dataset of the matching artifact kind.
+public enum ImportTarget: String, CaseIterable, Sendable {
+    case ift, ranked, prompts, pairs, eft
+
+    public var kind: ArtifactKind {
+        switch self {
+        case .ift: return .ift
+        case .ranked: return .ranked
+        case .prompts: return .prompts
+        case .pairs: return .pairs
+        case .eft: return .eft
+        }
+    }
+}
+
+/// The input formats `srlm import` reads. Each reads some logical fields (`fieldNames`), which `--field` can
+/// remap to other JSON paths:
+/// - `prompt`: the prompt; a string (one user message) or a message list. trl reads it natively; for alpaca it
+///   replaces instruction + input.
+/// - `response`: the reply (trl: `completion`; alpaca: replaces `output`); a string or a message list.
+/// - `chosen`, `rejected`: the preferred and the other reply (trl), or whole transcripts (hh-rlhf).
+/// - `score_chosen`, `score_rejected`: optional numeric scores of a pair (trl).
+/// - `messages`: a conversation, [{role, content}] (messages; default path `messages`) or [{from, value}]
+///   (sharegpt; default path `conversations`).
+/// - `instruction`, `input`, `output`: alpaca and alpaca-eval fields; for self-instruct `input`/`output` default to
+///   `instances.0.input`/`instances.0.output`.
+/// - `score`: the score of an eft example, when the file has one (else parsed from a final "Score: N" line).
+/// Paths are dotted with numeric indexes: `conversation.0.text`.
+public enum ImportFormat: String, CaseIterable, Sendable {
+    case auto, oasst, alpaca, messages, sharegpt, selfInstruct = "self-instruct", alpacaEval = "alpaca-eval",
+         lines, trl, hhRlhf = "hh-rlhf"
+
+    /// The targets this format can fill.
+    public var targets: [ImportTarget] {
+        switch self {
+        case .auto: return ImportTarget.allCases
+        case .oasst: return [.ift, .ranked, .prompts]
+        case .alpaca, .messages, .sharegpt: return [.ift, .prompts, .eft]
+        case .selfInstruct, .alpacaEval: return [.ift, .prompts]
+        case .lines: return [.prompts]
+        case .trl: return [.pairs, .ift, .eft, .prompts]
+        case .hhRlhf: return [.pairs, .prompts]
+        }
+    }
+
+    /// The logical fields this format reads (the ones `--field` may map).
+    public var fieldNames: [String] {
+        switch self {
+        case .auto: return ImportOptions.logicalFields
+        case .oasst, .lines: return []
+        case .alpaca: return ["instruction", "input", "output", "prompt", "response", "score"]
+        case .alpacaEval: return ["instruction", "output", "prompt", "response"]
+        case .messages, .sharegpt: return ["messages", "score"]
+        case .selfInstruct: return ["instruction", "input", "output"]
+        case .trl: return ["prompt", "response", "chosen", "rejected", "score_chosen", "score_rejected", "score"]
+        case .hhRlhf: return ["chosen", "rejected"]
+        }
+    }
+}
+
+public struct ImportOptions: Sendable {
+    public var target: ImportTarget
+    public var path: String
+    public var format: ImportFormat
+    /// The dataset name; default: the target's name ("ift", "pairs", ...).
+    public var name: String?
+    public var experiment: String
+    /// Logical field → JSON path (`--field prompt=instruction`); see `ImportFormat` for the logical names.
+    public var fields: [String: String]
+    /// oasst: messages marked synthetic are left out unless this is set.
+    public var includeSynthetic: Bool
+
+    public static let logicalFields = ["prompt", "response", "chosen", "rejected", "messages", "score_chosen",
+                                       "score_rejected", "instruction", "input", "output", "score"]
+
+    public init(target: ImportTarget, path: String, format: ImportFormat = .auto, name: String? = nil,
+                experiment: String = Experiment.defaultName, fields: [String: String] = [:],
+                includeSynthetic: Bool = false) {
+        self.target = target
+        self.path = path
+        self.format = format
+        self.name = name
+        self.experiment = experiment
+        self.fields = fields
+        self.includeSynthetic = includeSynthetic
+    }
+
+    public var datasetName: String { name ?? target.rawValue }
+}
+
+public struct ImportResult: Sendable {
+    /// The new version; nil when the content equals the latest version (`unchangedRef`).
+    public let version: DatasetVersion?
+    public let unchangedRef: String?
+    public let rows: Int
+    /// The format read (what `auto` picked).
+    public let format: ImportFormat
+}
+
+/// The input file with the options it is read under.
+struct ImportJob {
+    let file: InputFile
+    let options: ImportOptions
+    var target: ImportTarget { options.target }
+
+    /// Every JSON row of the file, streamed.
+    func records(_ body: (Record) throws -> Void) throws {
+        var reader = RecordReader(file)
+        while let (line, value) = try reader.next() {
+            try body(Record(value: value, line: line, file: file, fields: options.fields))
+        }
+    }
+}
+
+public enum Importer {
+    /// Reads the file and writes one new version of the dataset in a single transaction with its run record:
+    /// any error leaves the store as it was; identical content writes nothing and reports `unchangedRef`.
+    public static func run(_ store: Store, _ options: ImportOptions) throws -> ImportResult {
+        let file = try InputFile(path: options.path)
+        for field in options.fields.keys.sorted() where !ImportOptions.logicalFields.contains(field) {
+            throw file.error(nil, field, "unknown logical field; known: " + ImportOptions.logicalFields.joined(separator: ", "))
+        }
+        let format = options.format == .auto ? try Sniff.format(file, options) : options.format
+        try check(format, options, file)
+        let config: [String: Any] = [
+            "target": options.target.rawValue, "format": format.rawValue, "path": file.name,
+            "name": options.datasetName, "fields": options.fields, "includeSynthetic": options.includeSynthetic,
+            "sha256": file.sha256,
+        ]
+        var rows = 0
+        do {
+            return try store.write { db in
+                let run = try Runs.begin(db, experiment: options.experiment, stage: "import", config: config)
+                let writer = try VersionWriter(db, experiment: options.experiment, name: options.datasetName,
+                                               kind: options.target.kind, runID: run.id)
+                let sink = RowSink(target: options.target) { try writer.append($0) }
+                try read(format, ImportJob(file: file, options: options), sink)
+                rows = writer.count
+                guard rows > 0 else {
+                    throw file.error(nil, nil, file.bytes.allSatisfy(JSONText.isSpace)
+                                     ? "no rows: the file is empty" : "no rows: nothing in the file could be imported")
+                }
+                let version = try writer.finish(note: "import \(format.rawValue) \(file.name)")
+                try Runs.finish(db, run.id)
+                return ImportResult(version: version, unchangedRef: nil, rows: rows, format: format)
+            }
+        } catch StoreError.unchanged(let ref) {
+            // The transaction rolled back: not even the run record remains.
+            return ImportResult(version: nil, unchangedRef: ref, rows: rows, format: format)
+        }
+    }
+
+    /// Target and `--field` names must make sense for the format before anything is read.
+    static func check(_ format: ImportFormat, _ options: ImportOptions, _ file: InputFile) throws {
+        guard format.targets.contains(options.target) else {
+            throw file.error(nil, nil, "format '\(format.rawValue)' cannot fill target '\(options.target.rawValue)'; it fills: "
+                             + format.targets.map(\.rawValue).joined(separator: ", "))
+        }
+        for (field, path) in options.fields.sorted(by: { $0.key < $1.key }) {
+            guard format.fieldNames.contains(field) else {
+                let read = format.fieldNames.isEmpty ? "none" : format.fieldNames.joined(separator: ", ")
+                throw file.error(nil, field, "format '\(format.rawValue)' does not read this field; it reads: \(read)")
+            }
+            guard !path.isEmpty else { throw file.error(nil, field, "the --field path is empty") }
+        }
+    }
+
+    static func read(_ format: ImportFormat, _ job: ImportJob, _ sink: RowSink) throws {
+        switch format {
+        case .auto: preconditionFailure("auto is resolved before reading")
+        case .oasst: try OASST.read(job, sink)
+        case .alpaca: try Chat.alpaca(job, sink, eval: false)
+        case .alpacaEval: try Chat.alpaca(job, sink, eval: true)
+        case .messages: try Chat.messages(job, sink, sharegpt: false)
+        case .sharegpt: try Chat.messages(job, sink, sharegpt: true)
+        case .selfInstruct: try Chat.selfInstruct(job, sink)
+        case .lines: try Chat.lines(job, sink)
+        case .trl: try Preference.trl(job, sink)
+        case .hhRlhf: try Preference.hhRLHF(job, sink)
+        }
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import SRLMStore
+
+/// An input file read once: the bytes on disk (hashed into the run's config) and the text bytes, gunzipped when
+/// the file starts with the gzip magic whatever its name.
+struct InputFile {
+    /// The file name alone: error messages and run configs stay the same wherever the file lies.
+    let name: String
+    let sha256: String
+    let bytes: [UInt8]
+
+    init(path: String) throws {
+        name = URL(fileURLWithPath: path).lastPathComponent
+        let raw: Data
+        do {
+            raw = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ImportError(file: name, message: "cannot read \(path): \((error as NSError).localizedDescription)")
+        }
+        sha256 = ContentHash(of: raw).hex
+        var bytes: [UInt8]
+        if Gzip.isGzip(raw) {
+            do { bytes = try Gzip.decompress(raw) } catch let e as GzipError { throw ImportError(file: name, message: e.message) }
+        } else {
+            bytes = [UInt8](raw)
+        }
+        // A UTF-8 byte order mark is not part of the first line's text.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        self.bytes = bytes
+    }
+
+    func error(_ line: Int?, _ field: String? = nil, _ message: String) -> ImportError {
+        ImportError(file: name, line: line, field: field, message: message)
+    }
+
+    /// True when the first non-blank byte is `[`: one JSON array of rows rather than JSON Lines.
+    var isJSONArray: Bool { bytes.first { !JSONText.isSpace($0) } == UInt8(ascii: "[") }
+}
+
+enum JSONText {
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+
+    /// The text of `bytes`, or an error naming the line (counted from `line`) and byte of the first bad sequence.
+    static func decode(_ bytes: ArraySlice<UInt8>, file: InputFile, line: Int) throws -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        loop: while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar): offset += scalar.count
+            case .error(let length): _ = length; break loop
+            case .emptyInput: break loop
+            }
+        }
+        let before = bytes.prefix(offset)
+        let newlines = before.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        let column = offset - (before.lastIndex(of: 0x0A).map { $0 - bytes.startIndex + 1 } ?? 0) + 1
+        throw file.error(line + newlines, nil, "invalid UTF-8 at byte \(column) of the line")
+    }
+
+    /// One JSON value (objects, arrays, strings, numbers...), or an error naming the line.
+    static func parse(_ bytes: ArraySlice<UInt8>, file: InputFile, line: Int) throws -> Any {
+        _ = try decode(bytes, file: file, line: line)
+        do {
+            return try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+        } catch {
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+            throw file.error(line, nil, "malformed JSON: \(detail)")
+        }
+    }
+}
+
+/// The non-blank lines of a file, one at a time (line numbers are 1-based and count blank lines).
+struct LineScanner {
+    let file: InputFile
+    private var position = 0
+    private var lineNumber = 0
+
+    init(_ file: InputFile) { self.file = file }
+
+    mutating func next() -> (line: Int, bytes: ArraySlice<UInt8>)? {
+        let bytes = file.bytes
+        while position < bytes.count {
+            lineNumber += 1
+            let end = bytes[position...].firstIndex(of: 0x0A) ?? bytes.count
+            var slice = bytes[position..<end]
+            position = end + 1
+            if slice.last == 0x0D { slice = slice.dropLast() }
+            if slice.allSatisfy(JSONText.isSpace) { continue }
+            return (lineNumber, slice)
+        }
+        return nil
+    }
+}
+
+/// The JSON values of a file: one per non-blank line (JSON Lines), or the elements of one top-level JSON array,
+/// each parsed on its own so a big array never becomes one huge object tree, and each with its line number.
+struct RecordReader {
+    let file: InputFile
+    private var lines: LineScanner
+    private let array: Bool
+    private var position = 0
+    private var line = 1
+    private var started = false
+
+    init(_ file: InputFile) {
+        self.file = file
+        lines = LineScanner(file)
+        array = file.isJSONArray
+    }
+
+    mutating func next() throws -> (line: Int, value: Any)? {
+        if !array {
+            guard let (line, bytes) = lines.next() else { return nil }
+            return (line, try JSONText.parse(bytes, file: file, line: line))
+        }
+        return try nextElement()
+    }
+
+    private mutating func skipSpace() {
+        let bytes = file.bytes
+        while position < bytes.count, JSONText.isSpace(bytes[position]) {
+            if bytes[position] == 0x0A { line += 1 }
+            position += 1
+        }
+    }
+
+    private mutating func nextElement() throws -> (line: Int, value: Any)? {
+        let bytes = file.bytes
+        skipSpace()
+        if !started {
+            started = true
+            position += 1  // the `[` that made this an array
+            skipSpace()
+            if position < bytes.count, bytes[position] == UInt8(ascii: "]") { return try end() }
+        } else {
+            guard position < bytes.count else { throw file.error(line, nil, "malformed JSON: the array is not closed") }
+            if bytes[position] == UInt8(ascii: "]") { return try end() }
+            guard bytes[position] == UInt8(ascii: ",") else {
+                throw file.error(line, nil, "malformed JSON: expected ',' or ']' between array elements")
+            }
+            position += 1
+            skipSpace()
+        }
+        let start = position, startLine = line
+        var depth = 0, inString = false
+        scan: while position < bytes.count {
+            let b = bytes[position]
+            if inString {
+                if b == UInt8(ascii: "\\") { position += 1 } else if b == UInt8(ascii: "\"") { inString = false }
+            } else {
+                switch b {
+                case UInt8(ascii: "\""): inString = true
+                case UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1
+                case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                    if depth == 0 { break scan }
+                    depth -= 1
+                case UInt8(ascii: ","): if depth == 0 { break scan }
+                default: break
+                }
+            }
+            if b == 0x0A { line += 1 }
+            position += 1
+        }
+        guard position < bytes.count else { throw file.error(startLine, nil, "malformed JSON: the array is not closed") }
+        var element = bytes[start..<position]
+        while let last = element.last, JSONText.isSpace(last) { element = element.dropLast() }
+        guard !element.isEmpty else { throw file.error(startLine, nil, "malformed JSON: empty array element") }
+        return (startLine, try JSONText.parse(element, file: file, line: startLine))
+    }
+
+    /// After the closing `]` only blanks may follow.
+    private mutating func end() throws -> (line: Int, value: Any)? {
+        position += 1
+        skipSpace()
+        if position < file.bytes.count {
+            throw file.error(line, nil, "malformed JSON: text after the closing ']' of the array")
+        }
+        return nil
+    }
+}
+
+/// Dotted paths into parsed JSON: `conversation.0.text` is key `conversation`, element 0, key `text`.
+enum JSONPath {
+    /// The value at `path`; nil when any step is missing. JSON null counts as missing.
+    static func lookup(_ value: Any, _ path: String) -> Any? {
+        var current: Any = value
+        for step in path.split(separator: ".", omittingEmptySubsequences: false) {
+            if let object = current as? [String: Any], let next = object[String(step)] {
+                current = next
+            } else if let array = current as? [Any], let index = Int(step), array.indices.contains(index) {
+                current = array[index]
+            } else {
+                return nil
+            }
+        }
+        return current is NSNull ? nil : current
+    }
+
+    /// The JSON type of a parsed value, for messages like "expected a string, found a number".
+    static func typeName(_ value: Any) -> String {
+        switch value {
+        case is String: return "a string"
+        case let n as NSNumber: return String(cString: n.objCType) == "c" ? "a boolean" : "a number"
+        case is [Any]: return "an array"
+        case is [String: Any]: return "an object"
+        case is NSNull: return "null"
+        default: return "\(type(of: value))"
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import SRLMStore
+
+/// One parsed input row with where it came from. Reads logical fields (see `ImportOptions.fields`) at their
+/// default JSON path or the path `--field` maps them to, and turns every problem into an `ImportError` naming
+/// the file, line and field.
+struct Record {
+    let value: Any
+    let line: Int
+    let file: InputFile
+    let fields: [String: String]
+
+    /// The JSON path a logical field is read from.
+    func path(_ field: String, _ defaultPath: String) -> String { fields[field] ?? defaultPath }
+
+    /// Whether the field is explicitly mapped by `--field`.
+    func mapped(_ field: String) -> Bool { fields[field] != nil }
+
+    func error(_ field: String?, _ message: String) -> ImportError {
+        if let field, let path = fields[field], path != field {
+            return file.error(line, field, "\(message) (read from path '\(path)')")
+        }
+        return file.error(line, field, message)
+    }
+
+    /// The raw value of a field; nil when absent or null. Rows must be JSON objects.
+    func raw(_ field: String, _ defaultPath: String) throws -> Any? {
+        guard value is [String: Any] else {
+            throw file.error(line, nil, "expected a JSON object, found \(JSONPath.typeName(value))")
+        }
+        return JSONPath.lookup(value, path(field, defaultPath))
+    }
+
+    func has(_ field: String, _ defaultPath: String) -> Bool {
+        value is [String: Any] && JSONPath.lookup(value, path(field, defaultPath)) != nil
+    }
+
+    /// A string field; required ones must be present and not blank.
+    func string(_ field: String, _ defaultPath: String? = nil) throws -> String {
+        guard let text = try optionalString(field, defaultPath) else { throw error(field, "missing") }
+        guard !isBlank(text) else { throw error(field, "empty") }
+        return text
+    }
+
+    func optionalString(_ field: String, _ defaultPath: String? = nil) throws -> String? {
+        guard let value = try raw(field, defaultPath ?? field) else { return nil }
+        guard let text = value as? String else { throw error(field, "expected a string, found \(JSONPath.typeName(value))") }
+        return text
+    }
+
+    /// A number field (scores); absent or null is nil.
+    func number(_ field: String, _ defaultPath: String? = nil) throws -> Double? {
+        guard let value = try raw(field, defaultPath ?? field) else { return nil }
+        guard let n = value as? NSNumber, String(cString: n.objCType) != "c" else {
+            throw error(field, "expected a number, found \(JSONPath.typeName(value))")
+        }
+        return n.doubleValue
+    }
+
+    /// A message-list field: a JSON array of {role, content} objects, or a plain string taken as one message
+    /// from `stringRole`. Required and non-empty.
+    func messages(_ field: String, _ defaultPath: String? = nil, stringRole: String, allowString: Bool = true,
+                  roleKey: String = "role", contentKey: String = "content",
+                  roles: [String: String]? = nil) throws -> Messages {
+        guard let value = try raw(field, defaultPath ?? field) else { throw error(field, "missing") }
+        if allowString, let text = value as? String {
+            guard !isBlank(text) else { throw error(field, "empty") }
+            return [Message(role: stringRole, content: text)]
+        }
+        guard let items = value as? [Any] else {
+            throw error(field, "expected a message list\(allowString ? " or a string" : ""), found \(JSONPath.typeName(value))")
+        }
+        guard !items.isEmpty else { throw error(field, "empty") }
+        return try items.enumerated().map { index, item in
+            guard let object = item as? [String: Any] else {
+                throw error(field, "message \(index): expected an object, found \(JSONPath.typeName(item))")
+            }
+            guard let role = object[roleKey] as? String, !role.isEmpty else {
+                throw error(field, "message \(index): '\(roleKey)' is missing or not a string")
+            }
+            let mappedRole: String
+            if let roles {
+                guard let r = roles[role] else {
+                    throw error(field, "message \(index): unknown \(roleKey) '\(role)' (expected \(roles.keys.sorted().joined(separator: ", ")))")
+                }
+                mappedRole = r
+            } else {
+                mappedRole = role
+            }
+            guard let content = Self.content(object[contentKey]) else {
+                throw error(field, "message \(index): '\(contentKey)' is missing or not text")
+            }
+            return Message(role: mappedRole, content: content)
+        }
+    }
+
+    /// Message content: a string, or OpenAI-style parts [{type: "text", text}] joined.
+    private static func content(_ value: Any?) -> String? {
+        if let text = value as? String { return text }
+        guard let parts = value as? [[String: Any]] else { return nil }
+        let texts = parts.compactMap { $0["text"] as? String }
+        return texts.count == parts.count ? texts.joined(separator: "\n") : nil
+    }
+
+    private func isBlank(_ text: String) -> Bool { text.allSatisfy(\.isWhitespace) }
+}
+
+extension Array where Element == Message {
+    /// Splits a conversation into the prompt (everything before a trailing assistant message) and that reply.
+    func splitLastAssistant() -> (prompt: Messages, reply: Message?) {
+        guard let last, last.role == "assistant" else { return (self, nil) }
+        return (Array(dropLast()), last)
+    }
+}

@@ -47,7 +47,10 @@ let package = Package(
         .target(name: "SQLiteExtension", path: "Sources/SQLiteExtension",
                 cSettings: [.define("SQLITE_CORE", to: nil, .when(platforms: []))],
                 linkerSettings: [.linkedLibrary("zstd")]),
-        .executableTarget(name: "srlm-bench", dependencies: ["SRLMStore", "SRLMImport", "SRLMExport"], path: "bench"),
+        // bench/rouge is its own target; SwiftPM rejects overlapping sources, hence the exclude.
+        .executableTarget(name: "srlm-bench", dependencies: ["SRLMStore", "SRLMImport", "SRLMExport"], path: "bench",
+                          exclude: ["rouge"]),
+        .executableTarget(name: "srlm-bench-rouge", dependencies: ["SRLMStages"], path: "bench/rouge"),
         .testTarget(name: "SRLMTests",
                     dependencies: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMExport", "CLI"],
                     path: "Tests/SRLMTests"),

@@ -1,0 +1,122 @@
+import Foundation
+import SRLMStore
+
+/// Builds one JSONL line per row from the raw blob bytes. Blobs already hold canonical JSON message lists, so the
+/// raw formats splice them between fixed key fragments (keys in sorted order) without decoding; formats with rules
+/// (trl-standard, openai-*) decode only to check those rules.
+struct LineBuilder {
+    let format: ExportFormat
+    let ref: String
+
+    /// Roles OpenAI fine-tuning accepts in a message without tool fields.
+    static let openAIRoles: Set<String> = ["system", "developer", "user", "assistant"]
+
+    /// `fields` are the blob texts of `format.columns`, in that order; `scores` the values of `format.scoreColumns`.
+    func line(ord: Int, _ fields: [Data], scores: [Double?] = []) throws -> Data {
+        for (name, data) in zip(format.columns, fields) where !Self.isList(data) {
+            throw fail(ord, "column \(name) does not hold a JSON message list")
+        }
+        var out = Data()
+        out.reserveCapacity(fields.reduce(64) { $0 + $1.count })
+        func raw(_ s: StaticString) { out.append(s.utf8Start, count: s.utf8CodeUnitCount) }
+        switch format {
+        case .trl:
+            let (prompt, chosen, rejected) = (fields[0], fields[1], fields[2])
+            raw(#"{"chosen":"#); out.append(chosen)
+            raw(#","prompt":"#); out.append(prompt)
+            raw(#","rejected":"#); out.append(rejected)
+            try appendScores(ord, scores, to: &out)
+            raw("}")
+        case .trlStandard:
+            let prompt = try single(ord, fields[0], "prompt", role: "user", what: "a prompt")
+            let chosen = try single(ord, fields[1], "chosen", role: "assistant", what: "a chosen reply")
+            let rejected = try single(ord, fields[2], "rejected", role: "assistant", what: "a rejected reply")
+            // A [String: String] with sorted keys: {"chosen","prompt","rejected"}; scores sort after them.
+            out.append(try CanonicalJSON.encode(["chosen": chosen, "prompt": prompt, "rejected": rejected]).dropLast())
+            try appendScores(ord, scores, to: &out)
+            raw("}")
+        case .sft:
+            raw(#"{"completion":"#); out.append(fields[1])
+            raw(#","prompt":"#); out.append(fields[0])
+            raw("}")
+        case .messages:
+            raw(#"{"messages":"#); Self.appendConcatenation(fields[0], fields[1], to: &out)
+            raw("}")
+        case .openaiChat:
+            let all = try decode(ord, fields[0], "prompt") + decode(ord, fields[1], "response")
+            if let bad = all.first(where: { !Self.openAIRoles.contains($0.role) }) {
+                throw fail(ord, "role '\(bad.role)' is not one OpenAI chat fine-tuning accepts (system, developer, user, assistant)")
+            }
+            guard all.last?.role == "assistant" else {
+                throw fail(ord, "format openai-chat needs the conversation to end with an assistant message")
+            }
+            raw(#"{"messages":"#); Self.appendConcatenation(fields[0], fields[1], to: &out)
+            raw("}")
+        case .openaiPreference:
+            let input = try decode(ord, fields[0], "prompt")
+            if let bad = input.first(where: { !Self.openAIRoles.contains($0.role) }) {
+                throw fail(ord, "role '\(bad.role)' is not one OpenAI preference fine-tuning accepts (system, developer, user, assistant)")
+            }
+            _ = try single(ord, fields[1], "chosen", role: "assistant", what: "a chosen reply")
+            _ = try single(ord, fields[2], "rejected", role: "assistant", what: "a rejected reply")
+            raw(#"{"input":{"messages":"#); out.append(fields[0])
+            raw(#"},"non_preferred_output":"#); out.append(fields[2])
+            raw(#","preferred_output":"#); out.append(fields[1])
+            raw("}")
+        }
+        raw("\n")
+        return out
+    }
+
+    /// `,"score_chosen":N,"score_rejected":N` for the scores a pair has ("rejected" < "score_…" keeps keys sorted).
+    private func appendScores(_ ord: Int, _ scores: [Double?], to out: inout Data) throws {
+        for (name, score) in zip(["score_chosen", "score_rejected"], scores) {
+            guard let score else { continue }
+            guard score.isFinite else { throw fail(ord, "\(name) \(score) is not a finite number") }
+            out.append(contentsOf: ",\"\(name)\":\(Self.number(score))".utf8)
+        }
+    }
+
+    /// Shortest round-trip decimal; integral values without a fraction, as the row hash writes them.
+    static func number(_ v: Double) -> String {
+        if v == 0 { return "0" }
+        if v.rounded() == v && abs(v) < 1e15 { return String(Int64(v)) }
+        return "\(v)"
+    }
+
+    /// A cheap shape check on the raw bytes: `[` … `]`.
+    static func isList(_ data: Data) -> Bool {
+        data.count >= 2 && data.first == UInt8(ascii: "[") && data.last == UInt8(ascii: "]")
+    }
+
+    /// `[a,b]` + `[c]` → `[a,b,c]` by splicing the arrays' bytes.
+    static func appendConcatenation(_ a: Data, _ b: Data, to out: inout Data) {
+        if a.count == 2 { out.append(b); return }
+        if b.count == 2 { out.append(a); return }
+        out.append(a.dropLast())
+        out.append(UInt8(ascii: ","))
+        out.append(b.dropFirst())
+    }
+
+    private func decode(_ ord: Int, _ data: Data, _ column: String) throws -> Messages {
+        do { return try CanonicalJSON.decodeMessages(data) } catch {
+            throw fail(ord, "column \(column) is not a list of {role, content} messages")
+        }
+    }
+
+    /// The content of a list that must be exactly one message with `role`.
+    private func single(_ ord: Int, _ data: Data, _ column: String, role: String, what: String) throws -> String {
+        let messages = try decode(ord, data, column)
+        guard messages.count == 1, messages[0].role == role else {
+            let roles = messages.map(\.role).joined(separator: ", ")
+            let hint = format == .trlStandard ? "; format trl keeps whole conversations" : ""
+            throw fail(ord, "format \(format.rawValue) needs \(what) of exactly one \(role) message, "
+                          + "this one has \(messages.count) (\(roles))\(hint)")
+        }
+        return messages[0].content
+    }
+
+    private func fail(_ ord: Int, _ message: String) -> StoreError {
+        .invalid("row ord \(ord) of \(ref): \(message)")
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+import GRDB
+
+/// What changed between two versions of the same kind, row by row.
+public struct DatasetDiff: Codable, Sendable {
+    public struct RowChange: Codable, Sendable, Equatable {
+        /// Hex of the row key: the blob hash when the key is one blob column (`srlm_text(key)` shows it), else the
+        /// SHA-256 of the key columns' values.
+        public let key: String
+        /// added | removed | modified
+        public let change: String
+        /// The meaning columns whose values differ (modified rows only).
+        public let columns: [String]
+        public let fromOrd: Int?
+        public let toOrd: Int?
+    }
+
+    public let from: String
+    public let to: String
+    public let kind: String
+    public let added: Int
+    public let removed: Int
+    public let modified: Int
+    public let unchanged: Int
+    /// Sorted by change, then key, then ord; at most `rowLimit` of them.
+    public let rows: [RowChange]
+
+    /// A one-line summary, e.g. "hh@1 → hh@2: 3 rows added, 1 removed, 2 modified (12 unchanged)".
+    public func statLine() -> String {
+        "\(from) → \(to): \(added) \(added == 1 ? "row" : "rows") added, \(removed) removed, \(modified) modified (\(unchanged) unchanged)"
+    }
+}
+
+public enum Differ {
+    /// Compares two versions by row key (`kind.keyColumns`). Within one key, rows with equal row hashes are matched
+    /// first, so reordering never counts as a change; the rest pair up by occurrence in `ord` order (the n-th left
+    /// over in `from` with the n-th in `to`) as modified, and any surplus is added or removed.
+    public static func diff(_ db: Database, from: DatasetVersion, to: DatasetVersion, rowLimit: Int? = nil) throws -> DatasetDiff {
+        guard from.kind == to.kind else {
+            throw StoreError.invalid("cannot diff \(from.ref) (\(from.kind.rawValue)) with \(to.ref) (\(to.kind.rawValue)): "
+                                     + "versions of different kinds")
+        }
+        if let rowLimit, rowLimit < 0 { throw StoreError.invalid("the row limit must be 0 or more, not \(rowLimit)") }
+        let kind = from.kind
+        let old = try entries(db, from), new = try entries(db, to)
+        var added: [Change] = [], removed: [Change] = [], modified: [Change] = []
+        var unchanged = 0
+        // Both sides are sorted by (key, ord): walk them one key group at a time.
+        var i = 0, j = 0
+        while i < old.count || j < new.count {
+            let key = j == new.count || (i < old.count && old[i].key < new[j].key) ? old[i].key : new[j].key
+            let i0 = i, j0 = j
+            while i < old.count && old[i].key == key { i += 1 }
+            while j < new.count && new[j].key == key { j += 1 }
+            let (a, b) = (old[i0..<i], new[j0..<j])
+            if a.count == 1 && b.count == 1 {
+                if a.first!.row == b.first!.row { unchanged += 1 } else { modified.append(Change(key, a.first!.ord, b.first!.ord)) }
+                continue
+            }
+            let (left, right, same) = unmatched(a, b)
+            unchanged += same
+            for n in 0..<max(left.count, right.count) {
+                switch (n < left.count ? left[n] : nil, n < right.count ? right[n] : nil) {
+                case let (l?, r?): modified.append(Change(key, l, r))
+                case let (l?, nil): removed.append(Change(key, l, nil))
+                case let (nil, r?): added.append(Change(key, nil, r))
+                case (nil, nil): break
+                }
+            }
+        }
+        // Each list was filled in (key, ord) order by the walk, so this is already change, then key, then ord.
+        let listed = Array((added.map { ($0, "added") } + modified.map { ($0, "modified") } + removed.map { ($0, "removed") })
+            .prefix(rowLimit ?? Int.max))
+        let columns = try differingColumns(db, kind, from: from.id, to: to.id,
+                                           pairs: listed.filter { $0.1 == "modified" }.map(\.0))
+        let rows = listed.map { change, name in
+            DatasetDiff.RowChange(key: change.key.hex, change: name,
+                                  columns: name == "modified" ? columns[change.fromOrd!] ?? [] : [],
+                                  fromOrd: change.fromOrd, toOrd: change.toOrd)
+        }
+        return DatasetDiff(from: from.ref, to: to.ref, kind: kind.rawValue, added: added.count, removed: removed.count,
+                           modified: modified.count, unchanged: unchanged, rows: rows)
+    }
+
+    struct Entry {
+        let key: Hash32
+        let row: Hash32
+        let ord: Int
+    }
+
+    struct Change {
+        let key: Hash32
+        let fromOrd: Int?
+        let toOrd: Int?
+        init(_ key: Hash32, _ fromOrd: Int?, _ toOrd: Int?) { (self.key, self.fromOrd, self.toOrd) = (key, fromOrd, toOrd) }
+    }
+
+    /// Every row's (key, row hash, ord), sorted by key then ord: one query, no blob reads.
+    static func entries(_ db: Database, _ version: DatasetVersion) throws -> [Entry] {
+        let kind = version.kind
+        let keys = kind.keyColumns
+        let blobKey = keys.count == 1 && kind.columns.first { $0.name == keys[0] }?.kind == .blob
+        let sql = "SELECT ord, row_hash, \(keys.joined(separator: ", ")) FROM \(kind.table) WHERE version_id = ?"
+        var out: [Entry] = []
+        out.reserveCapacity(version.rowCount)
+        let cursor = try Row.fetchCursor(db, sql: sql, arguments: [version.id])
+        while let row = try cursor.next() {
+            let ord: Int = row[0]
+            guard let rowHash = try row.withUnsafeData(atIndex: 1, { $0.flatMap(Hash32.init) }) else {
+                throw StoreError.invalid("row \(ord) of \(version.ref) has a malformed row_hash")
+            }
+            let key: Hash32
+            if blobKey, let k = try row.withUnsafeData(atIndex: 2, { $0.flatMap(Hash32.init) }) {
+                key = k
+            } else {
+                var h = Hasher256()
+                for (n, name) in keys.enumerated() {
+                    h.update("\u{0}" + name + "=")
+                    update(&h, row[2 + n] as DatabaseValue)
+                }
+                key = Hash32(h.finish().bytes)!
+            }
+            out.append(Entry(key: key, row: rowHash, ord: ord))
+        }
+        out.sort { ($0.key, $0.ord) < ($1.key, $1.ord) }
+        return out
+    }
+
+    /// The same typed encoding as `ArtifactKind.rowHash`, so equal values give equal keys whatever their storage.
+    static func update(_ h: inout Hasher256, _ value: DatabaseValue) {
+        switch value.storage {
+        case .null: h.update("N")
+        case .int64(let v): h.update("I\(v)")
+        case .double(let v): h.update("R" + ArtifactKind.canonical(v))
+        case .string(let s): h.update("T\(s.utf8.count):" + s)
+        case .blob(let b): h.update("B"); h.update(b)
+        }
+    }
+
+    /// Within one key group: the ords left over on each side (in ord order) after matching equal row hashes, and
+    /// how many matched.
+    static func unmatched(_ a: ArraySlice<Entry>, _ b: ArraySlice<Entry>) -> (left: [Int], right: [Int], same: Int) {
+        let sa = a.sorted { ($0.row, $0.ord) < ($1.row, $1.ord) }
+        let sb = b.sorted { ($0.row, $0.ord) < ($1.row, $1.ord) }
+        var left: [Int] = [], right: [Int] = []
+        var i = 0, j = 0, same = 0
+        while i < sa.count || j < sb.count {
+            if j == sb.count || (i < sa.count && sa[i].row < sb[j].row) { left.append(sa[i].ord); i += 1 }
+            else if i == sa.count || sb[j].row < sa[i].row { right.append(sb[j].ord); j += 1 }
+            else { same += 1; i += 1; j += 1 }
+        }
+        return (left.sorted(), right.sorted(), same)
+    }
+
+    /// For each listed modified pair (by from-ord), the meaning columns whose stored values differ: one query per
+    /// side, restricted to the listed ords.
+    static func differingColumns(_ db: Database, _ kind: ArtifactKind, from: Int64, to: Int64,
+                                 pairs: [Change]) throws -> [Int: [String]] {
+        guard !pairs.isEmpty else { return [:] }
+        let meaning = kind.columns.filter(\.meaning).map(\.name)
+        func values(_ version: Int64, _ ords: [Int]) throws -> [Int: [DatabaseValue]] {
+            let list = "[" + ords.map(String.init).joined(separator: ",") + "]"
+            let sql = "SELECT ord, \(meaning.joined(separator: ", ")) FROM \(kind.table) "
+                + "WHERE version_id = ? AND ord IN (SELECT value FROM json_each(?))"
+            var out: [Int: [DatabaseValue]] = [:]
+            for row in try Row.fetchAll(db, sql: sql, arguments: [version, list]) {
+                out[row[0]] = (1...meaning.count).map { row[$0] as DatabaseValue }
+            }
+            return out
+        }
+        let old = try values(from, pairs.map { $0.fromOrd! }), new = try values(to, pairs.map { $0.toOrd! })
+        var result: [Int: [String]] = [:]
+        for pair in pairs {
+            guard let a = old[pair.fromOrd!], let b = new[pair.toOrd!] else { continue }
+            result[pair.fromOrd!] = zip(meaning, zip(a, b)).filter { !same($1.0, $1.1) }.map(\.0)
+        }
+        return result
+    }
+
+    /// Equality as the row hash sees it: reals by their canonical text (so -0 equals 0).
+    static func same(_ a: DatabaseValue, _ b: DatabaseValue) -> Bool {
+        if case .double(let x) = a.storage, case .double(let y) = b.storage {
+            return ArtifactKind.canonical(x) == ArtifactKind.canonical(y)
+        }
+        return a == b
+    }
+}
+
+/// A SHA-256 as four big-endian words: compares in byte order, and far faster than `Data`.
+struct Hash32: Comparable, Hashable {
+    let a: UInt64, b: UInt64, c: UInt64, d: UInt64
+
+    init?(_ data: Data) {
+        guard data.count == 32 else { return nil }
+        (a, b, c, d) = data.withUnsafeBytes { p in
+            func word(_ n: Int) -> UInt64 { UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8 * n, as: UInt64.self)) }
+            return (word(0), word(1), word(2), word(3))
+        }
+    }
+
+    static func < (l: Hash32, r: Hash32) -> Bool { (l.a, l.b, l.c, l.d) < (r.a, r.b, r.c, r.d) }
+
+    var hex: String { String(format: "%016llx%016llx%016llx%016llx", a, b, c, d) }
+}

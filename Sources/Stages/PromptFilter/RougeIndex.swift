@@ -4,7 +4,9 @@
 /// ("tok#k"), so shared elements count the multiset intersection, an upper bound on the LCS. F = 2·LCS/(n+m) ≥ t needs
 /// (1) a length m in [n·t/(2−t), n·(2−t)/t] and (2) at least ceil(t·(n+m)/2) shared elements, so a match shares one of
 /// the candidate's first n − ceil(t·(n+m)/2) + 1 elements in any fixed order (prefix filter). Probing the rarest
-/// elements' posting lists gives few candidates; each is checked by multiset overlap, then by exact LCS.
+/// elements' posting lists gives few candidates. Each is screened by a 64-bit signature (its elements hashed to bits;
+/// every bit it has and the candidate's lacks stands for at least one element the candidate lacks, which caps the
+/// overlap), then by the exact multiset overlap, then by exact LCS.
 ///
 /// Not thread-safe, queries included (they use scratch state): use one instance from one task at a time.
 public final class RougeIndex {
@@ -16,12 +18,17 @@ public final class RougeIndex {
     /// Per element id: the texts holding it, in insertion order.
     private var postings: [[Int32]] = []
     /// Texts' token ids, flat; text r is `tokenStore[offsets[r]..<offsets[r+1]]`. `elementStore` holds each text's
-    /// element ids sorted ascending in the same ranges (for the linear-time overlap check).
+    /// element ids in the same ranges (for the linear-time overlap check).
     private var tokenStore: [Int32] = []
     private var elementStore: [Int32] = []
     private var offsets: [Int] = [0]
+    /// Per text: token count and element signature, compact so the posting scan stays in cache.
+    private var lengths: [Int32] = []
+    private var signatures: [UInt64] = []
     /// Per text: the query that last saw it, so a text reached through several postings is considered once.
     private var seenBy: [UInt32] = []
+    /// Per element: the query that holds it (so a text's shared elements are counted in one pass over the text).
+    private var elementMark: [UInt32] = []
     private var queryStamp: UInt32 = 0
     /// Per token id scratch counter for numbering occurrences (kept zeroed between calls).
     private var occurrenceScratch: [Int32] = []
@@ -57,14 +64,17 @@ public final class RougeIndex {
             if k == occurrenceElements[Int(id)].count {
                 occurrenceElements[Int(id)].append(Int32(postings.count))
                 postings.append([])
+                elementMark.append(0)
             }
             let element = occurrenceElements[Int(id)][k]
             postings[Int(element)].append(ref)
             elements.append(element)
         }
         for token in tokens { occurrenceScratch[Int(vocabulary[token]!)] = 0 }
-        elementStore.append(contentsOf: elements.sorted())
+        elementStore.append(contentsOf: elements)
         offsets.append(tokenStore.count)
+        lengths.append(Int32(tokens.count))
+        signatures.append(elements.reduce(0) { $0 | Self.signatureBit($1) })
         seenBy.append(0)
     }
 
@@ -81,6 +91,8 @@ public final class RougeIndex {
         let (minLength, maxLength) = lengthBounds(n)
         guard minLength <= maxLength else { return nil }
 
+        // Local references: the loops then read plain arrays, with no per-access exclusivity checks on `self`.
+        let postings = self.postings, offsets = self.offsets, lengths = self.lengths, signatures = self.signatures
         // Rarest first; elements absent from the index (df 0) lead and cost nothing to probe.
         let ordered = query.elements.sorted { a, b in
             let fa = postings[Int(a)].count, fb = postings[Int(b)].count
@@ -88,39 +100,51 @@ public final class RougeIndex {
         }
         let absent = n - ordered.count
         let prefix = n - minOverlap(n, minLength) + 1
+        let needed = (minLength...maxLength).map { minOverlap(n, $0) }
+        let querySignature = query.elements.reduce(0) { $0 | Self.signatureBit($1) }
 
         nextStamp()
+        let stamp = queryStamp
         var survivors: [Int32] = []
-        var position = absent
-        var maxAtPosition = maxLength
-        for element in ordered {
-            if position >= prefix { break }
-            // A match first seen at `position` shares at most n − position elements; that caps its length.
-            while maxAtPosition >= minLength && minOverlap(n, maxAtPosition) > n - position { maxAtPosition -= 1 }
-            position += 1
-            if maxAtPosition < minLength { break }
-            for ref in postings[Int(element)] where seenBy[Int(ref)] != queryStamp {
-                seenBy[Int(ref)] = queryStamp
-                let m = offsets[Int(ref) + 1] - offsets[Int(ref)]
-                if m >= minLength && m <= maxAtPosition { survivors.append(ref) }
+        seenBy.withUnsafeMutableBufferPointer { seen in
+            var position = absent
+            var maxAtPosition = maxLength
+            for element in ordered {
+                if position >= prefix { break }
+                // A match first seen at `position` shares at most n − position elements; that caps its length.
+                while maxAtPosition >= minLength && needed[maxAtPosition - minLength] > n - position { maxAtPosition -= 1 }
+                position += 1
+                if maxAtPosition < minLength { break }
+                for ref in postings[Int(element)] where seen[Int(ref)] != stamp {
+                    seen[Int(ref)] = stamp
+                    let m = Int(lengths[Int(ref)])
+                    guard m >= minLength && m <= maxAtPosition else { continue }
+                    let lacking = (signatures[Int(ref)] & ~querySignature).nonzeroBitCount
+                    if m - lacking >= needed[m - minLength] { survivors.append(ref) }
+                }
             }
         }
-        let sortedElements = query.elements.sorted()
+        guard !survivors.isEmpty else { return nil }
+        for element in query.elements { elementMark[Int(element)] = stamp }
         var best: (index: Int, score: Double)?
         query.ids.withUnsafeBufferPointer { ids in
             tokenStore.withUnsafeBufferPointer { tokens in
                 elementStore.withUnsafeBufferPointer { elements in
-                    for ref in survivors {
-                        let r = Int(ref), lower = offsets[r], upper = offsets[r + 1], m = upper - lower
-                        let needed = minOverlap(n, m)
-                        let overlap = Self.sortedOverlap(sortedElements, UnsafeBufferPointer(rebasing: elements[lower..<upper]))
-                        if overlap < needed { continue }
-                        if let b = best, RougeL.fMeasure(lcs: overlap, candidateCount: n, referenceCount: m) < b.score { continue }
-                        let lcs = RougeL.lcsKernel(ids, UnsafeBufferPointer(rebasing: tokens[lower..<upper]))
-                        let score = RougeL.fMeasure(lcs: lcs, candidateCount: n, referenceCount: m)
-                        guard score >= threshold else { continue }
-                        if let b = best, score < b.score || (score == b.score && r > b.index) { continue }
-                        best = (r, score)
+                    elementMark.withUnsafeBufferPointer { mark in
+                        for ref in survivors {
+                            let r = Int(ref), lower = offsets[r], upper = offsets[r + 1], m = upper - lower
+                            let needed = needed[m - minLength]
+                            // Shared elements (multiset overlap): an upper bound on the LCS.
+                            var overlap = 0
+                            for e in elements[lower..<upper] { overlap &+= mark[Int(e)] == stamp ? 1 : 0 }
+                            if overlap < needed { continue }
+                            if let b = best, RougeL.fMeasure(lcs: overlap, candidateCount: n, referenceCount: m) < b.score { continue }
+                            let lcs = RougeL.lcsKernel(ids, UnsafeBufferPointer(rebasing: tokens[lower..<upper]))
+                            let score = RougeL.fMeasure(lcs: lcs, candidateCount: n, referenceCount: m)
+                            guard score >= threshold else { continue }
+                            if let b = best, score < b.score || (score == b.score && r > b.index) { continue }
+                            best = (r, score)
+                        }
                     }
                 }
             }
@@ -186,22 +210,17 @@ public final class RougeIndex {
         return Encoded(ids: ids, elements: elements)
     }
 
+    @inline(__always)
+    private static func signatureBit(_ element: Int32) -> UInt64 {
+        1 << ((UInt32(bitPattern: element) &* 0x9E37_79B1) >> 26)
+    }
+
     private func nextStamp() {
         if queryStamp == UInt32.max {
             for i in seenBy.indices { seenBy[i] = 0 }
+            for i in elementMark.indices { elementMark[i] = 0 }
             queryStamp = 0
         }
         queryStamp += 1
-    }
-
-    /// Size of the intersection of two ascending lists of distinct ids.
-    @inline(__always)
-    private static func sortedOverlap(_ a: [Int32], _ b: UnsafeBufferPointer<Int32>) -> Int {
-        var i = 0, j = 0, shared = 0
-        while i < a.count && j < b.count {
-            let x = a[i], y = b[j]
-            if x == y { shared += 1; i += 1; j += 1 } else if x < y { i += 1 } else { j += 1 }
-        }
-        return shared
     }
 }

@@ -4,7 +4,7 @@ Prints exactly one JSON line on stdout once /health answers 200 (or an error lin
 serves until SIGINT/SIGTERM, until the parent process dies, or until stdin reaches EOF (the parent holds the pipe),
 so that a crashed parent never leaves an orphan server holding the port and the memory.
 
-Usage: serve.py --model M.gguf [--host 127.0.0.1] [--port 0] [--parallel 4] [--ctx-per-slot 2048] [--threads N]
+Usage: serve.py --model M.gguf [--host 127.0.0.1] [--port 0] [--parallel 4] [--ctx-per-slot 2048] [--threads N] [--poll 0]
                 [--lora ADAPTER.gguf]... [--ready-timeout 120] [--ignore-stdin]
 """
 import argparse
@@ -120,6 +120,7 @@ def main() -> int:
     ap.add_argument("--ctx-per-slot", type=int, default=2048)
     ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                     else os.cpu_count())
+    ap.add_argument("--poll", type=int, default=0, help="ggml threads' busy-wait level 0..100 (llama.cpp's --poll)")
     ap.add_argument("--lora", type=Path, action="append", default=[], help="GGUF LoRA adapter, scale 1 (repeatable)")
     ap.add_argument("--ready-timeout", type=float, default=120.0)
     ap.add_argument("--ignore-stdin", action="store_true", help="do not exit on stdin EOF (for use by hand)")
@@ -146,6 +147,7 @@ def main() -> int:
         p.n_ctx = args.parallel * args.ctx_per_slot  # llama.cpp splits n_ctx evenly across the slots
         p.cpuparams.n_threads = args.threads
         p.cpuparams_batch.n_threads = args.threads
+        p.cpuparams.poll = p.cpuparams_batch.poll = args.poll
         p.hostnames = [args.host]
         p.port = args.port
         p.endpoint_metrics = True

@@ -27,6 +27,8 @@ COMMON = {"batch_size": 16, "per_device_train_batch_size": 2, "dropout": 0.1, "m
 DEFAULTS = {"sft": {**COMMON, "learning_rate": 5.5e-6, "min_lr": 1.1e-6},
             "dpo": {**COMMON, "learning_rate": 1e-6, "min_lr": 1e-7, "beta": 0.1}}
 REQUIRED = ("model", "data", "output_dir")
+INT_KEYS = {"batch_size", "per_device_train_batch_size", "max_steps", "max_length", "seed", "logging_steps"}
+FLOAT_KEYS = {"dropout", "num_train_epochs", "learning_rate", "min_lr", "beta"}
 ROW_KEYS = {"sft": ("prompt", "completion"), "dpo": ("prompt", "chosen", "rejected")}
 ROLES = {"system", "user", "assistant"}
 # Config fields through which Hugging Face architectures take dropout; each one the model has gets the value.
@@ -57,9 +59,18 @@ def load_config(method: str, path: Path) -> dict:
         raise ConfigError(f"{path}: expected a JSON object")
     missing = [k for k in REQUIRED if not raw.get(k)]
     unknown = sorted(set(raw) - set(REQUIRED) - set(DEFAULTS[method]))
-    if missing or unknown:
-        raise ConfigError(f"{path}: missing {missing} / unknown {unknown} keys for {method}")
+    if missing:
+        raise ConfigError(f"{path}: missing required key(s) {', '.join(missing)}")
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)} for {method} "
+                          f"(known: {', '.join(REQUIRED + tuple(DEFAULTS[method]))}; others go in trainer_args)")
     cfg = {**DEFAULTS[method], **raw}
+    for k, v in cfg.items():
+        want = int if k in INT_KEYS else float if k in FLOAT_KEYS else None
+        if want and (isinstance(v, bool) or not isinstance(v, (int, float)) or (want is int and v != int(v))):
+            raise ConfigError(f"{path}: {k} must be {'an integer' if want is int else 'a number'}, got {v!r}")
+    if min(cfg["batch_size"], cfg["per_device_train_batch_size"]) < 1:
+        raise ConfigError(f"{path}: batch_size and per_device_train_batch_size must be >= 1")
     lora = cfg["lora"]
     if lora is not None and (not isinstance(lora, dict) or not set(lora) <= {"r", "alpha", "dropout", "target_modules"}):
         raise ConfigError(f"{path}: lora must be null or an object with r, alpha, dropout, target_modules")
@@ -122,6 +133,9 @@ def main() -> int:
     if not (Path(cfg["model"]) / "config.json").is_file():
         raise ConfigError(f"{args.config}: model: {cfg['model']} is not a Hugging Face model folder")
 
+    # With OpenMP's default spin-waiting, 2 threads on 2 cores ran ~4x slower per step as soon as anything else
+    # (the llama.cpp server, a build) took a core (7.7-8.6 s vs 2.2 s per micro-batch with passive waiting).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
     from datasets import Dataset
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, TrainerCallback
@@ -145,6 +159,10 @@ def main() -> int:
                  seed=cfg["seed"], logging_steps=cfg["logging_steps"], report_to="none",
                  save_strategy="no",  # checkpoints are opt-in through trainer_args; the final model is always saved
                  use_cpu=not cuda, bf16=cuda and torch.cuda.is_bf16_supported())
+    if not cuda:
+        # TRL turns activation checkpointing on to save GPU memory; on CPU RAM is ample for small models and
+        # recomputing the forward pass cost ~30 % per step (measured on SmolLM2-135M).
+        targs["gradient_checkpointing"] = False
     if method == "sft":
         from trl import SFTConfig as Config, SFTTrainer as Trainer
         targs["completion_only_loss"] = True
@@ -159,7 +177,8 @@ def main() -> int:
         raise ConfigError(f"{args.config}: trainer arguments: {e}") from None
 
     model_config = AutoConfig.from_pretrained(cfg["model"])
-    dropout_set = [f for f in DROPOUT_FIELDS if isinstance(getattr(model_config, f, None), float)]
+    dropout_set = [f for f in DROPOUT_FIELDS
+                   if isinstance(getattr(model_config, f, None), (int, float)) and not isinstance(getattr(model_config, f), bool)]
     for f in dropout_set:
         setattr(model_config, f, float(cfg["dropout"]))
     model = AutoModelForCausalLM.from_pretrained(cfg["model"], config=model_config, dtype=torch.float32)

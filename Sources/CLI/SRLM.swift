@@ -9,9 +9,9 @@ struct SRLM: AsyncParsableCommand {
         abstract: "A workbench for Self-Rewarding Language Models: every artifact of the loop in one versioned SQLite store.",
         version: Runs.toolVersion,
         subcommands: [
-            Init.self, Datasets.self, Show.self, SQL.self, Query.self,
-            Serve.self, GenCandidatesCommand.self, JudgeCommand.self, PairsCommand.self,
+            Init.self, Import.self, Datasets.self, Show.self, Export.self, SQL.self, Query.self, Diff.self,
             Derive.self, Log.self, Fsck.self,
+            Serve.self, GenCandidatesCommand.self, JudgeCommand.self, PairsCommand.self,
         ])
 }
 

@@ -39,7 +39,7 @@ public struct CallScheduler: Sendable {
                     let outcome = await client.complete(request)
                     switch outcome {
                     case .success(let response):
-                        try await journal.record(request, modelKey: modelKey, response: response, attempts: 1, runID: runID)
+                        try await journal.record(request, modelKey: modelKey, response: response, attempts: response.attempts, runID: runID)
                     case .failure(let failure):
                         try await journal.recordFailure(request, modelKey: modelKey, failure: failure, runID: runID)
                     }

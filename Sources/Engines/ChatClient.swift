@@ -62,7 +62,8 @@ public final class ChatClient: Sendable {
             let endpoint = pickEndpoint()
             let outcome = await attemptOnce(request, endpoint: endpoint)
             switch outcome {
-            case .success(let response):
+            case .success(var response):
+                response.attempts = attempt
                 return .success(response)
             case .fatal(let message):
                 return .failure(CallFailure(message: message, attempts: attempt))

@@ -61,6 +61,8 @@ public struct ChatResponse: Codable, Hashable, Sendable {
     public var latencyMs: Double
     /// True when the answer came from the journal, not the server.
     public var fromJournal: Bool
+    /// HTTP attempts it took (retries included).
+    public var attempts = 1
 
     public init(text: String, finishReason: String?, promptTokens: Int?, completionTokens: Int?,
                 latencyMs: Double, fromJournal: Bool = false) {

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import SRLMExport
+import SRLMImport
+import SRLMStore
+
+extension ImportTarget: ExpressibleByArgument {}
+extension ImportFormat: ExpressibleByArgument {}
+extension ExportFormat: ExpressibleByArgument {}
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import a file as a new dataset version (one transaction; identical content is a no-op).")
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "What the rows are: ift, ranked, prompts, pairs or eft.") var target: ImportTarget
+    @Argument(help: "The file (.json, .jsonl, .jsonl.gz, .txt).") var file: String
+    @Option(help: "oasst, alpaca, messages, sharegpt, self-instruct, alpaca-eval, lines, trl, hh-rlhf, or auto.")
+    var format: ImportFormat = .auto
+    @Option(help: "Dataset name (default: the target).") var name: String?
+    @Option(help: "Map a field to a JSON path, e.g. prompt=instruction or prompt=conversation.0.text (repeatable).")
+    var field: [String] = []
+    @Flag(help: "OpenAssistant: keep messages marked synthetic.") var includeSynthetic = false
+
+    func run() throws {
+        var fields: [String: String] = [:]
+        for mapping in field {
+            let parts = mapping.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw ValidationError("--field takes NAME=PATH, got '\(mapping)'")
+            }
+            fields[parts[0]] = parts[1]
+        }
+        let result = try Importer.run(try options.open(), ImportOptions(
+            target: target, path: file, format: format, name: name, experiment: options.experiment,
+            fields: fields, includeSynthetic: includeSynthetic))
+        if let version = result.version {
+            print("imported \(result.rows) rows as \(version.ref) (format \(result.format.rawValue), content \(version.contentHash.prefix(16)))")
+        } else if let ref = result.unchangedRef {
+            print("unchanged: identical to \(ref); nothing written")
+        }
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export a version as JSONL for trainers (deterministic order, streamed).")
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "NAME or NAME@VERSION.") var dataset: String
+    @Option(help: "trl, trl-standard, sft, messages, openai-chat or openai-preference.") var format: ExportFormat
+    @Option(name: [.short, .long], help: "Output file (default: standard output).") var output: String?
+
+    func run() throws {
+        let store = try options.openReadOnly()
+        let version = try store.read { try DatasetVersion.resolve($0, dataset, experiment: options.experiment) }
+        let rows: Int
+        if let output {
+            rows = try Exporter.run(store, version: version, format: format, to: try FileSink(path: output))
+            FileHandle.standardError.write(Data("exported \(rows) rows of \(version.ref) to \(output)\n".utf8))
+        } else {
+            rows = try Exporter.run(store, version: version, format: format, to: StandardOutputSink())
+        }
+    }
+}

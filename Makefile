@@ -21,3 +21,6 @@ test: build
 bench: system-deps
 	swift build -c release --product srlm-bench
 	.build/release/srlm-bench $(BENCH_ARGS)
+
+demo: setup build
+	bash engines/demo.sh

@@ -19,8 +19,8 @@ test: build
 	swift test --skip-build
 
 bench: system-deps
-	swift build -c release --product srlm-bench
-	.build/release/srlm-bench $(BENCH_ARGS)
+	swift build -c release --product srlm-bench-rouge
+	.build/release/srlm-bench-rouge $(BENCH_ARGS)
 
 demo: setup build
 	bash engines/demo.sh

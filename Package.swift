@@ -47,9 +47,6 @@ let package = Package(
         .target(name: "SQLiteExtension", path: "Sources/SQLiteExtension",
                 cSettings: [.define("SQLITE_CORE", to: nil, .when(platforms: []))],
                 linkerSettings: [.linkedLibrary("zstd")]),
-        // bench/rouge is its own target; SwiftPM rejects overlapping sources, hence the exclude.
-        .executableTarget(name: "srlm-bench", dependencies: ["SRLMStore", "SRLMImport", "SRLMExport"], path: "bench",
-                          exclude: ["rouge"]),
         .executableTarget(name: "srlm-bench-rouge", dependencies: ["SRLMStages"], path: "bench/rouge"),
         .testTarget(name: "SRLMTests",
                     dependencies: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMExport", "CLI"],

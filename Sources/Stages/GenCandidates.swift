@@ -46,10 +46,8 @@ public struct GenCandidates: Sendable {
         config.model = session.spec.label
         config.modelKey = session.modelKey
         config.prompts = input.ref
-        if let done = try context.finishedRun(stage: Self.stage, config: config, inputs: [input.id]),
-           let version = try context.output(ofRun: done) {
-            try context.store.write { try Rounds.setVersion($0, experiment: context.experiment, iteration: config.round, role: "candidates", version: version.id) }
-            return StageResult(version: version, runID: done, reused: true, stats: [:])
+        if let reused = try context.reuse(stage: Self.stage, config: config, inputs: [input.id], round: config.round, role: "candidates") {
+            return reused
         }
         let prompts: [(hash: Data, messages: Messages)] = try context.store.read { db in
             try Row.fetchAll(db, sql: "SELECT prompt FROM prompt WHERE version_id = ? ORDER BY ord", arguments: [input.id])
@@ -63,10 +61,7 @@ public struct GenCandidates: Sendable {
             let scheduler = CallScheduler(client: session.client, journal: Journal(store: context.store),
                                           modelKey: session.modelKey, concurrency: concurrency ?? session.slots, runID: run.id)
             let results = try await scheduler.run(requests, progress: progress)
-            let failures = results.filter { if case .failure = $0 { return true }; return false }.count
-            if failures > 0 {
-                throw EngineError.server("\(failures) of \(requests.count) candidate calls failed (recorded in the journal); rerun to retry them")
-            }
+            try StageContext.requireAnswers(results, what: "candidate")
             let totals = progress.totals
             let stats: [String: Any] = ["calls": totals.calls, "from_journal": totals.fromJournal,
                                         "completion_tokens": totals.tokens, "seconds": totals.seconds,

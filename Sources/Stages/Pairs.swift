@@ -35,10 +35,8 @@ public struct Pairs: Sendable {
                                      role: "judgments", explicit: judgmentsRef, producedBy: "judge")
         var config = self.config
         config.judgments = input.ref
-        if let done = try context.finishedRun(stage: Self.stage, config: config, inputs: [input.id]),
-           let version = try context.output(ofRun: done) {
-            try context.store.write { try Rounds.setVersion($0, experiment: context.experiment, iteration: config.round, role: "pairs", version: version.id) }
-            return StageResult(version: version, runID: done, reused: true, stats: [:])
+        if let reused = try context.reuse(stage: Self.stage, config: config, inputs: [input.id], round: config.round, role: "pairs") {
+            return reused
         }
         let run = try context.beginRun(stage: Self.stage, config: config, inputs: [input.id], seed: nil)
         do {

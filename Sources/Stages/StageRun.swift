@@ -27,6 +27,23 @@ public struct StageContext: Sendable {
         return try store.read { try Runs.finishedRun($0, experiment: experiment, stage: stage, configHash: hash, inputs: inputs) }
     }
 
+    /// The output of a finished run with the same stage, config and inputs, re-linked to the round's role: a step
+    /// that need not run again.
+    public func reuse<C: Encodable>(stage: String, config: C, inputs: [Int64], round: Int, role: String) throws -> StageResult? {
+        guard let done = try finishedRun(stage: stage, config: config, inputs: inputs),
+              let version = try output(ofRun: done) else { return nil }
+        try store.write { try Rounds.setVersion($0, experiment: experiment, iteration: round, role: role, version: version.id) }
+        return StageResult(version: version, runID: done, reused: true, stats: [:])
+    }
+
+    /// Stops a stage whose calls did not all get an answer; the failures are already in the journal.
+    static func requireAnswers(_ results: [Result<ChatResponse, CallFailure>], what: String) throws {
+        let failures = results.filter { if case .failure = $0 { return true }; return false }.count
+        if failures > 0 {
+            throw EngineError.server("\(failures) of \(results.count) \(what) calls failed (recorded in the journal); rerun to retry them")
+        }
+    }
+
     /// Opens a run (committed at once, so an interrupted stage leaves a trace); earlier runs of the same stage and
     /// config still marked running were interrupted.
     public func beginRun<C: Encodable>(stage: String, config: C, inputs: [Int64], seed: Int64?,

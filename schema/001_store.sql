@@ -1,6 +1,6 @@
 -- srlm store, migration 001: experiments, content-addressed blobs, datasets and their immutable versions, runs.
--- Texts live in `blob` (SHA-256 of the raw bytes), packed many to a zstd frame in `blob_pack`; artifact tables hold
--- hashes and typed columns only.
+-- Texts are blobs: deduplicated by SHA-256, packed many to a zstd frame in `blob_pack`; artifact tables hold blob
+-- ids and typed columns only.
 
 CREATE TABLE experiment (
     id      INTEGER PRIMARY KEY,
@@ -15,20 +15,20 @@ CREATE TABLE zstd_dict (
     created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 ) STRICT;
 
--- One zstd frame holding the concatenated raw bytes of many blobs (written in one transaction).
+-- One zstd frame holding the concatenated raw bytes of many blobs. Blob ids are consecutive integers: a pack holds
+-- ids id .. id + count - 1, so a blob is found by a rowid seek (the pack with the largest id <= the blob's id) and
+-- costs its store only its share of `sizes` and `keys` (short chat texts are small: per-blob rows would outweigh them).
+-- `keys` holds the first 8 bytes of each blob's SHA-256: the dedup index (srlm keeps it in memory while writing;
+-- equal keys are confirmed by comparing bytes) and the check every read makes. srlm_sha256(id) gives the full hash.
 CREATE TABLE blob_pack (
-    id       INTEGER PRIMARY KEY,
+    id       INTEGER PRIMARY KEY,               -- the id of the pack's first blob
+    count    INTEGER NOT NULL CHECK (count > 0),
     dict_id  INTEGER REFERENCES zstd_dict(id),  -- NULL: compressed without a dictionary
     raw_size INTEGER NOT NULL,
-    data     BLOB NOT NULL
+    sizes    BLOB NOT NULL,                     -- each blob's byte length as an unsigned LEB128 varint, in id order
+    keys     BLOB NOT NULL CHECK (length(keys) = 8 * count),
+    data     BLOB NOT NULL                      -- one zstd frame with content size and checksum
 ) STRICT;
-
-CREATE TABLE blob (
-    hash    BLOB PRIMARY KEY CHECK (length(hash) = 32),   -- SHA-256 of the raw bytes
-    pack_id INTEGER NOT NULL REFERENCES blob_pack(id),
-    offset  INTEGER NOT NULL,
-    size    INTEGER NOT NULL
-) STRICT, WITHOUT ROWID;
 
 CREATE TABLE dataset (
     id            INTEGER PRIMARY KEY,

@@ -1,27 +1,26 @@
 -- srlm store, migration 002: the artifacts of the loop. Every dataset row belongs to exactly one version
--- (version_id, ord); text columns are blob hashes; `row_hash` covers the row's meaning, not its provenance.
+-- (version_id, ord); text columns hold blob ids (see blob_pack). A row's hash (its meaning, not its provenance) is
+-- computed from the texts' SHA-256s when its version is written and checked by `srlm fsck`; it is not stored.
 
 CREATE TABLE ift_example (
     version_id INTEGER NOT NULL REFERENCES dataset_version(id),
     ord        INTEGER NOT NULL,
-    prompt     BLOB NOT NULL,      -- message list (JSON) before the answer
-    response   BLOB NOT NULL,      -- message list (JSON): the answer
-    row_hash   BLOB NOT NULL,
+    prompt     INTEGER NOT NULL,      -- message list (JSON) before the answer
+    response   INTEGER NOT NULL,      -- message list (JSON): the answer
     PRIMARY KEY (version_id, ord)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE eft_example (
     version_id    INTEGER NOT NULL REFERENCES dataset_version(id),
     ord           INTEGER NOT NULL,
-    prompt        BLOB NOT NULL,   -- the LLM-as-a-Judge prompt (message list)
-    response      BLOB NOT NULL,   -- justification + "Score: N" (message list)
+    prompt        INTEGER NOT NULL,   -- the LLM-as-a-Judge prompt (message list)
+    response      INTEGER NOT NULL,   -- justification + "Score: N" (message list)
     score         REAL,
     target_origin TEXT NOT NULL CHECK (target_origin IN ('judge','human','structured','imported')),
     split         TEXT NOT NULL DEFAULT 'train' CHECK (split IN ('train','eval')),
-    question      BLOB,            -- the judged question and reply, for provenance
-    reply         BLOB,
+    question      INTEGER,            -- the judged question and reply, for provenance
+    reply         INTEGER,
     human_rank    INTEGER,
-    row_hash      BLOB NOT NULL,
     PRIMARY KEY (version_id, ord)
 ) STRICT, WITHOUT ROWID;
 
@@ -29,27 +28,25 @@ CREATE TABLE eft_example (
 CREATE TABLE ranked_reply (
     version_id INTEGER NOT NULL REFERENCES dataset_version(id),
     ord        INTEGER NOT NULL,
-    prompt     BLOB NOT NULL,
-    reply      BLOB NOT NULL,
+    prompt     INTEGER NOT NULL,
+    reply      INTEGER NOT NULL,
     human_rank INTEGER NOT NULL,
-    row_hash   BLOB NOT NULL,
     PRIMARY KEY (version_id, ord)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE prompt (
     version_id    INTEGER NOT NULL REFERENCES dataset_version(id),
     ord           INTEGER NOT NULL,
-    prompt        BLOB NOT NULL,
+    prompt        INTEGER NOT NULL,
     origin        TEXT NOT NULL CHECK (origin IN ('seed','generated','imported')),
     source_run_id INTEGER REFERENCES run(id),
-    row_hash      BLOB NOT NULL,
     PRIMARY KEY (version_id, ord)
 ) STRICT, WITHOUT ROWID;
 
 -- Prompts a generation run threw away, with the filter that did it.
 CREATE TABLE prompt_rejection (
     run_id INTEGER NOT NULL REFERENCES run(id),
-    prompt BLOB NOT NULL,
+    prompt INTEGER NOT NULL,
     reason TEXT NOT NULL,
     detail TEXT
 ) STRICT;
@@ -57,8 +54,8 @@ CREATE TABLE prompt_rejection (
 CREATE TABLE candidate (
     version_id        INTEGER NOT NULL REFERENCES dataset_version(id),
     ord               INTEGER NOT NULL,
-    prompt            BLOB NOT NULL,
-    response          BLOB NOT NULL,
+    prompt            INTEGER NOT NULL,
+    response          INTEGER NOT NULL,
     model             TEXT NOT NULL,       -- checkpoint name or model file hash
     sample_index      INTEGER NOT NULL,
     temperature       REAL,
@@ -68,24 +65,22 @@ CREATE TABLE candidate (
     completion_tokens INTEGER,
     finish_reason     TEXT,
     call_hash         BLOB,                -- model_call.request_hash
-    row_hash          BLOB NOT NULL,
     PRIMARY KEY (version_id, ord)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE judgment (
     version_id   INTEGER NOT NULL REFERENCES dataset_version(id),
     ord          INTEGER NOT NULL,
-    prompt       BLOB NOT NULL,            -- the judged question
-    response     BLOB NOT NULL,            -- the judged candidate
+    prompt       INTEGER NOT NULL,            -- the judged question
+    response     INTEGER NOT NULL,            -- the judged candidate
     judge_model  TEXT NOT NULL,
     sample_index INTEGER NOT NULL,
-    output       BLOB NOT NULL,            -- raw judge output (text)
+    output       INTEGER NOT NULL,            -- raw judge output (text)
     score        REAL,                     -- NULL when the output held no valid score
     parse_error  TEXT,
     mode         TEXT NOT NULL CHECK (mode IN ('free','structured','imported')),
-    template     BLOB,                     -- judge template blob
+    template     INTEGER,                     -- judge template blob
     call_hash    BLOB,
-    row_hash     BLOB NOT NULL,
     PRIMARY KEY (version_id, ord),
     CHECK ((score IS NULL) <> (parse_error IS NULL))
 ) STRICT, WITHOUT ROWID;
@@ -93,12 +88,11 @@ CREATE TABLE judgment (
 CREATE TABLE pair (
     version_id     INTEGER NOT NULL REFERENCES dataset_version(id),
     ord            INTEGER NOT NULL,
-    prompt         BLOB NOT NULL,
-    chosen         BLOB NOT NULL,
-    rejected       BLOB NOT NULL,
+    prompt         INTEGER NOT NULL,
+    chosen         INTEGER NOT NULL,
+    rejected       INTEGER NOT NULL,
     chosen_score   REAL,
     rejected_score REAL,
-    row_hash       BLOB NOT NULL,
     PRIMARY KEY (version_id, ord)
 ) STRICT, WITHOUT ROWID;
 
@@ -155,8 +149,8 @@ CREATE TABLE round_member (
 CREATE TABLE model_call (
     request_hash      BLOB PRIMARY KEY,    -- SHA-256 over model weights id + every output-affecting field
     model_key         TEXT NOT NULL,
-    request           BLOB NOT NULL,       -- blob: canonical request JSON
-    response          BLOB,                -- blob: the answer text
+    request           INTEGER NOT NULL,       -- blob: canonical request JSON
+    response          INTEGER,                -- blob: the answer text
     status            TEXT NOT NULL CHECK (status IN ('ok','failed')),
     error             TEXT,
     finish_reason     TEXT,
@@ -172,7 +166,7 @@ CREATE TABLE model_call (
 CREATE TABLE template (
     name    TEXT NOT NULL,
     version INTEGER NOT NULL,
-    body    BLOB NOT NULL,
+    body    INTEGER NOT NULL,
     created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     PRIMARY KEY (name, version)
 ) STRICT;

@@ -1,4 +1,4 @@
--- srlm store, migration 003: readable views. `srlm_text(hash)` returns a blob's text; it is registered by srlm itself
+-- srlm store, migration 003: readable views. `srlm_text(id)` returns a blob's text; it is registered by srlm itself
 -- and by the loadable extension (libsrlmsqlite), so `sqlite3 store.sqlite -cmd '.load libsrlmsqlite'` reads these too.
 -- Message lists are JSON arrays of {role, content}; *_text columns show the last message's content.
 
@@ -18,27 +18,26 @@ SELECT x.version_id, v.experiment, v.ref, x.ord,
        json_extract(srlm_text(x.prompt), '$[#-1].content') AS prompt_text,
        json_extract(srlm_text(x.response), '$[#-1].content') AS response_text,
        srlm_text(x.prompt) AS prompt_json, srlm_text(x.response) AS response_json,
-       hex(x.prompt) AS prompt_hash, hex(x.row_hash) AS row_hash
+       x.prompt AS prompt_id
 FROM ift_example x JOIN v_versions v USING (version_id);
 
 CREATE VIEW v_eft AS
 SELECT x.version_id, v.experiment, v.ref, x.ord, x.score, x.target_origin, x.split, x.human_rank,
        json_extract(srlm_text(x.prompt), '$[#-1].content') AS prompt_text,
-       json_extract(srlm_text(x.response), '$[#-1].content') AS response_text,
-       hex(x.row_hash) AS row_hash
+       json_extract(srlm_text(x.response), '$[#-1].content') AS response_text
 FROM eft_example x JOIN v_versions v USING (version_id);
 
 CREATE VIEW v_ranked AS
 SELECT x.version_id, v.experiment, v.ref, x.ord, x.human_rank,
        json_extract(srlm_text(x.prompt), '$[#-1].content') AS prompt_text,
        json_extract(srlm_text(x.reply), '$[#-1].content') AS reply_text,
-       hex(x.prompt) AS prompt_hash, hex(x.row_hash) AS row_hash
+       x.prompt AS prompt_id
 FROM ranked_reply x JOIN v_versions v USING (version_id);
 
 CREATE VIEW v_prompts AS
 SELECT x.version_id, v.experiment, v.ref, x.ord, x.origin, x.source_run_id,
        json_extract(srlm_text(x.prompt), '$[#-1].content') AS prompt_text,
-       hex(x.prompt) AS prompt_hash, hex(x.row_hash) AS row_hash
+       x.prompt AS prompt_id
 FROM prompt x JOIN v_versions v USING (version_id);
 
 CREATE VIEW v_prompt_rejections AS
@@ -50,7 +49,7 @@ SELECT x.version_id, v.experiment, v.ref, x.ord, x.model, x.sample_index, x.temp
        x.seed, x.completion_tokens, x.finish_reason,
        json_extract(srlm_text(x.prompt), '$[#-1].content') AS prompt_text,
        json_extract(srlm_text(x.response), '$[#-1].content') AS response_text,
-       hex(x.prompt) AS prompt_hash, hex(x.response) AS response_hash, hex(x.row_hash) AS row_hash
+       x.prompt AS prompt_id, x.response AS response_id
 FROM candidate x JOIN v_versions v USING (version_id);
 
 CREATE VIEW v_judgments AS
@@ -58,7 +57,7 @@ SELECT x.version_id, v.experiment, v.ref, x.ord, x.judge_model, x.sample_index, 
        json_extract(srlm_text(x.prompt), '$[#-1].content') AS prompt_text,
        json_extract(srlm_text(x.response), '$[#-1].content') AS response_text,
        srlm_text(x.output) AS output_text,
-       hex(x.response) AS response_hash, hex(x.row_hash) AS row_hash
+       x.response AS response_id
 FROM judgment x JOIN v_versions v USING (version_id);
 
 CREATE VIEW v_pairs AS
@@ -67,7 +66,7 @@ SELECT x.version_id, v.experiment, v.ref, x.ord, x.chosen_score, x.rejected_scor
        json_extract(srlm_text(x.prompt), '$[#-1].content') AS prompt_text,
        json_extract(srlm_text(x.chosen), '$[#-1].content') AS chosen_text,
        json_extract(srlm_text(x.rejected), '$[#-1].content') AS rejected_text,
-       hex(x.prompt) AS prompt_hash, hex(x.row_hash) AS row_hash
+       x.prompt AS prompt_id
 FROM pair x JOIN v_versions v USING (version_id);
 
 CREATE VIEW v_runs AS

@@ -55,7 +55,7 @@ extension QueryResult.Format: ExpressibleByArgument {}
 
 struct SQL: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run one SQL statement on the store, read-only. srlm_text(hash) returns a blob's text; views v_* are readable.")
+        abstract: "Run one SQL statement on the store, read-only. srlm_text(id) returns a blob's text; views v_* are readable.")
     @OptionGroup var options: StoreOptions
     @Argument(help: "The statement.") var statement: String
     @Option(help: "table, csv or json.") var format: QueryResult.Format = .table

@@ -18,7 +18,7 @@ public struct Journal: Sendable {
                 SELECT response, finish_reason, prompt_tokens, completion_tokens, latency_ms
                 FROM model_call WHERE request_hash = ? AND status = 'ok'
                 """, arguments: [hash.bytes]) else { return nil }
-            let text = try BlobReader.text(db, ContentHash(bytes: row["response"]))
+            let text = try BlobReader.text(db, row["response"] as BlobID)
             return ChatResponse(text: text, finishReason: row["finish_reason"], promptTokens: row["prompt_tokens"],
                                 completionTokens: row["completion_tokens"], latencyMs: row["latency_ms"] ?? 0,
                                 fromJournal: true)
@@ -40,31 +40,30 @@ public struct Journal: Sendable {
     /// Records an answer (committed at once, so a killed stage does not ask again).
     public func record(_ request: ChatRequest, modelKey: String, response: ChatResponse, attempts: Int, runID: Int64?) async throws {
         try await store.pool.write { db in
-            let blobs = BlobWriter(db)
-            let requestHash = try blobs.put(request.canonical(modelKey: modelKey))
-            let responseHash = try blobs.put(response.text)
+            let blobs = try BlobWriter.in(db)
+            let requestBlob = try blobs.put(request.canonical(modelKey: modelKey))
+            let responseBlob = try blobs.put(response.text)
             try blobs.flush()
             try db.execute(sql: """
                 INSERT OR REPLACE INTO model_call(request_hash, model_key, request, response, status, error, finish_reason,
                     prompt_tokens, completion_tokens, latency_ms, attempts, run_id)
                 VALUES (?, ?, ?, ?, 'ok', NULL, ?, ?, ?, ?, ?, ?)
-                """, arguments: [request.hash(modelKey: modelKey).bytes, modelKey, requestHash.bytes, responseHash.bytes,
+                """, arguments: [request.hash(modelKey: modelKey).bytes, modelKey, requestBlob, responseBlob,
                                  response.finishReason, response.promptTokens, response.completionTokens,
                                  response.latencyMs, attempts, runID])
-            _ = requestHash
         }
     }
 
     /// Records a failure: kept for the record, retried by the next run (only answers are final).
     public func recordFailure(_ request: ChatRequest, modelKey: String, failure: CallFailure, runID: Int64?) async throws {
         try await store.pool.write { db in
-            let blobs = BlobWriter(db)
-            let requestHash = try blobs.put(request.canonical(modelKey: modelKey))
+            let blobs = try BlobWriter.in(db)
+            let requestBlob = try blobs.put(request.canonical(modelKey: modelKey))
             try blobs.flush()
             try db.execute(sql: """
                 INSERT OR REPLACE INTO model_call(request_hash, model_key, request, response, status, error, attempts, run_id)
                 VALUES (?, ?, ?, NULL, 'failed', ?, ?, ?)
-                """, arguments: [request.hash(modelKey: modelKey).bytes, modelKey, requestHash.bytes,
+                """, arguments: [request.hash(modelKey: modelKey).bytes, modelKey, requestBlob,
                                  failure.message, failure.attempts, runID])
         }
     }

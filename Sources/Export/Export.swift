@@ -76,7 +76,7 @@ public enum Exporter {
     static func write(_ db: Database, version: DatasetVersion, format: ExportFormat,
                       to sink: inout some ExportSink) throws -> Int {
         let columns = format.columns
-        let selected = columns.map { "\($0), srlm_blob(\($0))" }.joined(separator: ", ")
+        let selected = columns.map { "\($0), srlm_blob(\($0)), srlm_blob_key(\($0))" }.joined(separator: ", ")
         let scores = format.scoreColumns
         let sql = "SELECT ord, \(([selected] + scores).joined(separator: ", ")) FROM \(version.kind.table) "
             + "WHERE version_id = ? ORDER BY ord"
@@ -87,13 +87,13 @@ public enum Exporter {
         while let row = try cursor.next() {
             let ord: Int = row[0]
             for (i, name) in columns.enumerated() {
-                guard let hash = row[1 + 2 * i] as Data?, hash.count == 32, let text = row[2 + 2 * i] as Data? else {
-                    throw StoreError.invalid("row \(ord) of \(version.ref): column \(name) holds no blob hash")
+                guard let id = row[1 + 3 * i] as Int64?, let text = row[2 + 3 * i] as Data?, let key = row[3 + 3 * i] as Data? else {
+                    throw StoreError.invalid("row \(ord) of \(version.ref): column \(name) holds no blob id")
                 }
-                try BlobReader.verify(text, ContentHash(bytes: hash))
+                try BlobReader.verify(text, key: key, id: id)
                 fields[i] = text
             }
-            let scoreValues = scores.indices.map { row[1 + 2 * columns.count + $0] as Double? }
+            let scoreValues = scores.indices.map { row[1 + 3 * columns.count + $0] as Double? }
             try sink.write(try builder.line(ord: ord, fields, scores: scoreValues))
             written += 1
         }

@@ -1,8 +1,10 @@
-// srlm_text(hash) / srlm_blob(hash): the text (or bytes) of a store blob, read from its zstd pack.
-// hash is the 32-byte SHA-256 or its 64-character hex. Packs carry zstd's content checksum, so a corrupt pack is an
-// error, never wrong text; srlm's own reads and `srlm fsck` also check each blob's SHA-256.
+// srlm_text(id) / srlm_blob(id) / srlm_blob_key(id): a store blob's text, bytes, or the first 8 bytes of its
+// SHA-256, read from its zstd pack (schema/001_store.sql: blob ids are consecutive, a pack holds a range of them).
+// Packs carry zstd's content checksum, so a corrupt pack is an error, never wrong text; srlm's own reads and
+// `srlm fsck` also check each blob's SHA-256 against its key.
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
@@ -12,14 +14,18 @@ SQLITE_EXTENSION_INIT1
 #define DICT_CACHE 8
 
 typedef struct {
-    sqlite3_int64 id;
-    unsigned char *data;
+    sqlite3_int64 first;        // the pack's id: its first blob id
+    sqlite3_int64 count;
+    unsigned char *data;        // decompressed bytes
     size_t size;
+    size_t *offsets;            // count + 1 prefix sums of the blob sizes
+    unsigned char *keys;        // count * 8 bytes
     unsigned long long stamp;
 } CachedPack;
 
-// Statements are prepared per use, not cached: plain sqlite3 closes with sqlite3_close(), which refuses to close a
-// connection that still has prepared statements (functions are destroyed only after that check).
+// Statements are prepared per pack miss, not kept: plain sqlite3 closes with sqlite3_close(), which refuses to close a
+// connection that still has prepared statements (functions are destroyed only after that check). Reads in id order
+// hit the pack cache, so a prepare happens about once per pack.
 typedef struct {
     sqlite3 *db;
     ZSTD_DCtx *dctx;
@@ -29,10 +35,35 @@ typedef struct {
     unsigned long long clock;
 } Reader;
 
+// Readers by connection, so srlm_sqlite_forget() can reach one from outside a function call.
+typedef struct Registered { Reader *reader; struct Registered *next; } Registered;
+static Registered *registry = NULL;
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void forget(Reader *r) {
+    for (int i = 0; i < PACK_CACHE; i++) {
+        free(r->packs[i].data); free(r->packs[i].offsets); free(r->packs[i].keys);
+        memset(&r->packs[i], 0, sizeof(CachedPack));
+    }
+    for (int i = 0; i < DICT_CACHE; i++) { ZSTD_freeDDict(r->dicts[i]); r->dicts[i] = NULL; r->dict_ids[i] = 0; }
+}
+
+void srlm_sqlite_forget(sqlite3 *db) {
+    pthread_mutex_lock(&registry_lock);
+    for (Registered *e = registry; e; e = e->next)
+        if (e->reader->db == db) forget(e->reader);
+    pthread_mutex_unlock(&registry_lock);
+}
+
 static void reader_free(void *p) {
     Reader *r = (Reader *)p;
     if (!r) return;
-    for (int i = 0; i < PACK_CACHE; i++) free(r->packs[i].data);
+    pthread_mutex_lock(&registry_lock);
+    for (Registered **e = &registry; *e; e = &(*e)->next) {
+        if ((*e)->reader == r) { Registered *gone = *e; *e = gone->next; free(gone); break; }
+    }
+    pthread_mutex_unlock(&registry_lock);
+    for (int i = 0; i < PACK_CACHE; i++) { free(r->packs[i].data); free(r->packs[i].offsets); free(r->packs[i].keys); }
     for (int i = 0; i < DICT_CACHE; i++) ZSTD_freeDDict(r->dicts[i]);
     ZSTD_freeDCtx(r->dctx);
     sqlite3_free(r);
@@ -40,31 +71,6 @@ static void reader_free(void *p) {
 
 static int prepare(Reader *r, sqlite3_stmt **stmt, const char *sql) {
     return sqlite3_prepare_v2(r->db, sql, -1, stmt, NULL);
-}
-
-static int hexval(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// Accepts a 32-byte blob or 64 hex characters; returns 0 on success.
-static int read_hash(sqlite3_value *v, unsigned char out[32]) {
-    if (sqlite3_value_type(v) == SQLITE_BLOB && sqlite3_value_bytes(v) == 32) {
-        memcpy(out, sqlite3_value_blob(v), 32);
-        return 0;
-    }
-    if (sqlite3_value_type(v) == SQLITE_TEXT && sqlite3_value_bytes(v) == 64) {
-        const unsigned char *t = sqlite3_value_text(v);
-        for (int i = 0; i < 32; i++) {
-            int hi = hexval(t[2 * i]), lo = hexval(t[2 * i + 1]);
-            if (hi < 0 || lo < 0) return 1;
-            out[i] = (unsigned char)(hi * 16 + lo);
-        }
-        return 0;
-    }
-    return 1;
 }
 
 static ZSTD_DDict *dictionary(Reader *r, sqlite3_int64 dict_id, char **err) {
@@ -91,97 +97,123 @@ static ZSTD_DDict *dictionary(Reader *r, sqlite3_int64 dict_id, char **err) {
     return dict;
 }
 
-static CachedPack *pack(Reader *r, sqlite3_int64 pack_id, char **err) {
+// Reads unsigned LEB128 sizes into prefix sums; returns 0 when they are well formed and add up to raw_size.
+static int decode_sizes(const unsigned char *p, size_t n, sqlite3_int64 count, size_t raw_size, size_t *offsets) {
+    size_t at = 0, total = 0;
+    offsets[0] = 0;
+    for (sqlite3_int64 i = 0; i < count; i++) {
+        size_t v = 0;
+        int shift = 0;
+        for (;;) {
+            if (at >= n || shift > 56) return 1;
+            unsigned char b = p[at++];
+            v |= (size_t)(b & 0x7f) << shift;
+            if (!(b & 0x80)) break;
+            shift += 7;
+        }
+        total += v;
+        offsets[i + 1] = total;
+    }
+    return at == n && total == raw_size ? 0 : 1;
+}
+
+// The cached pack holding blob `id`, decompressed on a miss.
+static CachedPack *pack(Reader *r, sqlite3_int64 id, char **err) {
     CachedPack *victim = &r->packs[0];
     for (int i = 0; i < PACK_CACHE; i++) {
-        if (r->packs[i].data && r->packs[i].id == pack_id) {
-            r->packs[i].stamp = ++r->clock;
-            return &r->packs[i];
+        CachedPack *c = &r->packs[i];
+        if (c->data && id >= c->first && id < c->first + c->count) {
+            c->stamp = ++r->clock;
+            return c;
         }
-        if (r->packs[i].stamp < victim->stamp) victim = &r->packs[i];
+        if (c->stamp < victim->stamp) victim = c;
     }
-    sqlite3_stmt *find_pack = NULL;
-    if (prepare(r, &find_pack, "SELECT dict_id, raw_size, data FROM blob_pack WHERE id = ?1") != SQLITE_OK) {
-        *err = sqlite3_mprintf("srlm_text: %s", sqlite3_errmsg(r->db));
+    sqlite3_stmt *find = NULL;
+    if (prepare(r, &find, "SELECT id, count, dict_id, raw_size, sizes, keys, data FROM blob_pack "
+                          "WHERE id <= ?1 ORDER BY id DESC LIMIT 1") != SQLITE_OK) {
+        *err = sqlite3_mprintf("srlm_text: %s (is this an srlm store?)", sqlite3_errmsg(r->db));
         return NULL;
     }
-    sqlite3_bind_int64(find_pack, 1, pack_id);
-    if (sqlite3_step(find_pack) != SQLITE_ROW) {
-        sqlite3_finalize(find_pack);
-        *err = sqlite3_mprintf("srlm_text: blob pack %lld is missing", pack_id);
+    sqlite3_bind_int64(find, 1, id);
+    if (sqlite3_step(find) != SQLITE_ROW || id >= sqlite3_column_int64(find, 0) + sqlite3_column_int64(find, 1)) {
+        sqlite3_finalize(find);
+        *err = sqlite3_mprintf("srlm_text: no blob %lld in this store", id);
         return NULL;
     }
-    int has_dict = sqlite3_column_type(find_pack, 0) != SQLITE_NULL;
-    sqlite3_int64 dict_id = sqlite3_column_int64(find_pack, 0);
-    size_t raw_size = (size_t)sqlite3_column_int64(find_pack, 1);
-    const void *src = sqlite3_column_blob(find_pack, 2);
-    size_t src_size = (size_t)sqlite3_column_bytes(find_pack, 2);
+    sqlite3_int64 first = sqlite3_column_int64(find, 0), count = sqlite3_column_int64(find, 1);
+    int has_dict = sqlite3_column_type(find, 2) != SQLITE_NULL;
+    sqlite3_int64 dict_id = sqlite3_column_int64(find, 2);
+    size_t raw_size = (size_t)sqlite3_column_int64(find, 3);
+    const unsigned char *sizes = sqlite3_column_blob(find, 4);
+    size_t sizes_n = (size_t)sqlite3_column_bytes(find, 4);
+    const unsigned char *keys = sqlite3_column_blob(find, 5);
+    size_t keys_n = (size_t)sqlite3_column_bytes(find, 5);
+    const void *src = sqlite3_column_blob(find, 6);
+    size_t src_size = (size_t)sqlite3_column_bytes(find, 6);
     unsigned char *out = malloc(raw_size ? raw_size : 1);
+    size_t *offsets = malloc(sizeof(size_t) * (size_t)(count + 1));
+    unsigned char *key_copy = malloc(keys_n ? keys_n : 1);
+    const char *problem = NULL;
+    if (!out || !offsets || !key_copy) problem = "out of memory";
+    else if (keys_n != (size_t)count * 8) problem = "keys do not match its blob count";
+    else if (decode_sizes(sizes, sizes_n, count, raw_size, offsets)) problem = "sizes do not match its bytes";
     size_t got = 0;
-    if (!out) { sqlite3_finalize(find_pack); *err = sqlite3_mprintf("srlm_text: out of memory"); return NULL; }
-    if (has_dict) {
-        ZSTD_DDict *dict = dictionary(r, dict_id, err);
-        if (!dict) { free(out); sqlite3_finalize(find_pack); return NULL; }
-        got = ZSTD_decompress_usingDDict(r->dctx, out, raw_size, src, src_size, dict);
-    } else {
-        got = ZSTD_decompressDCtx(r->dctx, out, raw_size, src, src_size);
+    if (!problem) {
+        memcpy(key_copy, keys, keys_n);
+        if (has_dict) {
+            ZSTD_DDict *dict = dictionary(r, dict_id, err);
+            if (!dict) { free(out); free(offsets); free(key_copy); sqlite3_finalize(find); return NULL; }
+            got = ZSTD_decompress_usingDDict(r->dctx, out, raw_size, src, src_size, dict);
+        } else {
+            got = ZSTD_decompressDCtx(r->dctx, out, raw_size, src, src_size);
+        }
+        if (ZSTD_isError(got)) problem = ZSTD_getErrorName(got);
+        else if (got != raw_size) problem = "size mismatch";
     }
-    sqlite3_finalize(find_pack);
-    if (ZSTD_isError(got) || got != raw_size) {
-        free(out);
-        *err = sqlite3_mprintf("srlm_text: blob pack %lld is corrupt (%s)", pack_id,
-                               ZSTD_isError(got) ? ZSTD_getErrorName(got) : "size mismatch");
+    if (problem) {
+        *err = sqlite3_mprintf("srlm_text: blob pack %lld is corrupt (%s)", first, problem);
+        free(out); free(offsets); free(key_copy);
+        sqlite3_finalize(find);
         return NULL;
     }
-    free(victim->data);
-    victim->id = pack_id;
+    sqlite3_finalize(find);
+    free(victim->data); free(victim->offsets); free(victim->keys);
+    victim->first = first;
+    victim->count = count;
     victim->data = out;
     victim->size = raw_size;
+    victim->offsets = offsets;
+    victim->keys = key_copy;
     victim->stamp = ++r->clock;
     return victim;
 }
 
-static void blob_function(sqlite3_context *ctx, int argc, sqlite3_value **argv, int as_text) {
-    (void)argc;
+enum Part { BYTES, TEXT, KEY };
+
+static void blob_function(sqlite3_context *ctx, sqlite3_value **argv, enum Part part) {
     Reader *r = (Reader *)sqlite3_user_data(ctx);
     if (sqlite3_value_type(argv[0]) == SQLITE_NULL) { sqlite3_result_null(ctx); return; }
-    unsigned char hash[32];
-    if (read_hash(argv[0], hash)) {
-        sqlite3_result_error(ctx, "srlm_text: argument is not a 32-byte blob hash or 64 hex characters", -1);
+    if (sqlite3_value_numeric_type(argv[0]) != SQLITE_INTEGER) {
+        sqlite3_result_error(ctx, "srlm_text: argument is not a blob id (an integer)", -1);
         return;
     }
-    sqlite3_stmt *find_blob = NULL;
-    if (prepare(r, &find_blob, "SELECT pack_id, offset, size FROM blob WHERE hash = ?1") != SQLITE_OK) {
-        char *m = sqlite3_mprintf("srlm_text: %s (is this an srlm store?)", sqlite3_errmsg(r->db));
-        sqlite3_result_error(ctx, m, -1);
-        sqlite3_free(m);
-        return;
-    }
-    sqlite3_bind_blob(find_blob, 1, hash, 32, SQLITE_STATIC);
-    if (sqlite3_step(find_blob) != SQLITE_ROW) {
-        sqlite3_finalize(find_blob);
-        sqlite3_result_error(ctx, "srlm_text: no such blob", -1);
-        return;
-    }
-    sqlite3_int64 pack_id = sqlite3_column_int64(find_blob, 0);
-    size_t offset = (size_t)sqlite3_column_int64(find_blob, 1);
-    size_t size = (size_t)sqlite3_column_int64(find_blob, 2);
-    sqlite3_finalize(find_blob);
+    sqlite3_int64 id = sqlite3_value_int64(argv[0]);
     char *err = NULL;
-    CachedPack *p = pack(r, pack_id, &err);
+    CachedPack *p = pack(r, id, &err);
     if (!p) { sqlite3_result_error(ctx, err, -1); sqlite3_free(err); return; }
-    if (offset + size > p->size) {
-        sqlite3_result_error(ctx, "srlm_text: blob lies outside its pack", -1);
-        return;
+    sqlite3_int64 i = id - p->first;
+    const unsigned char *start = p->data + p->offsets[i];
+    int size = (int)(p->offsets[i + 1] - p->offsets[i]);
+    switch (part) {
+    case TEXT: sqlite3_result_text(ctx, (const char *)start, size, SQLITE_TRANSIENT); break;
+    case BYTES: sqlite3_result_blob(ctx, start, size, SQLITE_TRANSIENT); break;
+    case KEY: sqlite3_result_blob(ctx, p->keys + 8 * i, 8, SQLITE_TRANSIENT); break;
     }
-    if (as_text)
-        sqlite3_result_text(ctx, (const char *)p->data + offset, (int)size, SQLITE_TRANSIENT);
-    else
-        sqlite3_result_blob(ctx, p->data + offset, (int)size, SQLITE_TRANSIENT);
 }
 
-static void srlm_text(sqlite3_context *ctx, int argc, sqlite3_value **argv) { blob_function(ctx, argc, argv, 1); }
-static void srlm_blob(sqlite3_context *ctx, int argc, sqlite3_value **argv) { blob_function(ctx, argc, argv, 0); }
+static void srlm_text(sqlite3_context *ctx, int argc, sqlite3_value **argv) { (void)argc; blob_function(ctx, argv, TEXT); }
+static void srlm_blob(sqlite3_context *ctx, int argc, sqlite3_value **argv) { (void)argc; blob_function(ctx, argv, BYTES); }
+static void srlm_blob_key(sqlite3_context *ctx, int argc, sqlite3_value **argv) { (void)argc; blob_function(ctx, argv, KEY); }
 
 #ifdef _WIN32
 __declspec(dllexport)
@@ -193,9 +225,19 @@ int sqlite3_srlmsqlite_init(sqlite3 *db, char **error, const sqlite3_api_routine
     memset(r, 0, sizeof(Reader));
     r->db = db;
     r->dctx = ZSTD_createDCtx();
+    Registered *entry = malloc(sizeof(Registered));
+    if (!entry) { ZSTD_freeDCtx(r->dctx); sqlite3_free(r); return SQLITE_NOMEM; }
+    pthread_mutex_lock(&registry_lock);
+    entry->reader = r;
+    entry->next = registry;
+    registry = entry;
+    pthread_mutex_unlock(&registry_lock);
     // Each function owns a reference to the shared reader; srlm_blob's destructor frees it.
     int rc = sqlite3_create_function_v2(db, "srlm_text", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, r,
                                         srlm_text, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function_v2(db, "srlm_blob_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, r,
+                                        srlm_blob_key, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function_v2(db, "srlm_blob", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, r,
                                         srlm_blob, NULL, NULL, reader_free);

@@ -49,9 +49,9 @@ public struct GenCandidates: Sendable {
         if let reused = try context.reuse(stage: Self.stage, config: config, inputs: [input.id], round: config.round, role: "candidates") {
             return reused
         }
-        let prompts: [(hash: Data, messages: Messages)] = try context.store.read { db in
+        let prompts: [(id: BlobID, messages: Messages)] = try context.store.read { db in
             try Row.fetchAll(db, sql: "SELECT prompt FROM prompt WHERE version_id = ? ORDER BY ord", arguments: [input.id])
-                .map { row in let h: Data = row["prompt"]; return (h, try Blobs.messages(db, h)) }
+                .map { row in let id: BlobID = row["prompt"]; return (id, try Blobs.messages(db, id)) }
         }
         let run = try context.beginRun(stage: Self.stage, config: config, inputs: [input.id], seed: config.sampling.seed,
                                        provenance: session.provenance)
@@ -74,14 +74,14 @@ public struct GenCandidates: Sendable {
                     let request = requests[index]
                     let prompt = prompts[index / config.candidates]
                     try writer.append([
-                        "prompt": .blob(ContentHash(bytes: prompt.hash)),
+                        "prompt": .blob(prompt.id),
                         "response": .text(Blobs.text([.assistant(answer.text)])),
                         "model": .text(config.model), "sample_index": .int(Int64(request.sampleIndex)),
                         "temperature": .real(request.temperature), "top_p": .real(request.topP),
                         "max_tokens": .int(Int64(request.maxTokens)), "seed": .int(request.seed),
                         "completion_tokens": answer.completionTokens.map { .int(Int64($0)) } ?? .null,
                         "finish_reason": answer.finishReason.map { .text($0) } ?? .null,
-                        "call_hash": .blob(request.hash(modelKey: session.modelKey)),
+                        "call_hash": .bytes(request.hash(modelKey: session.modelKey).bytes),
                     ])
                 }
                 return try writer.finish()

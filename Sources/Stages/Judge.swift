@@ -35,8 +35,8 @@ public struct Judge: Sendable {
     }
 
     struct Item {
-        let prompt: Data
-        let response: Data
+        let prompt: BlobID
+        let response: BlobID
         let question: Messages
         let answer: String
     }
@@ -56,7 +56,7 @@ public struct Judge: Sendable {
         let items: [Item] = try context.store.read { db in
             try Row.fetchAll(db, sql: "SELECT prompt, response FROM candidate WHERE version_id = ? ORDER BY ord", arguments: [input.id])
                 .map { row in
-                    let p: Data = row["prompt"], r: Data = row["response"]
+                    let p: BlobID = row["prompt"], r: BlobID = row["response"]
                     return Item(prompt: p, response: r, question: try Blobs.messages(db, p),
                                 answer: try Blobs.messages(db, r).lastContent)
                 }
@@ -94,12 +94,12 @@ public struct Judge: Sendable {
                     let outcome = ScoreParser.parse(answer.text)
                     if outcome.score != nil { parsed += 1 }
                     try writer.append([
-                        "prompt": .blob(ContentHash(bytes: item.prompt)), "response": .blob(ContentHash(bytes: item.response)),
+                        "prompt": .blob(item.prompt), "response": .blob(item.response),
                         "judge_model": .text(config.model), "sample_index": .int(Int64(requests[index].sampleIndex)),
                         "output": .text(answer.text), "score": outcome.score.map { .real($0) } ?? .null,
                         "parse_error": outcome.failure.map { .text($0) } ?? .null,
                         "mode": .text(config.structured ? "structured" : "free"), "template": .blob(templateBlob),
-                        "call_hash": .blob(requests[index].hash(modelKey: session.modelKey)),
+                        "call_hash": .bytes(requests[index].hash(modelKey: session.modelKey).bytes),
                     ])
                 }
                 return try writer.finish()

@@ -54,22 +54,22 @@ public struct JudgeTemplate: Sendable, Hashable {
         regex: #"[^\n]{20,400}\nScore: [0-5]"#)
 
     /// The stored template: the built-in one (or the text of `file`), registered as a new version when its body is new.
-    public static func load(_ store: Store, file: String? = nil) throws -> (template: JudgeTemplate, blob: ContentHash) {
+    public static func load(_ store: Store, file: String? = nil) throws -> (template: JudgeTemplate, blob: BlobID) {
         let body = try file.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? builtIn
         guard body.contains("{{question}}"), body.contains("{{response}}") else {
             throw StoreError.invalid("\(file ?? "judge template"): must contain {{question}} and {{response}}")
         }
         return try store.write { db in
-            let blobs = BlobWriter(db)
-            let hash = try blobs.put(body)
+            let blobs = try BlobWriter.in(db)
+            let blob = try blobs.put(body)
             try blobs.flush()
             if let version = try Int.fetchOne(db, sql: "SELECT version FROM template WHERE name = ? AND body = ?",
-                                              arguments: [name, hash.bytes]) {
-                return (JudgeTemplate(body: body, version: version), hash)
+                                              arguments: [name, blob]) {
+                return (JudgeTemplate(body: body, version: version), blob)
             }
             let next = (try Int.fetchOne(db, sql: "SELECT coalesce(max(version), 0) + 1 FROM template WHERE name = ?", arguments: [name])) ?? 1
-            try db.execute(sql: "INSERT INTO template(name, version, body) VALUES (?, ?, ?)", arguments: [name, next, hash.bytes])
-            return (JudgeTemplate(body: body, version: next), hash)
+            try db.execute(sql: "INSERT INTO template(name, version, body) VALUES (?, ?, ?)", arguments: [name, next, blob])
+            return (JudgeTemplate(body: body, version: next), blob)
         }
     }
 }

@@ -25,7 +25,7 @@ public struct Pairs: Sendable {
     }
 
     struct Scored {
-        let response: Data
+        let response: BlobID
         var scores: [Double] = []
         var mean: Double { scores.reduce(0, +) / Double(scores.count) }
     }
@@ -49,13 +49,13 @@ public struct Pairs: Sendable {
             }
             let version = try context.commit(run: run, round: config.round, role: "pairs", stats: stats) { db in
                 // Candidates in first-seen order per prompt, prompts in first-seen order: deterministic output.
-                var order: [Data] = []
-                var byPrompt: [Data: [Scored]] = [:]
-                var unscored: [Data: Set<Data>] = [:]
+                var order: [BlobID] = []
+                var byPrompt: [BlobID: [Scored]] = [:]
+                var unscored: [BlobID: Set<BlobID>] = [:]
                 let cursor = try Row.fetchCursor(db, sql: "SELECT prompt, response, score FROM judgment WHERE version_id = ? ORDER BY ord",
                                                  arguments: [input.id])
                 while let row = try cursor.next() {
-                    let prompt: Data = row["prompt"], response: Data = row["response"]
+                    let prompt: BlobID = row["prompt"], response: BlobID = row["response"]
                     let score: Double? = row["score"]
                     if byPrompt[prompt] == nil { order.append(prompt); byPrompt[prompt] = [] }
                     var list = byPrompt[prompt]!
@@ -74,8 +74,8 @@ public struct Pairs: Sendable {
                     let margin = chosen.mean - rejected.mean
                     if margin == 0 { dropped["tie", default: 0] += 1; continue }
                     if margin < config.minMargin { dropped["margin below \(config.minMargin)", default: 0] += 1; continue }
-                    try writer.append([.blob(ContentHash(bytes: prompt)), .blob(ContentHash(bytes: chosen.response)),
-                                       .blob(ContentHash(bytes: rejected.response)), .real(chosen.mean), .real(rejected.mean)])
+                    try writer.append([.blob(prompt), .blob(chosen.response),
+                                       .blob(rejected.response), .real(chosen.mean), .real(rejected.mean)])
                     kept += 1
                 }
                 withoutScore = unscored.values.map(\.count).reduce(0, +)

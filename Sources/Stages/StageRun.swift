@@ -127,8 +127,8 @@ public struct StageResult: Sendable {
 }
 
 enum Blobs {
-    static func messages(_ db: Database, _ data: Data) throws -> Messages {
-        try CanonicalJSON.decodeMessages(try BlobReader.data(db, ContentHash(bytes: data)))
+    static func messages(_ db: Database, _ id: BlobID) throws -> Messages {
+        try CanonicalJSON.decodeMessages(try BlobReader.data(db, id))
     }
 
     static func text(_ messages: Messages) -> String {

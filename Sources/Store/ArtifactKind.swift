@@ -1,14 +1,16 @@
 import Foundation
 import GRDB
 
-/// A typed column value of a dataset row. Text columns hold blob hashes in the table; callers pass `.text` to store
-/// new text, `.blob` to reuse an existing one.
+/// A typed column value of a dataset row. Text columns hold blob ids in the table; callers pass `.text` to store
+/// new text, `.blob` to reuse a stored one.
 public enum Value: Hashable, Sendable {
     case null
     case int(Int64)
     case real(Double)
     case text(String)
-    case blob(ContentHash)
+    case blob(BlobID)
+    /// Raw bytes kept in the row itself (a request hash).
+    case bytes(Data)
 
     public var int: Int64? { if case .int(let v) = self { return v }; return nil }
     public var real: Double? {
@@ -18,11 +20,12 @@ public enum Value: Hashable, Sendable {
         default: return nil
         }
     }
-    public var blobHash: ContentHash? { if case .blob(let h) = self { return h }; return nil }
+    public var blobID: BlobID? { if case .blob(let id) = self { return id }; return nil }
 }
 
 public struct Column: Sendable {
-    public enum Kind: Sendable { case blob, int, real, text }
+    /// blob: a stored text (the row holds its id); bytes: a short binary value held in the row.
+    public enum Kind: Sendable { case blob, bytes, int, real, text }
     public let name: String
     public let kind: Kind
     /// Part of the row's meaning (and so of its hash); provenance columns are not.
@@ -84,12 +87,12 @@ public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
                     Column("sample_index", .int), Column("temperature", .real, meaning: false),
                     Column("top_p", .real, meaning: false), Column("max_tokens", .int, meaning: false),
                     Column("seed", .int, meaning: false), Column("completion_tokens", .int, meaning: false),
-                    Column("finish_reason", .text, meaning: false), Column("call_hash", .blob, meaning: false)]
+                    Column("finish_reason", .text, meaning: false), Column("call_hash", .bytes, meaning: false)]
         case .judgments:
             return [Column("prompt", .blob), Column("response", .blob), Column("judge_model", .text),
                     Column("sample_index", .int), Column("output", .blob), Column("score", .real),
                     Column("parse_error", .text), Column("mode", .text),
-                    Column("template", .blob, meaning: false), Column("call_hash", .blob, meaning: false)]
+                    Column("template", .blob, meaning: false), Column("call_hash", .bytes, meaning: false)]
         case .pairs:
             return [Column("prompt", .blob), Column("chosen", .blob), Column("rejected", .blob),
                     Column("chosen_score", .real), Column("rejected_score", .real)]
@@ -108,8 +111,9 @@ public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
 
     public func columnIndex(_ name: String) -> Int? { columns.firstIndex { $0.name == name } }
 
-    /// Hash of a row's meaning: the kind, then each meaning column's name and canonical value.
-    public func rowHash(_ values: [Value]) -> ContentHash {
+    /// Hash of a row's meaning: the kind, then each meaning column's name and canonical value; a text by its SHA-256,
+    /// so the hash is the same in every store.
+    public func rowHash(_ values: [Value], blobHash: (BlobID) throws -> ContentHash) rethrows -> ContentHash {
         var h = Hasher256()
         h.update(rawValue)
         for (column, value) in zip(columns, values) where column.meaning {
@@ -119,7 +123,8 @@ public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
             case .int(let v): h.update("I\(v)")
             case .real(let v): h.update("R" + Self.canonical(v))
             case .text(let s): h.update("T\(s.utf8.count):" + s)
-            case .blob(let b): h.update("B"); h.update(b.bytes)
+            case .blob(let id): h.update("B"); h.update(try blobHash(id).bytes)
+            case .bytes(let d): h.update("X\(d.count):"); h.update(d)
             }
         }
         return h.finish()

@@ -1,108 +1,185 @@
 import Foundation
 import GRDB
+import SQLiteExtension
 
-/// Writes content-addressed blobs inside the caller's write transaction. New blobs are buffered and packed many to
-/// one zstd frame (packs compress far better than short texts one by one); `flush()` must run before commit.
-public final class BlobWriter {
-    /// Raw bytes buffered before a pack is written.
-    public static let packTarget = 256 * 1024
-    /// Blobs sampled to train the store's first dictionary.
-    static let dictionarySamples = 2000
+/// A blob's id in this store: blobs are numbered consecutively, many to a pack (schema/001_store.sql).
+public typealias BlobID = Int64
+
+/// Writes blobs inside the caller's write transaction, deduplicated by SHA-256. New blobs are buffered and packed
+/// many to one zstd frame (packs compress far better than short texts one by one); `flush()` must run before
+/// commit, and a commit with unflushed blobs fails. One writer serves a whole transaction (`BlobWriter.in(db)`), so
+/// everything written in it draws ids from one counter.
+public final class BlobWriter: TransactionObserver, @unchecked Sendable {
+    /// Raw bytes buffered before a pack is written: big frames give zstd the long-range matches of the whole batch.
+    public static let packTarget = 4 << 20
+    /// Packs smaller than this use the store's trained dictionary (journal answers, small stage outputs).
+    static let smallPack = 64 * 1024
+    /// Blobs needed (pending plus stored) before a dictionary is trained.
+    static let dictionarySamples = 1000
 
     private let db: Database
-    private var pending: [(hash: ContentHash, data: Data)] = []
+    private let index: BlobKeyIndex
+    private var nextID: BlobID
+    private var pending: [(id: BlobID, key: Int64, data: Data)] = []
     private var pendingBytes = 0
-    private var seen: Set<ContentHash> = []
-    private var dictionary: (id: Int64, data: Data)?
-    private var dictionaryLoaded = false
+    /// Blobs put in this transaction (pending or already packed): key → (id, full hash).
+    private var local: [Int64: (id: BlobID, hash: ContentHash)] = [:]
+    /// Full SHA-256 of blobs this writer has seen, for row hashes.
+    private var hashes: [BlobID: ContentHash] = [:]
+    private var wrotePacks = false
     public private(set) var newBlobs = 0
 
-    public init(_ db: Database) {
-        self.db = db
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var current: [ObjectIdentifier: BlobWriter] = [:]
+
+    /// The transaction's blob writer, made on first use. Must be called inside a write transaction.
+    public static func `in`(_ db: Database) throws -> BlobWriter {
+        guard db.isInsideTransaction else { throw StoreError.invalid("blobs are written inside a write transaction") }
+        let key = ObjectIdentifier(db)
+        if let writer = lock.withLock({ current[key] }) { return writer }
+        let writer = try BlobWriter(db)
+        lock.withLock { current[key] = writer }
+        db.add(transactionObserver: writer, extent: .nextTransaction)
+        return writer
     }
 
-    /// Stores `data` unless a blob with the same SHA-256 exists; returns its hash.
+    private init(_ db: Database) throws {
+        self.db = db
+        let file = try String.fetchOne(db, sql: "SELECT file FROM pragma_database_list WHERE name = 'main'") ?? ""
+        self.index = file.isEmpty ? BlobKeyIndex() : BlobKeyIndex.forStore(at: file)
+        try index.refresh(db)
+        nextID = try BlobID.fetchOne(db, sql: "SELECT id + count FROM blob_pack ORDER BY id DESC LIMIT 1") ?? 1
+    }
+
+    /// Stores `data` unless the store holds the same bytes; returns the blob's id.
     @discardableResult
-    public func put(_ data: Data) throws -> ContentHash {
+    public func put(_ data: Data) throws -> BlobID {
         let hash = ContentHash(of: data)
-        if seen.contains(hash) { return hash }
-        seen.insert(hash)
-        if try Self.exists(db, hash) { return hash }
-        pending.append((hash, data))
+        let key = hash.key
+        if let mine = local[key], mine.hash == hash { return mine.id }
+        if let stored = index.id(for: key), local[key] == nil, try sameBytes(stored, data) {
+            hashes[stored] = hash
+            return stored
+        }
+        let id = nextID
+        nextID += 1
+        if local[key] == nil { local[key] = (id, hash) }
+        hashes[id] = hash
+        pending.append((id, key, data))
         pendingBytes += data.count
         newBlobs += 1
-        // Before the first pack, wait for enough samples to train a dictionary (bounded by bytes).
-        if pendingBytes >= Self.packTarget
-            && (dictionaryLoaded || pending.count >= Self.dictionarySamples || pendingBytes >= 32 * Self.packTarget) {
-            try flush()
-        }
-        return hash
+        if pendingBytes >= Self.packTarget { try flush() }
+        return id
     }
 
     @discardableResult
-    public func put(_ text: String) throws -> ContentHash { try put(Data(text.utf8)) }
+    public func put(_ text: String) throws -> BlobID { try put(Data(text.utf8)) }
 
-    static func exists(_ db: Database, _ hash: ContentHash) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM blob WHERE hash = ?", arguments: [hash.bytes]) ?? false
+    /// The key matches 64 bits of SHA-256; equal bytes make it the same blob. (A missing blob is not the same: the
+    /// index may outlive a store file replaced at the same path.)
+    private func sameBytes(_ id: BlobID, _ data: Data) throws -> Bool {
+        (try? Data.fetchOne(db.cachedStatement(sql: "SELECT srlm_blob(?)"), arguments: [id])) == data
+    }
+
+    /// The full SHA-256 of a blob (for row hashes): known for blobs put here, else read and checked.
+    public func contentHash(_ id: BlobID) throws -> ContentHash {
+        if let hash = hashes[id] { return hash }
+        if let waiting = pending.first(where: { $0.id == id }) { return ContentHash(of: waiting.data) }
+        let hash = ContentHash(of: try BlobReader.data(db, id))
+        hashes[id] = hash
+        return hash
     }
 
     /// Writes the buffered blobs as one pack.
     public func flush() throws {
-        guard !pending.isEmpty else { return }
-        let dict = try currentDictionary()
+        guard let first = pending.first?.id else { return }
         var raw = Data(capacity: pendingBytes)
-        var offsets: [(ContentHash, Int, Int)] = []
-        offsets.reserveCapacity(pending.count)
-        for (hash, data) in pending {
-            offsets.append((hash, raw.count, data.count))
-            raw.append(data)
+        var sizes = Data(), keys = Data(capacity: 8 * pending.count)
+        for blob in pending {
+            raw.append(blob.data)
+            LEB128.append(UInt64(blob.data.count), to: &sizes)
+            withUnsafeBytes(of: UInt64(bitPattern: blob.key).bigEndian) { keys.append(contentsOf: $0) }
         }
-        let compressed = try Zstd.compress(raw, dictionary: dict?.data)
-        try db.execute(sql: "INSERT INTO blob_pack(dict_id, raw_size, data) VALUES (?, ?, ?)",
-                       arguments: [dict?.id, raw.count, compressed])
-        let packID = db.lastInsertedRowID
-        let insert = try db.cachedStatement(sql: "INSERT INTO blob(hash, pack_id, offset, size) VALUES (?, ?, ?, ?)")
-        for (hash, offset, size) in offsets {
-            try insert.execute(arguments: [hash.bytes, packID, offset, size])
-        }
+        let small = raw.count < Self.smallPack
+        let dict = small ? try dictionary() : nil
+        let compressed = try Zstd.compress(raw, level: small ? 19 : 17, dictionary: dict?.data)
+        try db.execute(sql: "INSERT INTO blob_pack(id, count, dict_id, raw_size, sizes, keys, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       arguments: [first, pending.count, dict?.id, raw.count, sizes, keys, compressed])
+        wrotePacks = true
         pending.removeAll(keepingCapacity: true)
         pendingBytes = 0
     }
 
-    /// The newest dictionary; trains the store's first one from the pending blobs when there are enough.
-    private func currentDictionary() throws -> (id: Int64, data: Data)? {
-        if !dictionaryLoaded {
-            if let row = try Row.fetchOne(db, sql: "SELECT id, data FROM zstd_dict ORDER BY id DESC LIMIT 1") {
-                dictionary = (row["id"], row["data"])
-                dictionaryLoaded = true
-            } else if pending.count >= Self.dictionarySamples,
-                      let trained = Zstd.trainDictionary(samples: pending.prefix(Self.dictionarySamples * 4).map(\.data)) {
-                try db.execute(sql: "INSERT INTO zstd_dict(data) VALUES (?)", arguments: [trained])
-                dictionary = (db.lastInsertedRowID, trained)
-                dictionaryLoaded = true
-            }
+    /// The store's dictionary for small packs; trained from recent blobs the first time enough exist.
+    private func dictionary() throws -> (id: Int64, data: Data)? {
+        if let row = try Row.fetchOne(db, sql: "SELECT id, data FROM zstd_dict ORDER BY id DESC LIMIT 1") {
+            return (row["id"], row["data"])
         }
-        return dictionary
+        var samples = pending.map(\.data)
+        let read = try db.cachedStatement(sql: "SELECT srlm_blob(?)")
+        var id = pending.first!.id - 1
+        while id >= 1 && samples.count < 2 * Self.dictionarySamples {
+            if let data = try Data.fetchOne(read, arguments: [id]) { samples.append(data) }
+            id -= 1
+        }
+        guard samples.count >= Self.dictionarySamples, let trained = Zstd.trainDictionary(samples: samples) else { return nil }
+        try db.execute(sql: "INSERT INTO zstd_dict(data) VALUES (?)", arguments: [trained])
+        return (db.lastInsertedRowID, trained)
+    }
+
+    // MARK: TransactionObserver: the writer lives for one transaction.
+
+    public func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { false }
+    public func databaseDidChange(with event: DatabaseEvent) {}
+
+    public func databaseWillCommit() throws {
+        if !pending.isEmpty {
+            throw StoreError.invalid("internal error: \(pending.count) blobs were not flushed before commit")
+        }
+    }
+
+    public func databaseDidCommit(_ db: Database) {
+        index.add(local.mapValues(\.id))
+        Self.lock.withLock { _ = Self.current.removeValue(forKey: ObjectIdentifier(db)) }
+    }
+
+    public func databaseDidRollback(_ db: Database) {
+        // The rolled-back packs' ids are free again: cached copies of them must go.
+        if wrotePacks { srlm_sqlite_forget(db.sqliteConnection) }
+        Self.lock.withLock { _ = Self.current.removeValue(forKey: ObjectIdentifier(db)) }
     }
 }
 
-/// Reads blobs back through the SQL function and checks each one's SHA-256.
+/// Reads blobs back through the SQL function and checks each one against its key (64 bits of its SHA-256).
 public enum BlobReader {
-    public static func data(_ db: Database, _ hash: ContentHash) throws -> Data {
-        guard let data = try Data.fetchOne(db, sql: "SELECT srlm_blob(?)", arguments: [hash.bytes]) else {
-            throw StoreError.notFound("blob \(hash.short) is missing")
+    public static func data(_ db: Database, _ id: BlobID) throws -> Data {
+        guard let row = try Row.fetchOne(db, sql: "SELECT srlm_blob(?1), srlm_blob_key(?1)", arguments: [id]),
+              let data = row[0] as Data?, let key = row[1] as Data? else {
+            throw StoreError.notFound("blob \(id) is missing")
         }
-        try verify(data, hash)
+        try verify(data, key: key, id: id)
         return data
     }
 
-    public static func text(_ db: Database, _ hash: ContentHash) throws -> String {
-        String(decoding: try data(db, hash), as: UTF8.self)
+    public static func text(_ db: Database, _ id: BlobID) throws -> String {
+        String(decoding: try data(db, id), as: UTF8.self)
     }
 
-    public static func verify(_ data: Data, _ hash: ContentHash) throws {
-        guard ContentHash(of: data) == hash else {
-            throw StoreError.invalid("blob \(hash.short) is corrupt: its bytes hash to \(ContentHash(of: data).short)")
+    public static func verify(_ data: Data, key: Data, id: BlobID) throws {
+        guard ContentHash(of: data).bytes.prefix(8) == key else {
+            throw StoreError.invalid("blob \(id) is corrupt: its bytes do not match its SHA-256 key")
         }
+    }
+}
+
+/// Unsigned LEB128, the encoding of a pack's blob sizes.
+enum LEB128 {
+    static func append(_ value: UInt64, to data: inout Data) {
+        var v = value
+        repeat {
+            let byte = UInt8(v & 0x7f)
+            v >>= 7
+            data.append(v == 0 ? byte : byte | 0x80)
+        } while v != 0
     }
 }

@@ -20,6 +20,10 @@ public struct ContentHash: Hashable, Comparable, Sendable, CustomStringConvertib
     }
 
     public var hex: String { bytes.hexString }
+    /// The first 8 bytes as a number: a blob's key in its pack (schema/001_store.sql).
+    public var key: Int64 {
+        bytes.withUnsafeBytes { Int64(bitPattern: UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self))) }
+    }
     public var short: String { String(hex.prefix(12)) }
     public var description: String { hex }
 

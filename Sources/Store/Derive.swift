@@ -36,7 +36,7 @@ public enum Derive {
         }
     }
 
-    /// Copies rows (blob hashes and typed values as stored) into a new version, in `ord` order.
+    /// Copies rows (blob ids and typed values as stored) into a new version, in `ord` order.
     public static func copyRows(_ db: Database, from source: DatasetVersion, ords: [Int64], into writer: VersionWriter) throws {
         let columns = source.kind.columns
         let statement = try db.cachedStatement(sql: "SELECT \(columns.map(\.name).joined(separator: ", ")) FROM \(source.kind.table) WHERE version_id = ? AND ord = ?")
@@ -51,10 +51,15 @@ public enum Derive {
             let dbValue: DatabaseValue = row[i]
             switch dbValue.storage {
             case .null: return .null
-            case .int64(let v): return column.kind == .real ? .real(Double(v)) : .int(v)
+            case .int64(let v):
+                switch column.kind {
+                case .blob: return .blob(v)
+                case .real: return .real(Double(v))
+                default: return .int(v)
+                }
             case .double(let v): return .real(v)
             case .string(let s): return .text(s)
-            case .blob(let d): return d.count == 32 && column.kind == .blob ? .blob(ContentHash(bytes: d)) : .null
+            case .blob(let d): return .bytes(d)
             }
         }
     }

@@ -4,7 +4,7 @@ import GRDB
 /// What changed between two versions of the same kind, row by row.
 public struct DatasetDiff: Codable, Sendable {
     public struct RowChange: Codable, Sendable, Equatable {
-        /// Hex of the row key: the blob hash when the key is one blob column (`srlm_text(key)` shows it), else the
+        /// The row key: the blob id when the key is one text column (`srlm_text(key)` shows it), else the hex
         /// SHA-256 of the key columns' values.
         public let key: String
         /// added | removed | modified
@@ -32,7 +32,7 @@ public struct DatasetDiff: Codable, Sendable {
 }
 
 public enum Differ {
-    /// Compares two versions by row key (`kind.keyColumns`). Within one key, rows with equal row hashes are matched
+    /// Compares two versions by row key (`kind.keyColumns`). Within one key, rows with equal meaning are matched
     /// first, so reordering never counts as a change; the rest pair up by occurrence in `ord` order (the n-th left
     /// over in `from` with the n-th in `to`) as modified, and any surplus is added or removed.
     public static func diff(_ db: Database, from: DatasetVersion, to: DatasetVersion, rowLimit: Int? = nil) throws -> DatasetDiff {
@@ -43,6 +43,7 @@ public enum Differ {
         if let rowLimit, rowLimit < 0 { throw StoreError.invalid("the row limit must be 0 or more, not \(rowLimit)") }
         let kind = from.kind
         let old = try entries(db, from), new = try entries(db, to)
+        let blobKey = isBlobKey(kind)
         var added: [Change] = [], removed: [Change] = [], modified: [Change] = []
         var unchanged = 0
         // Both sides are sorted by (key, ord): walk them one key group at a time.
@@ -74,7 +75,7 @@ public enum Differ {
         let columns = try differingColumns(db, kind, from: from.id, to: to.id,
                                            pairs: listed.filter { $0.1 == "modified" }.map(\.0))
         let rows = listed.map { change, name in
-            DatasetDiff.RowChange(key: change.key.hex, change: name,
+            DatasetDiff.RowChange(key: blobKey ? String(Int64(bitPattern: change.key.d)) : change.key.hex, change: name,
                                   columns: name == "modified" ? columns[change.fromOrd!] ?? [] : [],
                                   fromOrd: change.fromOrd, toOrd: change.toOrd)
         }
@@ -95,32 +96,38 @@ public enum Differ {
         init(_ key: Hash32, _ fromOrd: Int?, _ toOrd: Int?) { (self.key, self.fromOrd, self.toOrd) = (key, fromOrd, toOrd) }
     }
 
-    /// Every row's (key, row hash, ord), sorted by key then ord: one query, no blob reads.
+    static func isBlobKey(_ kind: ArtifactKind) -> Bool {
+        kind.keyColumns.count == 1 && kind.columns.first { $0.name == kind.keyColumns[0] }?.kind == .blob
+    }
+
+    /// Every row's (key, meaning, ord), sorted by key then ord: one query, no blob reads. Within one store equal
+    /// texts have one blob id, so the stored values stand for the row's meaning.
     static func entries(_ db: Database, _ version: DatasetVersion) throws -> [Entry] {
         let kind = version.kind
         let keys = kind.keyColumns
-        let blobKey = keys.count == 1 && kind.columns.first { $0.name == keys[0] }?.kind == .blob
-        let sql = "SELECT ord, row_hash, \(keys.joined(separator: ", ")) FROM \(kind.table) WHERE version_id = ?"
+        let meaning = kind.columns.filter(\.meaning).map(\.name)
+        let blobKey = isBlobKey(kind)
+        let sql = "SELECT ord, \((meaning + keys).joined(separator: ", ")) FROM \(kind.table) WHERE version_id = ?"
         var out: [Entry] = []
         out.reserveCapacity(version.rowCount)
         let cursor = try Row.fetchCursor(db, sql: sql, arguments: [version.id])
+        func digest(_ row: Row, _ names: [String], from start: Int) -> Hash32 {
+            var h = Hasher256()
+            for (n, name) in names.enumerated() {
+                h.update("\u{0}" + name + "=")
+                update(&h, row[start + n] as DatabaseValue)
+            }
+            return Hash32(h.finish().bytes)!
+        }
         while let row = try cursor.next() {
             let ord: Int = row[0]
-            guard let rowHash = try row.withUnsafeData(atIndex: 1, { $0.flatMap(Hash32.init) }) else {
-                throw StoreError.invalid("row \(ord) of \(version.ref) has a malformed row_hash")
-            }
             let key: Hash32
-            if blobKey, let k = try row.withUnsafeData(atIndex: 2, { $0.flatMap(Hash32.init) }) {
-                key = k
+            if blobKey, let id = row[1 + meaning.count] as Int64? {
+                key = Hash32(a: 0, b: 0, c: 0, d: UInt64(bitPattern: id))
             } else {
-                var h = Hasher256()
-                for (n, name) in keys.enumerated() {
-                    h.update("\u{0}" + name + "=")
-                    update(&h, row[2 + n] as DatabaseValue)
-                }
-                key = Hash32(h.finish().bytes)!
+                key = digest(row, keys, from: 1 + meaning.count)
             }
-            out.append(Entry(key: key, row: rowHash, ord: ord))
+            out.append(Entry(key: key, row: digest(row, meaning, from: 1), ord: ord))
         }
         out.sort { ($0.key, $0.ord) < ($1.key, $1.ord) }
         return out
@@ -189,6 +196,8 @@ public enum Differ {
 /// A SHA-256 as four big-endian words: compares in byte order, and far faster than `Data`.
 struct Hash32: Comparable, Hashable {
     let a: UInt64, b: UInt64, c: UInt64, d: UInt64
+
+    init(a: UInt64, b: UInt64, c: UInt64, d: UInt64) { (self.a, self.b, self.c, self.d) = (a, b, c, d) }
 
     init?(_ data: Data) {
         guard data.count == 32 else { return nil }

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
+import SQLiteExtension
 
-/// `srlm fsck`: SQLite's integrity and foreign-key checks, every blob's SHA-256, every row's hash and every version's
-/// row count and content hash recomputed from the rows.
+/// `srlm fsck`: SQLite's integrity and foreign-key checks, every blob checked against its SHA-256 key, and every version's
+/// row count and content hash recomputed from its rows' texts.
 public struct FsckReport: Sendable, Codable {
     public var blobs = 0
     public var packs = 0
@@ -20,6 +21,7 @@ public struct FsckReport: Sendable, Codable {
 public enum Fsck {
     public static func run(_ store: Store) throws -> FsckReport {
         try store.pool.read { db in
+            srlm_sqlite_forget(db.sqliteConnection)  // check what is on disk, not what this connection cached
             var report = FsckReport()
             for line in try String.fetchAll(db, sql: "PRAGMA integrity_check") where line != "ok" {
                 report.problems.append("integrity: \(line)")
@@ -27,44 +29,58 @@ public enum Fsck {
             for row in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") {
                 report.problems.append("foreign key: table \(row[0] as String? ?? "?") rowid \(row[1] as Int64? ?? -1) → \(row[2] as String? ?? "?")")
             }
-            try checkBlobs(db, &report)
-            try checkVersions(db, &report)
+            let hashes = try checkBlobs(db, &report)
+            try checkVersions(db, hashes, &report)
             return report
         }
     }
 
-    static func checkBlobs(_ db: Database, _ report: inout FsckReport) throws {
-        report.packs = try Int.fetchOne(db, sql: "SELECT count(*) FROM blob_pack") ?? 0
-        // Pack order keeps the SQL function's pack cache hot.
-        let cursor = try Row.fetchCursor(db, sql: "SELECT hash, srlm_blob(hash) FROM blob ORDER BY pack_id, offset")
-        while true {
+    /// Reads every blob in id order (one decompression per pack) and checks it against its key; returns the full
+    /// SHA-256 of each, for the row hashes.
+    static func checkBlobs(_ db: Database, _ report: inout FsckReport) throws -> [BlobID: ContentHash] {
+        var hashes: [BlobID: ContentHash] = [:]
+        let packs = try Row.fetchAll(db, sql: "SELECT id, count FROM blob_pack ORDER BY id")
+        report.packs = packs.count
+        let read = try db.makeStatement(sql: "SELECT srlm_blob(?1), srlm_blob_key(?1)")
+        for pack in packs {
+            let first: BlobID = pack[0], count: Int64 = pack[1]
             do {
-                guard let row = try cursor.next() else { break }
-                report.blobs += 1
-                let hash = ContentHash(bytes: row[0])
-                let data: Data = row[1]
-                if ContentHash(of: data) != hash { report.problems.append("blob \(hash.short): content does not match its hash") }
+                for id in first..<(first + count) {
+                    guard let row = try Row.fetchOne(read, arguments: [id]), let data = row[0] as Data?, let key = row[1] as Data? else {
+                        report.problems.append("blob \(id): missing from pack \(first)")
+                        continue
+                    }
+                    report.blobs += 1
+                    let hash = ContentHash(of: data)
+                    if hash.bytes.prefix(8) != key { report.problems.append("blob \(id): content does not match its key") }
+                    hashes[id] = hash
+                }
             } catch {
-                report.problems.append("blob read failed: \(error)")
-                break
+                report.problems.append("pack \(first): \(error)")
             }
         }
+        return hashes
     }
 
-    static func checkVersions(_ db: Database, _ report: inout FsckReport) throws {
+    static func checkVersions(_ db: Database, _ blobs: [BlobID: ContentHash], _ report: inout FsckReport) throws {
+        struct Missing: Error { let id: BlobID }
         for version in try DatasetVersion.all(db) {
             report.versions += 1
             let kind = version.kind
             let names = kind.columns.map(\.name).joined(separator: ", ")
             var hashes: [ContentHash] = []
-            let cursor = try Row.fetchCursor(db, sql: "SELECT \(names), row_hash FROM \(kind.table) WHERE version_id = ? ORDER BY ord",
+            let cursor = try Row.fetchCursor(db, sql: "SELECT \(names) FROM \(kind.table) WHERE version_id = ? ORDER BY ord",
                                              arguments: [version.id])
             while let row = try cursor.next() {
-                let stored = ContentHash(bytes: row[kind.columns.count])
-                if kind.rowHash(Derive.values(row, kind.columns)) != stored {
-                    report.problems.append("\(version.experiment)/\(version.ref): row hash mismatch at ord \(hashes.count)")
+                do {
+                    hashes.append(try kind.rowHash(Derive.values(row, kind.columns)) { id in
+                        guard let hash = blobs[id] else { throw Missing(id: id) }
+                        return hash
+                    })
+                } catch let missing as Missing {
+                    report.problems.append("\(version.experiment)/\(version.ref): row \(hashes.count) names blob \(missing.id), which is not stored")
+                    hashes.append(ContentHash(of: Data()))
                 }
-                hashes.append(stored)
             }
             report.rows += hashes.count
             if hashes.count != version.rowCount {

@@ -25,7 +25,7 @@ public final class VersionWriter {
         self.kind = kind
         self.name = name
         self.runID = runID
-        self.blobs = blobs ?? BlobWriter(db)
+        self.blobs = try blobs ?? BlobWriter.in(db)
         let experimentID = try Experiment.id(db, experiment)
         if let row = try Row.fetchOne(db, sql: "SELECT id, kind FROM dataset WHERE experiment_id = ? AND name = ?",
                                       arguments: [experimentID, name]) {
@@ -46,8 +46,8 @@ public final class VersionWriter {
         try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
         versionID = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM dataset_version") ?? 1)
         let names = kind.columns.map(\.name)
-        let placeholders = Array(repeating: "?", count: names.count + 3).joined(separator: ", ")
-        insert = try db.makeStatement(sql: "INSERT INTO \(kind.table)(version_id, ord, \(names.joined(separator: ", ")), row_hash) VALUES (\(placeholders))")
+        let placeholders = Array(repeating: "?", count: names.count + 2).joined(separator: ", ")
+        insert = try db.makeStatement(sql: "INSERT INTO \(kind.table)(version_id, ord, \(names.joined(separator: ", "))) VALUES (\(placeholders))")
         blobColumns = kind.columns.map { $0.kind == .blob }
     }
 
@@ -68,19 +68,19 @@ public final class VersionWriter {
         for (i, value) in values.enumerated() {
             switch value {
             case .text(let s) where blobColumns[i]:
-                let hash = try blobs.put(s)
-                stored[i] = .blob(hash)
-                arguments.append(hash.bytes)
-            case .blob(let h):
-                arguments.append(h.bytes)
+                let id = try blobs.put(s)
+                stored[i] = .blob(id)
+                arguments.append(id)
+            case .blob(let id):
+                arguments.append(id)
+            case .bytes(let d): arguments.append(d)
             case .text(let s): arguments.append(s)
             case .int(let v): arguments.append(v)
             case .real(let v): arguments.append(v)
             case .null: arguments.append(nil)
             }
         }
-        let hash = kind.rowHash(stored)
-        arguments.append(hash.bytes)
+        let hash = try kind.rowHash(stored, blobHash: blobs.contentHash)
         try insert.execute(arguments: StatementArguments(arguments))
         rowHashes.append(hash)
     }

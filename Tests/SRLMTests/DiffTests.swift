@@ -13,7 +13,15 @@ import Testing
     }
 
     func text(_ s: String) -> Value { .text(String(decoding: CanonicalJSON.messages([.user(s)]), as: UTF8.self)) }
-    func hash(_ s: String) -> String { ContentHash(of: CanonicalJSON.messages([.user(s)])).hex }
+    /// The diff key of a one-text key: the id of the blob holding that user message.
+    func key(_ store: Store, _ s: String) throws -> String {
+        let json = String(decoding: CanonicalJSON.messages([.user(s)]), as: UTF8.self)
+        return try store.read { db in
+            try #require(try Int64.fetchOne(db, sql: """
+                SELECT prompt FROM (SELECT prompt FROM pair UNION SELECT prompt FROM ift_example) WHERE srlm_text(prompt) = ?
+                """, arguments: [json])).description
+        }
+    }
 
     func pair(_ p: String, _ c: String, _ r: String, _ cs: Double = 1, _ rs: Double = 0) -> [String: Value] {
         ["prompt": text(p), "chosen": text(c), "rejected": text(r), "chosen_score": .real(cs), "rejected_score": .real(rs)]
@@ -34,16 +42,16 @@ import Testing
         #expect((d.added, d.removed, d.modified, d.unchanged) == (1, 1, 2, 1))
         #expect(d.statLine() == "hh@1 → hh@2: 1 row added, 1 removed, 2 modified (1 unchanged)")
         let modified = [
-            DatasetDiff.RowChange(key: hash("p2"), change: "modified", columns: ["chosen"], fromOrd: 1, toOrd: 2),
-            DatasetDiff.RowChange(key: hash("p3"), change: "modified", columns: ["rejected", "chosen_score"], fromOrd: 2, toOrd: 1),
-        ].sorted { $0.key < $1.key }
-        #expect(d.rows == [DatasetDiff.RowChange(key: hash("p5"), change: "added", columns: [], fromOrd: nil, toOrd: 0)]
+            DatasetDiff.RowChange(key: try key(store, "p2"), change: "modified", columns: ["chosen"], fromOrd: 1, toOrd: 2),
+            DatasetDiff.RowChange(key: try key(store, "p3"), change: "modified", columns: ["rejected", "chosen_score"], fromOrd: 2, toOrd: 1),
+        ].sorted { Int($0.key)! < Int($1.key)! }
+        #expect(d.rows == [DatasetDiff.RowChange(key: try key(store, "p5"), change: "added", columns: [], fromOrd: nil, toOrd: 0)]
                 + modified
-                + [DatasetDiff.RowChange(key: hash("p4"), change: "removed", columns: [], fromOrd: 3, toOrd: nil)])
+                + [DatasetDiff.RowChange(key: try key(store, "p4"), change: "removed", columns: [], fromOrd: 3, toOrd: nil)])
         // The reverse diff swaps added and removed.
         let back = try diff(store, v2, v1)
         #expect((back.added, back.removed, back.modified, back.unchanged) == (1, 1, 2, 1))
-        #expect(back.rows.first == DatasetDiff.RowChange(key: hash("p4"), change: "added", columns: [], fromOrd: nil, toOrd: 3))
+        #expect(back.rows.first == DatasetDiff.RowChange(key: try key(store, "p4"), change: "added", columns: [], fromOrd: nil, toOrd: 3))
         // The JSON form round-trips.
         let json = try JSONEncoder().encode(d)
         #expect(try JSONDecoder().decode(DatasetDiff.self, from: json).rows == d.rows)
@@ -58,8 +66,9 @@ import Testing
         let d = try diff(store, v1, v2)
         #expect((d.added, d.removed, d.modified, d.unchanged) == (0, 1, 2, 2))
         #expect(d.rows.filter { $0.change == "modified" }.map { [$0.fromOrd!, $0.toOrd!] } == [[0, 1], [3, 3]])
-        #expect(d.rows.filter { $0.change == "modified" }.allSatisfy { $0.key == hash("q") && $0.columns == ["response"] })
-        #expect(d.rows.filter { $0.change == "removed" } == [DatasetDiff.RowChange(key: hash("d"), change: "removed", columns: [], fromOrd: 4, toOrd: nil)])
+        let q = try key(store, "q")
+        #expect(d.rows.filter { $0.change == "modified" }.allSatisfy { $0.key == q && $0.columns == ["response"] })
+        #expect(d.rows.filter { $0.change == "removed" } == [DatasetDiff.RowChange(key: try key(store, "d"), change: "removed", columns: [], fromOrd: 4, toOrd: nil)])
     }
 
     @Test func reorderedRowsAreUnchanged() throws {
@@ -114,35 +123,29 @@ import Testing
         #expect(d.rows.allSatisfy { $0.key.count == 64 })
     }
 
-    @Test func hundredThousandRowsDiffQuickly() throws {
+    @Test func manyRowsWithRepeatedKeys() throws {
         let store = try TestSupport.makeStore()
-        // Blob columns take hashes directly here: the diff never reads texts, so no blobs need storing.
-        func h(_ s: String) -> Value { .blob(ContentHash(of: Data(s.utf8))) }
-        let n = 100_000
+        // Timing at 100k rows is the benchmark's job (make bench); this checks the counts at a size tests can afford.
+        func h(_ s: String) -> Value { .text(s) }
+        let n = 20_000, repeatAfter = 18_000
         let (v1, v2) = try store.write { db -> (DatasetVersion, DatasetVersion) in
             let a = try VersionWriter(db, experiment: "default", name: "big", kind: .pairs, runID: nil)
-            for i in 0..<n { try a.append([h("p\(i % 90_000)"), h("c\(i)"), h("r"), .real(1), .real(0)]) }
+            for i in 0..<n { try a.append([h("p\(i % repeatAfter)"), h("c\(i)"), h("r"), .real(1), .real(0)]) }
             let first = try a.finish()
             let b = try VersionWriter(db, experiment: "default", name: "big", kind: .pairs, runID: nil)
             // Reversed, with every 100th row modified, 500 removed and 500 added.
             for i in stride(from: n - 1, through: 500, by: -1) {
-                try b.append([h("p\(i % 90_000)"), h(i % 100 == 0 ? "changed\(i)" : "c\(i)"), h("r"), .real(1), .real(0)])
+                try b.append([h("p\(i % repeatAfter)"), h(i % 100 == 0 ? "changed\(i)" : "c\(i)"), h("r"), .real(1), .real(0)])
             }
             for i in 0..<500 { try b.append([h("new\(i)"), h("c"), h("r"), .null, .null]) }
             return (first, try b.finish())
         }
-        let clock = ContinuousClock()
-        var d: DatasetDiff?
-        let elapsed = try clock.measure { d = try diff(store, v1, v2, limit: 1000) }
-        let result = try #require(d)
-        // 100 keys in 0..<500 have both p(i) and p(i+90000) in v1 (keys repeat after 90000); only the i < 500 copies
-        // are removed. Modified: i % 100 == 0 for i >= 500.
+        let result = try diff(store, v1, v2, limit: 1000)
+        // Keys repeat after `repeatAfter`, so keys below n - repeatAfter have two rows in v1; only the i < 500
+        // copies are removed. Modified: i % 100 == 0 for i >= 500.
         #expect(result.added == 500 && result.removed == 500)
         #expect(result.modified == (500..<n).filter { $0 % 100 == 0 }.count)
         #expect(result.added + result.modified + result.unchanged == n)
         #expect(result.rows.count == 1000)
-        // Generous for a debug build on a shared machine; release runs in a fraction of this.
-        #expect(elapsed < .seconds(5), "diff of 100k vs 100k rows took \(elapsed)")
-        print("diff 100k vs 100k: \(elapsed)")
     }
 }

@@ -232,13 +232,11 @@ enum ExportFixtures {
 
     @Test func corruptBlobIsAnErrorNotWrongText() throws {
         let (store, _) = try pairsStore()
-        // A blob row whose hash does not match the bytes it points at.
-        let fake = ContentHash(of: Data("[{\"content\":\"never stored\",\"role\":\"user\"}]".utf8))
+        // A pack whose keys no longer match its bytes (as a flipped bit on disk would leave it).
+        let v = try F.write(store, "bad", .ift, [["prompt": F.list([.user("q")]), "response": F.list([.assistant("x")])]])
         try store.write { db in
-            try db.execute(sql: "INSERT INTO blob(hash, pack_id, offset, size) SELECT ?, pack_id, offset, size FROM blob LIMIT 1",
-                           arguments: [fake.bytes])
+            try db.execute(sql: "UPDATE blob_pack SET keys = zeroblob(length(keys)) WHERE id = (SELECT max(id) FROM blob_pack)")
         }
-        let v = try F.write(store, "bad", .ift, [["prompt": .blob(fake), "response": F.list([.assistant("x")])]])
         do {
             _ = try F.export(store, v, .messages)
             Issue.record("a corrupt blob was exported")

@@ -72,7 +72,7 @@ extension ImportTests {
     /// Row counts that any write would change.
     static func counts(_ store: Store) throws -> [Int] {
         try store.read { db in
-            try ["run", "dataset_version", "dataset", "blob", "blob_pack", "experiment"].map {
+            try ["run", "dataset_version", "dataset", "blob_pack", "zstd_dict", "experiment"].map {
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM \($0)") ?? -1
             }
         }

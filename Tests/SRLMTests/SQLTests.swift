@@ -59,13 +59,15 @@ func writeSamplePairs(_ store: Store, name: String = "pairs", count: Int = 20) t
         _ = try writeSamplePairs(store)
         #expect(try Fsck.run(store).ok)
         #expect(try Fsck.run(store).blobs == 60)
-        // Corrupt one blob's recorded size: its bytes no longer hash to its address.
+        // Corrupt one blob's key: its bytes no longer match it.
         try store.write { db in
-            try db.execute(sql: "UPDATE blob SET size = size - 1 WHERE hash = (SELECT hash FROM blob LIMIT 1)")
+            var keys = try Data.fetchOne(db, sql: "SELECT keys FROM blob_pack WHERE id = 1")!
+            keys[0] ^= 0xff
+            try db.execute(sql: "UPDATE blob_pack SET keys = ? WHERE id = 1", arguments: [keys])
         }
         let report = try Fsck.run(store)
         #expect(!report.ok)
-        #expect(report.problems.contains { $0.contains("does not match its hash") })
+        #expect(report.problems.contains { $0.contains("blob 1: content does not match its key") })
     }
 
     @Test func namedQueriesParse() throws {
@@ -88,12 +90,19 @@ func writeSamplePairs(_ store: Store, name: String = "pairs", count: Int = 20) t
         let library = TestSupport.packageRoot.appendingPathComponent(".build/debug/libsrlmsqlite.so").path
         try #require(FileManager.default.fileExists(atPath: library), "build the extension first: swift build")
         let store = try TestSupport.makeStore()
-        _ = try writeSamplePairs(store, count: 3000)  // enough rows for a trained dictionary
-        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM blob_pack WHERE dict_id IS NOT NULL") }! >= 1)
+        _ = try writeSamplePairs(store, count: 3000)
+        try store.write { db in  // a small pack, compressed with a dictionary trained from the store's blobs
+            let w = try VersionWriter(db, experiment: "default", name: "small", kind: .pairs, runID: nil)
+            func text(_ m: Message) -> Value { .text(String(decoding: CanonicalJSON.messages([m]), as: UTF8.self)) }
+            try w.append([text(.user("A small question?")), text(.assistant("A small answer.")), text(.assistant("No.")), .null, .null])
+            try w.finish()
+        }
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM blob_pack WHERE dict_id IS NOT NULL") }! == 1)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         process.arguments = [store.path, "-cmd", ".load \(library.dropLast(3))",
-                             "SELECT count(*), sum(chosen_text = 'Rayleigh scattering, answer ' || ord || '.') FROM v_pairs;"]
+                             "SELECT count(*), sum(chosen_text = 'Rayleigh scattering, answer ' || ord || '.') FROM v_pairs WHERE ref = 'pairs@1';"
+                             + "SELECT chosen_text FROM v_pairs WHERE ref = 'small@1';"]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -101,6 +110,6 @@ func writeSamplePairs(_ store: Store, name: String = "pairs", count: Int = 20) t
         process.waitUntilExit()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 0, "\(output)")
-        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "3000|3000")
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "3000|3000\nA small answer.")
     }
 }

@@ -18,9 +18,12 @@ setup: system-deps
 test: build
 	swift test --skip-build
 
+# Benchmarks (release builds, run on demand): the store at 100k rows, and the ROUGE-L near-duplicate index.
 bench: system-deps
+	swift build -c release --product srlm-bench-store
 	swift build -c release --product srlm-bench-rouge
-	.build/release/srlm-bench-rouge $(BENCH_ARGS)
+	.build/release/srlm-bench-store $(STORE_ARGS)
+	.build/release/srlm-bench-rouge $(ROUGE_ARGS)
 
 demo: setup build
 	bash engines/demo.sh

@@ -50,6 +50,45 @@ func printResult(_ stage: String, _ result: StageResult) {
     print("\(stage): \(verb) \(result.version.ref) (\(result.version.rowCount) rows, run \(result.runID))\(stats.isEmpty ? "" : ": " + stats)")
 }
 
+struct GenPromptsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gen-prompts",
+        abstract: "New prompts by 8-shot self-instruct prompting, filtered as Self-Instruct does (paper: 6 IFT + 2 generated shots, T 0.6, top-p 0.9).")
+    @OptionGroup var round: RoundOptions
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Prompts to accept.") var count: Int
+    @Option(help: "The seed pool: any version with prompts.") var seeds = "ift"
+    @Option(help: "Shots from the seed pool.") var seedShots = 6
+    @Option(help: "Shots from earlier generated prompts (seeds fill in while there are fewer).") var generatedShots = 2
+    @Option(help: "Sampling temperature.") var temperature = 0.6
+    @Option(help: "Nucleus sampling top-p.") var topP = 0.9
+    @Option(help: "Most tokens per completion.") var maxTokens = 128
+    @Option(help: "Base seed (attempt i uses seed + i, and draws its shots from it).") var seed: Int64 = 0
+    @Option(help: "Reject prompts with ROUGE-L F at or above this to an earlier prompt or an evaluation prompt.") var rougeThreshold = 0.7
+    @Option(help: "Reject instructions of this many words or fewer.") var minWords = 3
+    @Option(help: "Reject instructions of more words than this.") var maxWords = 150
+    @Option(help: "Requests per batch; each batch's shots see the prompts accepted before it.") var batch = 8
+    @Option(help: "Give up after this many attempts (0: 20 per prompt asked for).") var maxAttempts = 0
+    @Option(parsing: .upToNextOption, help: "Evaluation prompt sets (dataset names) that generated prompts must not copy.")
+    var decontaminate: [String] = []
+
+    func run() async throws {
+        var config = GenPrompts.Config(round: round.round, count: count)
+        config.seedShots = seedShots
+        config.generatedShots = generatedShots
+        config.sampling = Sampling(temperature: temperature, topP: topP, maxTokens: maxTokens, seed: seed)
+        config.filter.rougeThreshold = rougeThreshold
+        config.filter.minWords = minWords
+        config.filter.maxWords = maxWords
+        config.batch = batch
+        config.maxAttempts = maxAttempts
+        let stage = GenPrompts(config: config, seedsRef: seeds, decontaminate: decontaminate, concurrency: model.concurrency)
+        let context = try round.context()
+        let result = try await model.withSession { try await stage.run(context, session: $0) }
+        printResult("gen-prompts", result)
+    }
+}
+
 struct GenCandidatesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gen-candidates", abstract: "N candidate responses per prompt of the round (paper: 4, T 0.7, top-p 0.9).")

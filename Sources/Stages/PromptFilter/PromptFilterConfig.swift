@@ -52,7 +52,8 @@ public struct PromptFilterConfig: Codable, Hashable, Sendable {
     }
 }
 
-/// Why a generated instruction was dropped; raw values are what reports and stored rows show.
+/// Why a generated instruction was dropped; raw values are what reports and stored rows show. (gen-prompts also
+/// records "unparsable": a completion with no instruction in it.)
 public enum RejectReason: String, Codable, Sendable, CaseIterable {
     case empty, tooShort = "too-short", tooLong = "too-long", keyword, punctuationStart = "punctuation-start",
          nonASCIIStart = "non-ascii-start", exactDuplicate = "exact-duplicate", nearDuplicate = "near-duplicate",

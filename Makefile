@@ -18,12 +18,15 @@ setup: system-deps
 test: build
 	swift test --skip-build
 
-# Benchmarks (release builds, run on demand): the store at 100k rows, and the ROUGE-L near-duplicate index.
+# Benchmarks (release builds, run on demand): the store at 100k rows, the ROUGE-L near-duplicate index, and
+# gen-candidates against a bare client on the local server (needs `make setup`).
 bench: system-deps
 	swift build -c release --product srlm-bench-store
 	swift build -c release --product srlm-bench-rouge
+	swift build -c release --product srlm-bench-engine
 	.build/release/srlm-bench-store $(STORE_ARGS)
 	.build/release/srlm-bench-rouge $(ROUGE_ARGS)
+	.build/release/srlm-bench-engine $(ENGINE_ARGS)
 
 demo: setup build
 	bash engines/demo.sh

@@ -154,3 +154,46 @@ struct PairsCommand: ParsableCommand {
         printResult("pairs", result)
     }
 }
+
+struct BuildEFTCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build-eft",
+        abstract: "EFT data: judge prompts over human-ranked replies with targets that agree with the human ranking.",
+        discussion: """
+            --targets judge: the model judges each reply (free-form); a prompt's outputs are kept when their scores \
+            strictly decrease with human rank. structured: the same with the output constrained to end in a score \
+            line. human: no model; targets written from the ranks (rank 0 → 5 points, 1 → 4, 2 → 3, 3 → 2, \
+            4 and below → 1).
+            """)
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var model: ModelOptions
+    @Option(help: "The human-ranked replies (a ranked version).") var from = "ranked"
+    @Option(help: "IFT data whose prompts are left out (none: --ift '').") var ift = "ift"
+    @Option(help: "Where targets come from: judge, structured or human.") var targets = "judge"
+    @Option(help: "Share of prompts held out as the eval split.") var evalFraction = 0.25
+    @Flag(help: "Keep the most common score's examples all (no down-sampling).") var noRebalance = false
+    @Option(help: "Seed of the rebalancing and the split; also the judge's sampling seed.") var seed: Int64 = 0
+    @Option(help: "Judge sampling temperature.") var temperature = 0.7
+    @Option(help: "Most tokens per judge output.") var maxTokens = 256
+    @Option(help: "A judge template file replacing the built-in one ({{question}}, {{response}}).") var template: String?
+    @Flag(help: "No progress output.") var quiet = false
+
+    func run() async throws {
+        guard let kind = BuildEFT.Targets(rawValue: targets) else {
+            throw ValidationError("--targets must be one of \(BuildEFT.Targets.allCases.map(\.rawValue))")
+        }
+        var config = BuildEFT.Config()
+        config.targets = kind
+        config.evalFraction = evalFraction
+        config.rebalance = !noRebalance
+        config.seed = seed
+        config.sampling = Sampling(temperature: temperature, topP: 0.9, maxTokens: maxTokens, seed: seed)
+        let stage = BuildEFT(config: config, rankedRef: from, iftRef: ift.isEmpty ? nil : ift, templateFile: template,
+                             concurrency: model.concurrency)
+        let context = StageContext(store: try store.open(), experiment: store.experiment, quiet: quiet)
+        let result = kind == .human
+            ? try await stage.run(context, session: nil)
+            : try await model.withSession { try await stage.run(context, session: $0) }
+        printResult("build-eft", result)
+    }
+}

@@ -1,0 +1,222 @@
+import Foundation
+import GRDB
+import SRLMStore
+import SRLMEngines
+
+/// EFT data (paper, "Evaluation fine-tuning"): LLM-as-a-Judge prompts over human-ranked replies, with targets that
+/// agree with the human ranking. Targets come from the judging model (free-form or `structured`), kept for a prompt
+/// only when its scores strictly decrease with human rank (ties fail), or are written from the ranks (`human`:
+/// rank 0 → 5, rank 1 → 4, …, rank 4 and below → 1, with a one-line rationale). Prompts in the IFT data are left
+/// out, the most common score is down-sampled to the next most common count, and prompts are split train/eval.
+public struct BuildEFT: Sendable {
+    public static let stage = "build-eft"
+    public static let dataset = "eft"
+
+    public enum Targets: String, Codable, CaseIterable, Sendable {
+        case judge, structured, human
+    }
+
+    public struct Config: Codable, Hashable, Sendable {
+        public var targets = Targets.judge
+        public var sampling = Sampling(temperature: 0.7, topP: 0.9, maxTokens: 256)
+        /// Share of prompts held out for evaluation (paper: 541 of 2,171 examples).
+        public var evalFraction = 0.25
+        public var rebalance = true
+        public var seed: Int64 = 0
+        public var ranked = ""
+        public var ift = ""
+        public var template = ""
+        public var model = ""
+        public var modelKey = ""
+
+        public init() {}
+    }
+
+    public var config: Config
+    public var rankedRef: String
+    public var iftRef: String?
+    public var templateFile: String?
+    public var concurrency: Int?
+
+    public init(config: Config, rankedRef: String, iftRef: String? = "ift", templateFile: String? = nil, concurrency: Int? = nil) {
+        self.config = config
+        self.rankedRef = rankedRef
+        self.iftRef = iftRef
+        self.templateFile = templateFile
+        self.concurrency = concurrency
+    }
+
+    struct Reply {
+        let prompt: BlobID
+        let reply: BlobID
+        let rank: Int
+        let question: Messages
+        let answer: String
+    }
+
+    struct Example {
+        let reply: Reply
+        let judgePrompt: Messages
+        let output: String
+        let score: Double
+    }
+
+    /// The score a human rank maps to, and the rationale written for it (`--targets human`).
+    public static func humanTarget(rank: Int, of count: Int) -> (score: Double, text: String) {
+        let score = max(1, 5 - rank)
+        let place = rank == 0 ? "the best" : "number \(rank + 1)"
+        return (Double(score), "People ranked this reply \(place) of the \(count) replies to this question, "
+                + "so it earns \(score) of the 5 points.\nScore: \(score)")
+    }
+
+    public func run(_ context: StageContext, session: ModelSession?) async throws -> StageResult {
+        guard config.evalFraction >= 0 && config.evalFraction < 1 else {
+            throw StoreError.invalid("--eval-fraction must be in [0, 1), got \(config.evalFraction)")
+        }
+        let (ranked, ift) = try context.store.read { db in
+            (try DatasetVersion.resolve(db, rankedRef, experiment: context.experiment),
+             try iftRef.map { try DatasetVersion.resolve(db, $0, experiment: context.experiment) })
+        }
+        guard ranked.kind == .ranked else { throw StoreError.invalid("\(ranked.ref) holds \(ranked.kind.rawValue) rows, not ranked replies") }
+        let (template, _) = try JudgeTemplate.load(context.store, file: templateFile)
+        var config = self.config
+        config.ranked = ranked.ref
+        config.ift = ift?.ref ?? ""
+        config.template = template.versionTag
+        if config.targets != .human {
+            guard let session else { throw StoreError.invalid("--targets \(config.targets.rawValue) needs a judging model (--model)") }
+            config.model = session.spec.label
+            config.modelKey = session.modelKey
+        }
+        let inputs = [ranked.id] + (ift.map { [$0.id] } ?? [])
+        if let done = try context.finishedRun(stage: Self.stage, config: config, inputs: inputs),
+           let version = try context.output(ofRun: done) {
+            return StageResult(version: version, runID: done, reused: true, stats: [:])
+        }
+        var dropped: [String: Int] = [:]
+        let groups = try replies(context, ranked: ranked, ift: ift, dropped: &dropped)
+        let run = try context.beginRun(stage: Self.stage, config: config, inputs: inputs, seed: config.seed,
+                                       provenance: session?.provenance)
+        do {
+            var kept: [[Example]]
+            if config.targets == .human {
+                kept = groups.map { group in
+                    group.map { r in
+                        let target = Self.humanTarget(rank: r.rank, of: group.count)
+                        return Example(reply: r, judgePrompt: template.render(question: r.question, response: r.answer),
+                                       output: target.text, score: target.score)
+                    }
+                }
+            } else {
+                kept = try await judged(context, groups, template: template, session: session!, config: config, runID: run.id,
+                                        dropped: &dropped)
+            }
+            var examples = kept.flatMap { $0 }
+            if config.rebalance { examples = Self.rebalanced(examples, seed: config.seed, dropped: &dropped) }
+            let evalPrompts = Self.evalPrompts(Set(examples.map(\.reply.prompt)), fraction: config.evalFraction, seed: config.seed)
+            let stats: [String: Any] = ["examples": examples.count, "prompts": Set(examples.map(\.reply.prompt)).count,
+                                        "eval": examples.filter { evalPrompts.contains($0.reply.prompt) }.count,
+                                        "dropped": dropped, "targets": config.targets.rawValue,
+                                        "score_counts": Dictionary(grouping: examples, by: { String(Int($0.score)) }).mapValues(\.count)]
+            let version = try context.commit(run: run, round: 0, role: "eft", stats: { stats }) { db in
+                let writer = try VersionWriter(db, experiment: context.experiment, name: Self.dataset, kind: .eft, runID: run.id)
+                for e in examples {
+                    try writer.append(["prompt": .text(Blobs.text(e.judgePrompt)), "response": .text(Blobs.text([.assistant(e.output)])),
+                                       "score": .real(e.score), "target_origin": .text(config.targets.rawValue),
+                                       "split": .text(evalPrompts.contains(e.reply.prompt) ? "eval" : "train"),
+                                       "question": .blob(e.reply.prompt), "reply": .blob(e.reply.reply),
+                                       "human_rank": .int(Int64(e.reply.rank))])
+                }
+                return try writer.finish()
+            }
+            return StageResult(version: version, runID: run.id, reused: false,
+                               stats: ["examples": Double(examples.count), "dropped": Double(dropped.values.reduce(0, +))])
+        } catch {
+            throw context.failRun(run, error)
+        }
+    }
+
+    /// Ranked replies grouped by prompt (first-seen order, each group by rank), without IFT prompts and prompts
+    /// with fewer than two replies.
+    func replies(_ context: StageContext, ranked: DatasetVersion, ift: DatasetVersion?, dropped: inout [String: Int]) throws -> [[Reply]] {
+        try context.store.read { db in
+            let iftPrompts = Set(try ift.map {
+                try BlobID.fetchAll(db, sql: "SELECT prompt FROM \($0.kind.table) WHERE version_id = ?", arguments: [$0.id])
+            } ?? [])
+            var order: [BlobID] = []
+            var byPrompt: [BlobID: [Reply]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT prompt, reply, human_rank FROM ranked_reply WHERE version_id = ? ORDER BY ord",
+                                        arguments: [ranked.id]) {
+                let prompt: BlobID = row[0], reply: BlobID = row[1]
+                if byPrompt[prompt] == nil { order.append(prompt) }
+                byPrompt[prompt, default: []].append(Reply(prompt: prompt, reply: reply, rank: row[2],
+                                                           question: try Blobs.messages(db, prompt),
+                                                           answer: try Blobs.messages(db, reply).lastContent))
+            }
+            var groups: [[Reply]] = []
+            for prompt in order {
+                let group = byPrompt[prompt]!.sorted { $0.rank < $1.rank }
+                if iftPrompts.contains(prompt) { dropped["prompt_in_ift", default: 0] += group.count; continue }
+                if group.count < 2 { dropped["fewer_than_2_replies", default: 0] += group.count; continue }
+                groups.append(group)
+            }
+            return groups
+        }
+    }
+
+    /// The model judges every reply once; a prompt's outputs are kept when all parse and strictly decrease with rank.
+    func judged(_ context: StageContext, _ groups: [[Reply]], template: JudgeTemplate, session: ModelSession, config: Config,
+                runID: Int64, dropped: inout [String: Int]) async throws -> [[Example]] {
+        let flat = groups.flatMap { $0 }
+        let requests = flat.map { r in
+            ChatRequest(messages: template.render(question: r.question, response: r.answer),
+                        temperature: config.sampling.temperature, topP: config.sampling.topP,
+                        maxTokens: config.sampling.maxTokens, seed: config.sampling.seed, sampleIndex: 0,
+                        constraint: config.targets == .structured ? JudgeTemplate.constraint : nil,
+                        templateVersion: template.versionTag)
+        }
+        let progress = ProgressReporter(label: "build-eft", total: requests.count, quiet: context.quiet)
+        let scheduler = CallScheduler(client: session.client, journal: Journal(store: context.store),
+                                      modelKey: session.modelKey, concurrency: concurrency ?? session.slots, runID: runID)
+        let results = try await scheduler.run(requests, progress: progress)
+        try StageContext.requireAnswers(results, what: "EFT judge")
+        var kept: [[Example]] = []
+        var index = 0
+        for group in groups {
+            var examples: [Example] = []
+            for r in group {
+                if case .success(let answer) = results[index], let score = ScoreParser.parse(answer.text).score {
+                    examples.append(Example(reply: r, judgePrompt: requests[index].messages, output: answer.text, score: score))
+                }
+                index += 1
+            }
+            if examples.count < group.count {
+                dropped["judge_output_unparsed", default: 0] += group.count
+            } else if zip(examples, examples.dropFirst()).allSatisfy({ $0.score > $1.score }) {
+                kept.append(examples)
+            } else {
+                dropped["disagrees_with_human_ranking", default: 0] += group.count
+            }
+        }
+        return kept
+    }
+
+    /// Down-samples the most common (rounded) score to the count of the next most common one.
+    static func rebalanced(_ examples: [Example], seed: Int64, dropped: inout [String: Int]) -> [Example] {
+        let counts = Dictionary(grouping: examples.indices, by: { Int(examples[$0].score.rounded()) })
+        let ranked = counts.sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }
+        guard ranked.count >= 2 else { return examples }
+        let (top, target) = (ranked[0], ranked[1].value.count)
+        var rng = SeededGenerator(seed: UInt64(bitPattern: seed) ^ 0x5EED_EF7)
+        let drop = Set(top.value.shuffled(using: &rng).prefix(top.value.count - target))
+        if !drop.isEmpty { dropped["rebalanced_score_\(top.key)", default: 0] += drop.count }
+        return examples.indices.filter { !drop.contains($0) }.map { examples[$0] }
+    }
+
+    /// Prompts held out for evaluation: a seeded share, so train and eval never share a prompt.
+    static func evalPrompts(_ prompts: Set<BlobID>, fraction: Double, seed: Int64) -> Set<BlobID> {
+        var rng = SeededGenerator(seed: UInt64(bitPattern: seed))
+        let shuffled = prompts.sorted().shuffled(using: &rng)
+        return Set(shuffled.prefix(Int((Double(shuffled.count) * fraction).rounded())))
+    }
+}

@@ -151,7 +151,7 @@ CREATE TABLE model_call (
     model_key         TEXT NOT NULL,
     request           INTEGER NOT NULL,       -- blob: canonical request JSON
     response          INTEGER,                -- blob: the answer text
-    status            TEXT NOT NULL CHECK (status IN ('ok','failed')),
+    status            TEXT NOT NULL CHECK (status IN ('ok','failed','pending')),  -- pending: sent in an offline batch
     error             TEXT,
     finish_reason     TEXT,
     prompt_tokens     INTEGER,

@@ -35,6 +35,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Concurrent requests (default: the server's slots).")
     var concurrency: Int?
 
+    @Flag(help: "No server: every answer must already be in the journal (after `srlm batch import`); needs --weights-id.")
+    var offline = false
+
     @Option(help: "Retries per call on errors, 429, 5xx and timeouts.")
     var retries = 5
 
@@ -42,6 +45,10 @@ struct ModelOptions: ParsableArguments {
     var timeout: Double = 300
 
     func spec() throws -> ModelSpec {
+        if offline {
+            guard let weightsID else { throw ValidationError("--offline needs --weights-id (the identity the batch was exported with)") }
+            return ModelSpec(endpoints: [], weightsID: weightsID, label: weightsID)
+        }
         if !endpoint.isEmpty {
             guard let flavor = Endpoint.Flavor(rawValue: flavor) else {
                 throw ValidationError("--flavor must be one of \(Endpoint.Flavor.allCases.map(\.rawValue))")
@@ -51,6 +58,16 @@ struct ModelOptions: ParsableArguments {
         }
         let path = try model ?? EngineHome.locate().defaultGGUF
         return ModelSpec(gguf: path, parallel: parallel, contextPerSlot: ctxPerSlot, threads: threads)
+    }
+
+    /// The journal identity of the model without opening it, as ModelSession computes it for endpoints (batch export).
+    var batchIdentity: (label: String, modelKey: String) {
+        let key = weightsID ?? "served:" + servedModel
+        return (weightsID ?? servedModel, key)
+    }
+
+    var batchEndpoint: Endpoint {
+        Endpoint(baseURL: "http://batch", modelName: servedModel, flavor: Endpoint.Flavor(rawValue: flavor) ?? .openai)
     }
 
     var policy: RetryPolicy { RetryPolicy(maxAttempts: retries + 1, timeout: timeout) }

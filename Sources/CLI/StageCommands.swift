@@ -101,11 +101,14 @@ struct GenCandidatesCommand: AsyncParsableCommand {
     @Option(help: "Base seed (sample i uses seed + i).") var seed: Int64 = 0
     @Option(help: "Prompt version to answer (default: the round's gen-prompts output).") var prompts: String?
 
-    func run() async throws {
+    var stage: GenCandidates {
         var config = GenCandidates.Config(round: round.round)
         config.candidates = n
         config.sampling = Sampling(temperature: temperature, topP: topP, maxTokens: maxTokens, seed: seed)
-        let stage = GenCandidates(config: config, promptsRef: prompts, concurrency: model.concurrency)
+        return GenCandidates(config: config, promptsRef: prompts, concurrency: model.concurrency)
+    }
+
+    func run() async throws {
         let context = try round.context()
         let result = try await model.withSession { try await stage.run(context, session: $0) }
         printResult("gen-candidates", result)
@@ -128,12 +131,15 @@ struct JudgeCommand: AsyncParsableCommand {
     var template: String?
     @Option(help: "Candidate version to judge (default: the round's gen-candidates output).") var candidates: String?
 
-    func run() async throws {
+    var stage: Judge {
         var config = Judge.Config(round: round.round)
         config.samples = samples
         config.sampling = Sampling(temperature: temperature, topP: topP, maxTokens: maxTokens, seed: seed)
         config.structured = structured
-        let stage = Judge(config: config, candidatesRef: candidates, templateFile: template, concurrency: model.concurrency)
+        return Judge(config: config, candidatesRef: candidates, templateFile: template, concurrency: model.concurrency)
+    }
+
+    func run() async throws {
         let context = try round.context()
         let result = try await model.withSession { try await stage.run(context, session: $0) }
         printResult("judge", result)

@@ -32,8 +32,9 @@ public final class ChatClient: Sendable {
     private let http: HTTPClient
     private let next = Mutex(0)
 
+    /// With no endpoints the client is offline: every call fails at once (answers come from the journal, e.g. after
+    /// `srlm batch import`).
     public init(endpoints: [Endpoint], policy: RetryPolicy = RetryPolicy(), maxConnections: Int = 16) {
-        precondition(!endpoints.isEmpty, "a chat client needs an endpoint")
         self.endpoints = endpoints
         self.policy = policy
         var configuration = HTTPClient.Configuration()
@@ -57,6 +58,10 @@ public final class ChatClient: Sendable {
 
     /// Makes the call, retrying what is worth retrying; a failure carries its last error and attempt count.
     public func complete(_ request: ChatRequest) async -> Result<ChatResponse, CallFailure> {
+        if endpoints.isEmpty {
+            return .failure(CallFailure(message: "offline: this answer is not in the journal (`srlm batch export`, then `srlm batch import`)",
+                                        attempts: 0))
+        }
         var lastError = "no attempt made"
         for attempt in 1...max(1, policy.maxAttempts) {
             let endpoint = pickEndpoint()
@@ -119,7 +124,7 @@ public final class ChatClient: Sendable {
     }
 
     /// Reads choices[0].message.content, finish_reason and usage; nil when the body is not such an answer.
-    static func parse(_ body: Data, latencyMs: Double) -> ChatResponse? {
+    public static func parse(_ body: Data, latencyMs: Double) -> ChatResponse? {
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
               let choices = object["choices"] as? [[String: Any]], let first = choices.first,
               let message = first["message"] as? [String: Any], let content = message["content"] as? String

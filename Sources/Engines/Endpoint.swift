@@ -33,7 +33,7 @@ public struct Endpoint: Hashable, Sendable, Codable {
     }
 
     /// The request body in this server's dialect.
-    func body(for request: ChatRequest) throws -> Data {
+    public func body(for request: ChatRequest) throws -> Data {
         var body: [String: Any] = [
             "model": modelName,
             "messages": request.messages.map { ["role": $0.role, "content": $0.content] },

@@ -68,3 +68,35 @@ public struct Journal: Sendable {
         }
     }
 }
+
+/// Batch files: requests sent offline wait in the journal as `pending` until their results are imported.
+extension Journal {
+    public static func recordPending(_ db: Database, _ request: ChatRequest, modelKey: String) throws {
+        let blobs = try BlobWriter.in(db)
+        let requestBlob = try blobs.put(request.canonical(modelKey: modelKey))
+        try blobs.flush()
+        try db.execute(sql: """
+            INSERT INTO model_call(request_hash, model_key, request, status) VALUES (?, ?, ?, 'pending')
+            ON CONFLICT (request_hash) DO UPDATE SET status = 'pending' WHERE status <> 'ok'
+            """, arguments: [request.hash(modelKey: modelKey).bytes, modelKey, requestBlob])
+    }
+
+    public static func isKnown(_ db: Database, _ hash: ContentHash) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM model_call WHERE request_hash = ?", arguments: [hash.bytes]) ?? false
+    }
+
+    public static func recordBatchAnswer(_ db: Database, _ hash: ContentHash, _ answer: ChatResponse) throws {
+        let blobs = try BlobWriter.in(db)
+        let responseBlob = try blobs.put(answer.text)
+        try blobs.flush()
+        try db.execute(sql: """
+            UPDATE model_call SET status = 'ok', response = ?, error = NULL, finish_reason = ?, prompt_tokens = ?,
+                completion_tokens = ?, latency_ms = NULL, attempts = 1 WHERE request_hash = ? AND status <> 'ok'
+            """, arguments: [responseBlob, answer.finishReason, answer.promptTokens, answer.completionTokens, hash.bytes])
+    }
+
+    public static func recordBatchFailure(_ db: Database, _ hash: ContentHash, _ error: String) throws {
+        try db.execute(sql: "UPDATE model_call SET status = 'failed', error = ? WHERE request_hash = ? AND status <> 'ok'",
+                       arguments: [error, hash.bytes])
+    }
+}

@@ -59,7 +59,13 @@ public final class ModelSession: @unchecked Sendable {
                                 modelKey: "sha256:" + ready.model_sha256, provenance: server.provenance,
                                 slots: options.parallel, server: server)
         }
-        guard !spec.endpoints.isEmpty else { throw EngineError.setup("no model: give --model FILE.gguf or --endpoint URL") }
+        guard !spec.endpoints.isEmpty || spec.weightsID != nil else {
+            throw EngineError.setup("no model: give --model FILE.gguf or --endpoint URL")
+        }
+        if spec.endpoints.isEmpty {  // offline: answers come from the journal only
+            return ModelSession(spec: spec, client: ChatClient(endpoints: [], policy: policy), modelKey: spec.weightsID!,
+                                provenance: ["engine": "offline", "weights_id": spec.weightsID!], slots: 1, server: nil)
+        }
         let key = spec.weightsID ?? "served:" + (spec.endpoints.first?.modelName ?? "default")
         let provenance: [String: Any] = ["engine": "openai-compatible",
                                          "endpoints": spec.endpoints.map(\.baseURL),

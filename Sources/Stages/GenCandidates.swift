@@ -39,24 +39,30 @@ public struct GenCandidates: Sendable {
         }
     }
 
-    public func run(_ context: StageContext, session: ModelSession) async throws -> StageResult {
+    /// What the stage will ask: its resolved config, input and requests (also what `srlm batch export` writes).
+    public func plan(_ context: StageContext, label: String, modelKey: String)
+        throws -> (config: Config, input: DatasetVersion, prompts: [(id: BlobID, messages: Messages)], requests: [ChatRequest]) {
         let input = try Rounds.input(context.store, experiment: context.experiment, iteration: config.round,
                                      role: "prompts", explicit: promptsRef, producedBy: "gen-prompts")
         var config = self.config
-        config.model = session.spec.label
-        config.modelKey = session.modelKey
+        config.model = label
+        config.modelKey = modelKey
         config.prompts = input.ref
-        if let reused = try context.reuse(stage: Self.stage, config: config, inputs: [input.id], round: config.round, role: "candidates") {
-            return reused
-        }
         let prompts: [(id: BlobID, messages: Messages)] = try context.store.read { db in
             try Row.fetchAll(db, sql: "SELECT prompt FROM prompt WHERE version_id = ? ORDER BY ord", arguments: [input.id])
                 .map { row in let id: BlobID = row["prompt"]; return (id, try Blobs.messages(db, id)) }
         }
+        return (config, input, prompts, Self.requests(prompts: prompts.map(\.messages), config: config))
+    }
+
+    public func run(_ context: StageContext, session: ModelSession) async throws -> StageResult {
+        let (config, input, prompts, requests) = try plan(context, label: session.spec.label, modelKey: session.modelKey)
+        if let reused = try context.reuse(stage: Self.stage, config: config, inputs: [input.id], round: config.round, role: "candidates") {
+            return reused
+        }
         let run = try context.beginRun(stage: Self.stage, config: config, inputs: [input.id], seed: config.sampling.seed,
                                        provenance: session.provenance)
         do {
-            let requests = Self.requests(prompts: prompts.map(\.messages), config: config)
             let progress = ProgressReporter(label: "gen-candidates", total: requests.count, quiet: context.quiet)
             let scheduler = CallScheduler(client: session.client, journal: Journal(store: context.store),
                                           modelKey: session.modelKey, concurrency: concurrency ?? session.slots, runID: run.id)

@@ -34,25 +34,25 @@ public struct Judge: Sendable {
         self.concurrency = concurrency
     }
 
-    struct Item {
+    public struct Item: Sendable {
         let prompt: BlobID
         let response: BlobID
         let question: Messages
         let answer: String
     }
 
-    public func run(_ context: StageContext, session: ModelSession) async throws -> StageResult {
+    /// What the stage will ask: its resolved config, input, judged items and requests (also what `srlm batch
+    /// export` writes).
+    public func plan(_ context: StageContext, label: String, modelKey: String)
+        throws -> (config: Config, input: DatasetVersion, items: [Item], templateBlob: BlobID, requests: [ChatRequest]) {
         let input = try Rounds.input(context.store, experiment: context.experiment, iteration: config.round,
                                      role: "candidates", explicit: candidatesRef, producedBy: "gen-candidates")
         let (template, templateBlob) = try JudgeTemplate.load(context.store, file: templateFile)
         var config = self.config
         config.template = template.versionTag
-        config.model = session.spec.label
-        config.modelKey = session.modelKey
+        config.model = label
+        config.modelKey = modelKey
         config.candidates = input.ref
-        if let reused = try context.reuse(stage: Self.stage, config: config, inputs: [input.id], round: config.round, role: "judgments") {
-            return reused
-        }
         let items: [Item] = try context.store.read { db in
             try Row.fetchAll(db, sql: "SELECT prompt, response FROM candidate WHERE version_id = ? ORDER BY ord", arguments: [input.id])
                 .map { row in
@@ -61,18 +61,26 @@ public struct Judge: Sendable {
                                 answer: try Blobs.messages(db, r).lastContent)
                 }
         }
+        let requests = items.flatMap { item in
+            (0..<config.samples).map { k in
+                ChatRequest(messages: template.render(question: item.question, response: item.answer),
+                            temperature: config.sampling.temperature, topP: config.sampling.topP,
+                            maxTokens: config.sampling.maxTokens, seed: config.sampling.seed + Int64(k), sampleIndex: k,
+                            constraint: config.structured ? JudgeTemplate.constraint : nil,
+                            templateVersion: template.versionTag)
+            }
+        }
+        return (config, input, items, templateBlob, requests)
+    }
+
+    public func run(_ context: StageContext, session: ModelSession) async throws -> StageResult {
+        let (config, input, items, templateBlob, requests) = try plan(context, label: session.spec.label, modelKey: session.modelKey)
+        if let reused = try context.reuse(stage: Self.stage, config: config, inputs: [input.id], round: config.round, role: "judgments") {
+            return reused
+        }
         let run = try context.beginRun(stage: Self.stage, config: config, inputs: [input.id], seed: config.sampling.seed,
                                        provenance: session.provenance)
         do {
-            let requests = items.flatMap { item in
-                (0..<config.samples).map { k in
-                    ChatRequest(messages: template.render(question: item.question, response: item.answer),
-                                temperature: config.sampling.temperature, topP: config.sampling.topP,
-                                maxTokens: config.sampling.maxTokens, seed: config.sampling.seed + Int64(k), sampleIndex: k,
-                                constraint: config.structured ? JudgeTemplate.constraint : nil,
-                                templateVersion: template.versionTag)
-                }
-            }
             let progress = ProgressReporter(label: "judge", total: requests.count, quiet: context.quiet)
             let scheduler = CallScheduler(client: session.client, journal: Journal(store: context.store),
                                           modelKey: session.modelKey, concurrency: concurrency ?? session.slots, runID: run.id)

@@ -32,3 +32,25 @@ enum TestSupport {
         return url.path
     }
 }
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+extension TestSupport {
+    /// A blocking HTTP call for test helpers that play a server's client; non-2xx is an error.
+    static func fetch(_ request: URLRequest) throws -> Data {
+        final class Box: @unchecked Sendable { var result: Result<Data, Error> = .failure(URLError(.unknown)) }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        URLSession.shared.dataTask(with: request) { data, response, error in
+            if let error { box.result = .failure(error) }
+            else if let http = response as? HTTPURLResponse, !(200..<300).contains(http.statusCode) {
+                box.result = .failure(URLError(.badServerResponse))
+            } else { box.result = .success(data ?? Data()) }
+            done.signal()
+        }.resume()
+        done.wait()
+        return try box.result.get()
+    }
+}

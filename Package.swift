@@ -37,7 +37,7 @@ let package = Package(
                                .product(name: "Logging", package: "swift-log")],
                 path: "Sources/Engines"),
         .target(name: "SRLMStages", dependencies: ["SRLMStore", "SRLMEngines"], path: "Sources/Stages"),
-        .target(name: "SRLMEval", dependencies: ["SRLMStore", "SRLMEngines"], path: "Sources/Eval"),
+        .target(name: "SRLMEval", dependencies: ["SRLMStore", "SRLMEngines", "SRLMStages"], path: "Sources/Eval"),
         .target(name: "SRLMExport", dependencies: ["SRLMStore"], path: "Sources/Export"),
         .executableTarget(name: "CLI",
                           dependencies: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMExport",

@@ -11,7 +11,7 @@ struct SRLM: AsyncParsableCommand {
         subcommands: [
             Init.self, Import.self, Datasets.self, Show.self, Export.self, SQL.self, Query.self, Diff.self,
             Derive.self, Log.self, Fsck.self,
-            BatchCommand.self, Serve.self, BuildEFTCommand.self, GenPromptsCommand.self, GenCandidatesCommand.self, JudgeCommand.self, PairsCommand.self,
+            BatchCommand.self, Serve.self, BuildEFTCommand.self, JudgeProbeCommand.self, GenPromptsCommand.self, GenCandidatesCommand.self, JudgeCommand.self, PairsCommand.self,
         ])
 }
 

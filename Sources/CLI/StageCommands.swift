@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SRLMEngines
+import SRLMEval
 import SRLMStages
 import SRLMStore
 
@@ -201,5 +202,26 @@ struct BuildEFTCommand: AsyncParsableCommand {
             ? try await stage.run(context, session: nil)
             : try await model.withSession { try await stage.run(context, session: $0) }
         printResult("build-eft", result)
+    }
+}
+
+struct JudgeProbeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "judge-probe",
+        abstract: "How often the model's free-form judgments parse, on a fixed probe set of (question, response) rows.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var model: ModelOptions
+    @Option(help: "The probe set: an ift dataset of (question, response) rows.") var probe = "probe"
+    @Option(help: "Most tokens per judgment.") var maxTokens = 256
+    @Flag(help: "No progress output.") var quiet = false
+
+    func run() async throws {
+        var config = JudgeProbe.Config()
+        config.sampling.maxTokens = maxTokens
+        let stage = JudgeProbe(config: config, probeRef: probe, concurrency: model.concurrency)
+        let context = StageContext(store: try store.open(), experiment: store.experiment, quiet: quiet)
+        let outcome = try await model.withSession { try await stage.run(context, session: $0) }
+        print("judge-probe: \(outcome.parsed) of \(outcome.judged) free-form judgments parsed "
+              + "(\(Int((outcome.parseRate * 100).rounded()))%), \(outcome.version.ref)")
     }
 }

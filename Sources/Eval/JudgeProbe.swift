@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+import SRLMEngines
+import SRLMStages
+import SRLMStore
+
+/// Can a model act as a judge at all? It judges a fixed probe set of (question, response) pairs free-form, one sample
+/// each, and the run records how many outputs held a parseable score. Before EFT a small model's free-form judgments
+/// rarely parse; the demo prints this rate before and after.
+public struct JudgeProbe: Sendable {
+    public static let stage = "judge-probe"
+    public static let dataset = "probe-judgments"
+
+    public struct Config: Codable, Hashable, Sendable {
+        public var sampling = Sampling(temperature: 0.7, topP: 0.9, maxTokens: 256)
+        public var probe = ""
+        public var template = ""
+        public var model = ""
+        public var modelKey = ""
+
+        public init() {}
+    }
+
+    public var config: Config
+    public var probeRef: String
+    public var concurrency: Int?
+
+    public init(config: Config = Config(), probeRef: String = "probe", concurrency: Int? = nil) {
+        self.config = config
+        self.probeRef = probeRef
+        self.concurrency = concurrency
+    }
+
+    public struct Outcome: Sendable {
+        public let version: DatasetVersion
+        public let judged: Int
+        public let parsed: Int
+        public var parseRate: Double { judged == 0 ? 0 : Double(parsed) / Double(judged) }
+    }
+
+    public func run(_ context: StageContext, session: ModelSession) async throws -> Outcome {
+        let probe = try context.store.read { try DatasetVersion.resolve($0, probeRef, experiment: context.experiment) }
+        guard probe.kind == .ift else { throw StoreError.invalid("\(probe.ref): a probe set is (prompt, response) rows, an ift dataset") }
+        let (template, templateBlob) = try JudgeTemplate.load(context.store)
+        var config = self.config
+        config.probe = probe.ref
+        config.template = template.versionTag
+        config.model = session.spec.label
+        config.modelKey = session.modelKey
+        if let done = try context.finishedRun(stage: Self.stage, config: config, inputs: [probe.id]),
+           let version = try context.output(ofRun: done) {
+            return try outcome(context, version)
+        }
+        let items: [(prompt: BlobID, response: BlobID, question: Messages, answer: String)] = try context.store.read { db in
+            try Row.fetchAll(db, sql: "SELECT prompt, response FROM ift_example WHERE version_id = ? ORDER BY ord", arguments: [probe.id])
+                .map { row in
+                    let p: BlobID = row[0], r: BlobID = row[1]
+                    return (p, r, try CanonicalJSON.decodeMessages(try BlobReader.data(db, p)),
+                            try CanonicalJSON.decodeMessages(try BlobReader.data(db, r)).lastContent)
+                }
+        }
+        let requests = items.map {
+            ChatRequest(messages: template.render(question: $0.question, response: $0.answer),
+                        temperature: config.sampling.temperature, topP: config.sampling.topP,
+                        maxTokens: config.sampling.maxTokens, seed: config.sampling.seed, sampleIndex: 0,
+                        templateVersion: template.versionTag)
+        }
+        let run = try context.beginRun(stage: Self.stage, config: config, inputs: [probe.id], seed: config.sampling.seed,
+                                       provenance: session.provenance)
+        do {
+            let scheduler = CallScheduler(client: session.client, journal: Journal(store: context.store),
+                                          modelKey: session.modelKey, concurrency: concurrency ?? session.slots, runID: run.id)
+            let progress = ProgressReporter(label: "judge-probe", total: requests.count, quiet: context.quiet)
+            let results = try await scheduler.run(requests, progress: progress)
+            var parsed = 0
+            let stats = { () -> [String: Any] in
+                ["judged": results.count, "parsed": parsed,
+                 "parse_rate": results.isEmpty ? 0 : Double(parsed) / Double(results.count)]
+            }
+            let version = try context.commit(run: run, round: nil, role: "probe", stats: stats) { db in
+                let writer = try VersionWriter(db, experiment: context.experiment, name: Self.dataset, kind: .judgments, runID: run.id)
+                for (i, result) in results.enumerated() {
+                    guard case .success(let answer) = result else { continue }
+                    let outcome = ScoreParser.parse(answer.text)
+                    if outcome.score != nil { parsed += 1 }
+                    try writer.append(["prompt": .blob(items[i].prompt), "response": .blob(items[i].response),
+                                       "judge_model": .text(config.model), "sample_index": .int(0), "output": .text(answer.text),
+                                       "score": outcome.score.map { .real($0) } ?? .null,
+                                       "parse_error": outcome.failure.map { .text($0) } ?? .null, "mode": .text("free"),
+                                       "template": .blob(templateBlob),
+                                       "call_hash": .bytes(requests[i].hash(modelKey: session.modelKey).bytes)])
+                }
+                return try writer.finish()
+            }
+            return try outcome(context, version)
+        } catch {
+            throw context.failRun(run, error)
+        }
+    }
+
+    func outcome(_ context: StageContext, _ version: DatasetVersion) throws -> Outcome {
+        try context.store.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT count(*), count(score) FROM judgment WHERE version_id = ?", arguments: [version.id])!
+            return Outcome(version: version, judged: row[0], parsed: row[1])
+        }
+    }
+}

@@ -68,7 +68,7 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
         pending.append((id, key, data))
         pendingBytes += data.count
         newBlobs += 1
-        if pendingBytes >= Self.packTarget { try flush() }
+        if pendingBytes >= Self.packTarget { try flush(wait: false) }
         return id
     }
 
@@ -90,8 +90,17 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
         return hash
     }
 
-    /// Writes the buffered blobs as one pack.
-    public func flush() throws {
+    /// A full pack being compressed on another core while the next one fills; inserted by the next flush.
+    private var compressing: (row: PackRow, done: DispatchSemaphore, result: Box)?
+
+    struct PackRow { let first: BlobID, count: Int, rawSize: Int, sizes: Data, keys: Data }
+    final class Box: @unchecked Sendable { var compressed: Result<Data, Error> = .failure(StoreError.invalid("not compressed")) }
+
+    /// Writes the buffered blobs as one pack, and waits for any pack still compressing.
+    public func flush() throws { try flush(wait: true) }
+
+    private func flush(wait: Bool) throws {
+        try insertCompressed()
         guard let first = pending.first?.id else { return }
         var raw = Data(capacity: pendingBytes)
         var sizes = Data(), keys = Data(capacity: 8 * pending.count)
@@ -100,24 +109,50 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
             LEB128.append(UInt64(blob.data.count), to: &sizes)
             withUnsafeBytes(of: UInt64(bitPattern: blob.key).bigEndian) { keys.append(contentsOf: $0) }
         }
-        let small = raw.count < Self.smallPack
-        let dict = small ? try dictionary() : nil
-        let compressed = try Zstd.compress(raw, level: small ? 19 : 17, dictionary: dict?.data)
-        try db.execute(sql: "INSERT INTO blob_pack(id, count, dict_id, raw_size, sizes, keys, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       arguments: [first, pending.count, dict?.id, raw.count, sizes, keys, compressed])
-        wrotePacks = true
+        let row = PackRow(first: first, count: pending.count, rawSize: raw.count, sizes: sizes, keys: keys)
         pending.removeAll(keepingCapacity: true)
         pendingBytes = 0
+        if raw.count < Self.smallPack {
+            let dict = try dictionary(samples: raw, row: row)
+            try insert(row, try Zstd.compress(raw, level: 19, dictionary: dict?.data), dictID: dict?.id)
+        } else {
+            let box = Box(), done = DispatchSemaphore(value: 0)
+            DispatchQueue.global(qos: .userInitiated).async { [raw] in
+                box.compressed = Result { try Zstd.compress(raw, level: 17) }
+                done.signal()
+            }
+            compressing = (row, done, box)
+            if wait { try insertCompressed() }
+        }
+    }
+
+    private func insertCompressed() throws {
+        guard let (row, done, box) = compressing else { return }
+        compressing = nil
+        done.wait()
+        try insert(row, try box.compressed.get(), dictID: nil)
+    }
+
+    private func insert(_ row: PackRow, _ compressed: Data, dictID: Int64?) throws {
+        try db.execute(sql: "INSERT INTO blob_pack(id, count, dict_id, raw_size, sizes, keys, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       arguments: [row.first, row.count, dictID, row.rawSize, row.sizes, row.keys, compressed])
+        wrotePacks = true
     }
 
     /// The store's dictionary for small packs; trained from recent blobs the first time enough exist.
-    private func dictionary() throws -> (id: Int64, data: Data)? {
+    private func dictionary(samples raw: Data, row: PackRow) throws -> (id: Int64, data: Data)? {
         if let row = try Row.fetchOne(db, sql: "SELECT id, data FROM zstd_dict ORDER BY id DESC LIMIT 1") {
             return (row["id"], row["data"])
         }
-        var samples = pending.map(\.data)
+        var samples: [Data] = []
+        var offset = 0
+        var reader = LEB128.Reader(row.sizes)
+        while let size = reader.next() {
+            samples.append(raw.subdata(in: (raw.startIndex + offset)..<(raw.startIndex + offset + Int(size))))
+            offset += Int(size)
+        }
         let read = try db.cachedStatement(sql: "SELECT srlm_blob(?)")
-        var id = pending.first!.id - 1
+        var id = row.first - 1
         while id >= 1 && samples.count < 2 * Self.dictionarySamples {
             if let data = try Data.fetchOne(read, arguments: [id]) { samples.append(data) }
             id -= 1
@@ -133,7 +168,7 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
     public func databaseDidChange(with event: DatabaseEvent) {}
 
     public func databaseWillCommit() throws {
-        if !pending.isEmpty {
+        if !pending.isEmpty || compressing != nil {
             throw StoreError.invalid("internal error: \(pending.count) blobs were not flushed before commit")
         }
     }
@@ -174,6 +209,23 @@ public enum BlobReader {
 
 /// Unsigned LEB128, the encoding of a pack's blob sizes.
 enum LEB128 {
+    struct Reader {
+        let data: Data
+        var at: Int
+        init(_ data: Data) { self.data = data; at = data.startIndex }
+        mutating func next() -> UInt64? {
+            var value: UInt64 = 0, shift: UInt64 = 0
+            while at < data.endIndex {
+                let byte = data[at]
+                at += 1
+                value |= UInt64(byte & 0x7f) << shift
+                if byte & 0x80 == 0 { return value }
+                shift += 7
+            }
+            return nil
+        }
+    }
+
     static func append(_ value: UInt64, to data: inout Data) {
         var v = value
         repeat {

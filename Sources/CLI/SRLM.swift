@@ -12,6 +12,7 @@ struct SRLM: AsyncParsableCommand {
             Init.self, Import.self, Datasets.self, Show.self, Export.self, SQL.self, Query.self, Diff.self,
             Derive.self, Log.self, Fsck.self,
             Serve.self, GenCandidatesCommand.self, JudgeCommand.self, PairsCommand.self,
+            Train.self, CheckpointsCommand.self, CheckpointCommand.self,
         ])
 }
 

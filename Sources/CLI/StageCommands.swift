@@ -7,14 +7,16 @@ import SRLMStore
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run llama.cpp's server on 127.0.0.1 until Ctrl-C (stops with srlm, also when srlm is killed).")
-    @Option(help: "The .gguf model (default: the SmolLM2 model from `make setup`).") var model: String?
+    @OptionGroup var store: StoreOptions
+    @Option(help: "A .gguf file or a checkpoint name (default: the SmolLM2 model from `make setup`).") var model: String?
     @Option(help: "Port (0: any free port).") var port = 8179
     @Option(help: "Parallel slots.") var parallel = 4
     @Option(help: "Context per slot, tokens.") var ctxPerSlot = 4096
     @Option(help: "Threads (default: all cores).") var threads: Int?
 
     func run() async throws {
-        var options = LocalServer.Options(model: try model ?? EngineHome.locate().defaultGGUF, port: port,
+        let path = try model.map { try CheckpointModels.localModel($0, experiment: store.experiment, store: { try store.open() }).gguf }
+        var options = LocalServer.Options(model: try path ?? EngineHome.locate().defaultGGUF, port: port,
                                           parallel: parallel, contextPerSlot: ctxPerSlot, threads: threads)
         options.port = port
         let server = LocalServer(options: options)
@@ -68,7 +70,9 @@ struct GenCandidatesCommand: AsyncParsableCommand {
         config.sampling = Sampling(temperature: temperature, topP: topP, maxTokens: maxTokens, seed: seed)
         let stage = GenCandidates(config: config, promptsRef: prompts, concurrency: model.concurrency)
         let context = try round.context()
-        let result = try await model.withSession { try await stage.run(context, session: $0) }
+        let result = try await model.withSession(store: context.store, experiment: context.experiment) {
+            try await stage.run(context, session: $0)
+        }
         printResult("gen-candidates", result)
     }
 }
@@ -96,7 +100,9 @@ struct JudgeCommand: AsyncParsableCommand {
         config.structured = structured
         let stage = Judge(config: config, candidatesRef: candidates, templateFile: template, concurrency: model.concurrency)
         let context = try round.context()
-        let result = try await model.withSession { try await stage.run(context, session: $0) }
+        let result = try await model.withSession(store: context.store, experiment: context.experiment) {
+            try await stage.run(context, session: $0)
+        }
         printResult("judge", result)
     }
 }

@@ -168,12 +168,12 @@ import Testing
         parent.arguments = ["-c", "python3 \(script) -- sleep \(token) & exec sleep 600"]
         try parent.run()
         // The child is up once a process is exactly `sleep TOKEN` (the supervisor's command line only ends with it).
-        let running = TrainSupport.waitFor(seconds: 20) { TrainSupport.processes(matching: "sleep \(token)").contains { $0.hasSuffix(": sleep \(token) ") } }
+        let running = TrainSupport.waitFor(seconds: 60) { TrainSupport.processes(matching: "sleep \(token)").contains { $0.hasSuffix(": sleep \(token) ") } }
         try #require(running, "supervisor and child did not start: \(TrainSupport.processes(matching: "sleep \(token)"))")
         defer { TrainSupport.killAll(matching: "sleep \(token)") }
         // Not waitUntilExit: Foundation may wait for the orphans too, and a failing test should fail, not hang.
         kill(parent.processIdentifier, SIGKILL)
-        let gone = TrainSupport.waitFor(seconds: 5) { TrainSupport.processes(matching: "sleep \(token)").isEmpty }
+        let gone = TrainSupport.waitFor(seconds: 10) { TrainSupport.processes(matching: "sleep \(token)").isEmpty }
         #expect(gone, "still running: \(TrainSupport.processes(matching: "sleep \(token)"))")
     }
 }

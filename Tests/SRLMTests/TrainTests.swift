@@ -15,6 +15,7 @@ extension EngineBacked {
         /// (a) M0 → M1 on IFT (OpenAssistant rows) + EFT train split; the one test that converts to GGUF.
         @Test func sftRoundZeroRegistersM1WithHashesMetricsAndGGUF() throws {
             let store = try TestSupport.makeStore()
+            defer { TrainSupport.removeStoreFolder(store) }
             let ift = try TrainSupport.importIFT(store, trees: 3)
             let eft = try TrainSupport.writeEFT(store)
             var config = TrainSFT.Config(round: 0)
@@ -76,6 +77,7 @@ extension EngineBacked {
         /// (b) + (c): M0 → M2 on round 1's pairs (Anthropic HH rows) through `accelerate launch --cpu --num_processes 1`.
         @Test func dpoRoundThroughAccelerateStoresRewardMetrics() throws {
             let store = try TestSupport.makeStore()
+            defer { TrainSupport.removeStoreFolder(store) }
             let pairs = try TrainSupport.importPairs(store, count: 4)
             let m0 = try CheckpointModels.resolve(store, experiment: "default", name: "M0", home: EngineSupport.home)
             try store.write { db in
@@ -118,6 +120,7 @@ extension EngineBacked {
         /// A trainer that fails says why, with the tail of its log; the run is marked failed and nothing is registered.
         @Test func failedTrainerReportsItsLogAndFailsTheRun() throws {
             let store = try TestSupport.makeStore()
+            defer { TrainSupport.removeStoreFolder(store) }
             _ = try TrainSupport.importIFT(store, trees: 2)
             var config = TrainSFT.Config()
             config.hyper = TrainSupport.small(.sft)
@@ -138,6 +141,7 @@ extension EngineBacked {
         /// srlm killed with SIGKILL mid-training: the supervisor takes the trainer's whole process group down.
         @Test func killedSrlmTakesTheTrainerWithIt() throws {
             let store = try TestSupport.makeStore()
+            defer { TrainSupport.removeStoreFolder(store) }
             _ = try TrainSupport.importIFT(store, trees: 2)
             let runs = URL(fileURLWithPath: store.path).deletingLastPathComponent().appendingPathComponent("srlm-runs").path
             let srlm = Process()
@@ -225,6 +229,11 @@ enum TrainSupport {
             let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
             return line.contains(text) ? "\(pid): \(line)" : nil
         }
+    }
+
+    /// Trained models are 0.5 GB each: a test removes its store's folder (store, srlm-runs/) when done.
+    static func removeStoreFolder(_ store: Store) {
+        try? FileManager.default.removeItem(at: URL(fileURLWithPath: store.path).deletingLastPathComponent())
     }
 
     /// SIGKILL to the processes this test started that are still there (matched by a unique path or token).

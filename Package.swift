@@ -36,7 +36,8 @@ let package = Package(
                                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                .product(name: "Logging", package: "swift-log")],
                 path: "Sources/Engines"),
-        .target(name: "SRLMStages", dependencies: ["SRLMStore", "SRLMEngines"], path: "Sources/Stages"),
+        // Training exports its data with the exporter.
+        .target(name: "SRLMStages", dependencies: ["SRLMStore", "SRLMEngines", "SRLMExport"], path: "Sources/Stages"),
         .target(name: "SRLMEval", dependencies: ["SRLMStore", "SRLMEngines", "SRLMStages"], path: "Sources/Eval"),
         .target(name: "SRLMExport", dependencies: ["SRLMStore"], path: "Sources/Export"),
         .executableTarget(name: "CLI",

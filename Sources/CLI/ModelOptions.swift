@@ -5,7 +5,7 @@ import SRLMStore
 
 /// How a stage reaches its model: a local GGUF (srlm runs llama.cpp's server) or OpenAI-compatible endpoints.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "A .gguf file to serve locally with llama.cpp (default: the SmolLM2 model from `make setup`).")
+    @Option(help: "A .gguf file, or a checkpoint name (M0, SFT, M1, ...: its GGUF), to serve locally with llama.cpp (default: the SmolLM2 model from `make setup`).")
     var model: String?
 
     @Option(help: "An OpenAI-compatible server (llama.cpp, vLLM, Ollama, SGLang, hosted); repeat to spread requests.")
@@ -44,7 +44,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Per-call timeout, seconds.")
     var timeout: Double = 300
 
-    func spec() throws -> ModelSpec {
+    /// `store` opens the store only when --model names a checkpoint.
+    func spec(experiment: String, store: () throws -> Store) throws -> ModelSpec {
         if offline {
             guard let weightsID else { throw ValidationError("--offline needs --weights-id (the identity the batch was exported with)") }
             return ModelSpec(endpoints: [], weightsID: weightsID, label: weightsID)
@@ -56,8 +57,11 @@ struct ModelOptions: ParsableArguments {
             return ModelSpec(endpoints: endpoint.map { Endpoint(baseURL: $0, modelName: servedModel, flavor: flavor, apiKeyEnv: apiKeyEnv) },
                              weightsID: weightsID)
         }
-        let path = try model ?? EngineHome.locate().defaultGGUF
-        return ModelSpec(gguf: path, parallel: parallel, contextPerSlot: ctxPerSlot, threads: threads)
+        guard let model else {
+            return ModelSpec(gguf: try EngineHome.locate().defaultGGUF, parallel: parallel, contextPerSlot: ctxPerSlot, threads: threads)
+        }
+        let local = try CheckpointModels.localModel(model, experiment: experiment, store: store)
+        return ModelSpec(gguf: local.gguf, label: local.label, parallel: parallel, contextPerSlot: ctxPerSlot, threads: threads)
     }
 
     /// The journal identity of the model without opening it, as ModelSession computes it for endpoints (batch export).
@@ -73,8 +77,8 @@ struct ModelOptions: ParsableArguments {
     var policy: RetryPolicy { RetryPolicy(maxAttempts: retries + 1, timeout: timeout) }
 
     /// Opens the model (starting a local server when needed), runs `body`, and always closes it.
-    func withSession<T>(_ body: (ModelSession) async throws -> T) async throws -> T {
-        let session = try ModelSession.open(try spec(), policy: policy)
+    func withSession<T>(store: Store, experiment: String, _ body: (ModelSession) async throws -> T) async throws -> T {
+        let session = try ModelSession.open(try spec(experiment: experiment, store: { store }), policy: policy)
         do {
             let result = try await body(session)
             await session.close()

@@ -11,7 +11,9 @@ struct SRLM: AsyncParsableCommand {
         subcommands: [
             Init.self, Import.self, Datasets.self, Show.self, Export.self, SQL.self, Query.self, Diff.self,
             Derive.self, Log.self, Fsck.self,
-            BatchCommand.self, Serve.self, BuildEFTCommand.self, JudgeProbeCommand.self, GenPromptsCommand.self, GenCandidatesCommand.self, JudgeCommand.self, PairsCommand.self,
+            Serve.self, GenPromptsCommand.self, GenCandidatesCommand.self, JudgeCommand.self, PairsCommand.self,
+            BuildEFTCommand.self, JudgeProbeCommand.self, Train.self, CheckpointsCommand.self, CheckpointCommand.self,
+            BatchCommand.self,
         ])
 }
 

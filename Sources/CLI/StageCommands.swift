@@ -8,14 +8,16 @@ import SRLMStore
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run llama.cpp's server on 127.0.0.1 until Ctrl-C (stops with srlm, also when srlm is killed).")
-    @Option(help: "The .gguf model (default: the SmolLM2 model from `make setup`).") var model: String?
+    @OptionGroup var store: StoreOptions
+    @Option(help: "A .gguf file or a checkpoint name (default: the SmolLM2 model from `make setup`).") var model: String?
     @Option(help: "Port (0: any free port).") var port = 8179
     @Option(help: "Parallel slots.") var parallel = 4
     @Option(help: "Context per slot, tokens.") var ctxPerSlot = 4096
     @Option(help: "Threads (default: all cores).") var threads: Int?
 
     func run() async throws {
-        var options = LocalServer.Options(model: try model ?? EngineHome.locate().defaultGGUF, port: port,
+        let path = try model.map { try CheckpointModels.localModel($0, experiment: store.experiment, store: { try store.open() }).gguf }
+        var options = LocalServer.Options(model: try path ?? EngineHome.locate().defaultGGUF, port: port,
                                           parallel: parallel, contextPerSlot: ctxPerSlot, threads: threads)
         options.port = port
         let server = LocalServer(options: options)
@@ -85,7 +87,7 @@ struct GenPromptsCommand: AsyncParsableCommand {
         config.maxAttempts = maxAttempts
         let stage = GenPrompts(config: config, seedsRef: seeds, decontaminate: decontaminate, concurrency: model.concurrency)
         let context = try round.context()
-        let result = try await model.withSession { try await stage.run(context, session: $0) }
+        let result = try await model.withSession(store: context.store, experiment: context.experiment) { try await stage.run(context, session: $0) }
         printResult("gen-prompts", result)
     }
 }
@@ -111,7 +113,9 @@ struct GenCandidatesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try round.context()
-        let result = try await model.withSession { try await stage.run(context, session: $0) }
+        let result = try await model.withSession(store: context.store, experiment: context.experiment) {
+            try await stage.run(context, session: $0)
+        }
         printResult("gen-candidates", result)
     }
 }
@@ -142,7 +146,9 @@ struct JudgeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let context = try round.context()
-        let result = try await model.withSession { try await stage.run(context, session: $0) }
+        let result = try await model.withSession(store: context.store, experiment: context.experiment) {
+            try await stage.run(context, session: $0)
+        }
         printResult("judge", result)
     }
 }
@@ -167,7 +173,8 @@ struct BuildEFTCommand: AsyncParsableCommand {
         commandName: "build-eft",
         abstract: "EFT data: judge prompts over human-ranked replies with targets that agree with the human ranking.",
         discussion: """
-            --targets judge: the model judges each reply (free-form); a prompt's outputs are kept when their scores \
+            --targets judge: the model (default: checkpoint SFT, from `srlm train sft --data ift`) judges each reply \
+            (free-form); a prompt's outputs are kept when their scores \
             strictly decrease with human rank. structured: the same with the output constrained to end in a score \
             line. human: no model; targets written from the ranks (rank 0 → 5 points, 1 → 4, 2 → 3, 3 → 2, \
             4 and below → 1).
@@ -198,9 +205,12 @@ struct BuildEFTCommand: AsyncParsableCommand {
         let stage = BuildEFT(config: config, rankedRef: from, iftRef: ift.isEmpty ? nil : ift, templateFile: template,
                              concurrency: model.concurrency)
         let context = StageContext(store: try store.open(), experiment: store.experiment, quiet: quiet)
+        // The paper's judge for EFT targets is the IFT-only baseline: checkpoint SFT unless a model is named.
+        var judge = model
+        if judge.model == nil && judge.endpoint.isEmpty && !judge.offline { judge.model = "SFT" }
         let result = kind == .human
             ? try await stage.run(context, session: nil)
-            : try await model.withSession { try await stage.run(context, session: $0) }
+            : try await judge.withSession(store: context.store, experiment: context.experiment) { try await stage.run(context, session: $0) }
         printResult("build-eft", result)
     }
 }
@@ -220,7 +230,7 @@ struct JudgeProbeCommand: AsyncParsableCommand {
         config.sampling.maxTokens = maxTokens
         let stage = JudgeProbe(config: config, probeRef: probe, concurrency: model.concurrency)
         let context = StageContext(store: try store.open(), experiment: store.experiment, quiet: quiet)
-        let outcome = try await model.withSession { try await stage.run(context, session: $0) }
+        let outcome = try await model.withSession(store: context.store, experiment: context.experiment) { try await stage.run(context, session: $0) }
         print("judge-probe: \(outcome.parsed) of \(outcome.judged) free-form judgments parsed "
               + "(\(Int((outcome.parseRate * 100).rounded()))%), \(outcome.version.ref)")
     }

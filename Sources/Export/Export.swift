@@ -57,12 +57,16 @@ public enum ExportFormat: String, CaseIterable, Sendable {
 public enum Exporter {
     /// Streams rows of a version in `ord` order as JSONL to `output`; returns rows written. The sink is finished
     /// (a file is published) only when every row was written; on error it is abandoned.
+    /// `split` keeps only the rows of that split (eft's train/eval), so that training never sees held-out rows.
     public static func run(_ store: Store, version: DatasetVersion, format: ExportFormat,
-                           to output: some ExportSink) throws -> Int {
+                           to output: some ExportSink, split: String? = nil) throws -> Int {
         try format.check(version)
+        if split != nil && version.kind != .eft {
+            throw StoreError.invalid("dataset '\(version.ref)' holds \(version.kind.rawValue), which has no split column")
+        }
         var sink = output
         do {
-            let written = try store.read { db in try write(db, version: version, format: format, to: &sink) }
+            let written = try store.read { db in try write(db, version: version, format: format, to: &sink, split: split) }
             try sink.finish()
             return written
         } catch {
@@ -74,13 +78,14 @@ public enum Exporter {
     /// One pass over the version in `ord` order. A cursor keeps memory constant; srlm_blob caches decoded packs
     /// per connection, and rows written together share packs, so ord order reads each pack about once.
     static func write(_ db: Database, version: DatasetVersion, format: ExportFormat,
-                      to sink: inout some ExportSink) throws -> Int {
+                      to sink: inout some ExportSink, split: String? = nil) throws -> Int {
         let columns = format.columns
         let selected = columns.map { "\($0), srlm_blob(\($0)), srlm_blob_key(\($0))" }.joined(separator: ", ")
         let scores = format.scoreColumns
         let sql = "SELECT ord, \(([selected] + scores).joined(separator: ", ")) FROM \(version.kind.table) "
-            + "WHERE version_id = ? ORDER BY ord"
-        let cursor = try Row.fetchCursor(db, sql: sql, arguments: [version.id])
+            + "WHERE version_id = ?\(split == nil ? "" : " AND split = ?") ORDER BY ord"
+        let arguments: StatementArguments = split.map { [version.id, $0] } ?? [version.id]
+        let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         let builder = LineBuilder(format: format, ref: version.ref)
         var fields = [Data](repeating: Data(), count: columns.count)
         var written = 0
@@ -97,8 +102,12 @@ public enum Exporter {
             try sink.write(try builder.line(ord: ord, fields, scores: scoreValues))
             written += 1
         }
-        guard written == version.rowCount else {
-            throw StoreError.invalid("\(version.ref) records \(version.rowCount) rows but \(written) were found")
+        let expected = try split.map {
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM \(version.kind.table) WHERE version_id = ? AND split = ?",
+                             arguments: [version.id, $0]) ?? 0
+        } ?? version.rowCount
+        guard written == expected else {
+            throw StoreError.invalid("\(version.ref) records \(expected) rows\(split.map { " in split " + $0 } ?? "") but \(written) were found")
         }
         return written
     }

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import SRLMEngines
+import SRLMStore
+
+extension GGUFType: ExpressibleByArgument {}
+
+struct CheckpointsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoints", abstract: "List the experiment's checkpoints: base, training data and run, GGUF, location.")
+    @OptionGroup var options: StoreOptions
+    @Flag(help: "JSON output (with every file's path, format, SHA-256 and size, the config and the metrics).") var json = false
+
+    func run() throws {
+        let store = try options.openReadOnly()
+        if json {
+            let all = try store.read { try Checkpoints.all($0, experiment: options.experiment) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(all), as: UTF8.self))
+            return
+        }
+        let result = try SQLQuery.run(store, """
+            SELECT v.name, v.base, v.data_version, v.train_run_id AS run, json_extract(v.metrics, '$.steps') AS steps,
+                   (SELECT path FROM checkpoint_file f WHERE f.checkpoint_id = v.checkpoint_id AND f.format = 'gguf'
+                     ORDER BY path LIMIT 1) AS gguf,
+                   v.uri, v.created
+            FROM v_checkpoints v WHERE v.experiment = ? ORDER BY v.checkpoint_id
+            """, arguments: [options.experiment])
+        print(result.render(.table, maxWidth: 80), terminator: "")
+    }
+}
+
+struct CheckpointCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint", abstract: "Register a base model, or convert a checkpoint to GGUF.",
+        subcommands: [CheckpointAdd.self, CheckpointConvert.self])
+}
+
+struct CheckpointAdd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Register a model trained elsewhere under a name (e.g. your own M0); its weight files are hashed.")
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "Checkpoint name (letters, digits, - _ . :).") var name: String
+    @Option(help: "Hugging Face model folder (needed to train from it).") var hf: String?
+    @Option(help: "GGUF file (needed to serve it with llama.cpp).") var gguf: String?
+    @Option(help: "The checkpoint it was made from, if registered.") var base: String?
+
+    func run() throws {
+        let checkpoint = try CheckpointModels.add(try options.open(), experiment: options.experiment, name: name,
+                                                  hf: hf, gguf: gguf, base: base)
+        print("registered checkpoint \(checkpoint.name): \(checkpoint.uri)")
+        for file in checkpoint.files { print("  \(file.format.rawValue) \(file.path) (\(file.size) bytes, sha256 \(file.sha256.prefix(12)))") }
+    }
+}
+
+struct CheckpointConvert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert a checkpoint's Hugging Face folder to GGUF (llama.cpp's converter) and record the file on it.")
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "Checkpoint name.") var name: String
+    @Option(help: "GGUF type: q8_0, f16, bf16 or f32.") var outtype: GGUFType = .q8_0
+    @Option(name: [.short, .long], help: "Output file (default: beside the folder, FOLDER.TYPE.gguf).") var output: String?
+    @Flag(help: "Keep the converter's log in OUTPUT.log only.") var quiet = false
+
+    func run() throws {
+        let (checkpoint, conversion) = try CheckpointModels.convert(
+            try options.open(), experiment: options.experiment, name: name, type: outtype,
+            output: output.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, home: try EngineHome.locate(), echo: !quiet)
+        print("converted \(checkpoint.name) to \(conversion.output) (\(conversion.bytes) bytes, \(String(format: "%.1f", conversion.seconds)) s)")
+    }
+}

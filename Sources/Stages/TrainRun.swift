@@ -1,0 +1,172 @@
+import Foundation
+import GRDB
+import SRLMEngines
+import SRLMExport
+import SRLMStore
+
+/// One training step of the loop, resolved: what TrainSFT and TrainDPO hand to `TrainDriver`.
+struct TrainPlan {
+    let method: TrainMethod
+    let stage: String
+    let hyper: TrainHyperparameters
+    let launcher: TrainLauncher
+    let name: String
+    let base: Checkpoint
+    /// Training data in file order; eft versions contribute their `train` split only.
+    let inputs: [DatasetVersion]
+    let round: Int?
+    let convert: GGUFType?
+    let home: EngineHome
+}
+
+/// Export → train → metrics → checkpoint → GGUF. No inference server is opened here: training has the cores.
+enum TrainDriver {
+    static func run<C: Encodable>(_ context: StageContext, _ plan: TrainPlan, config: C) throws -> TrainResult {
+        let store = context.store
+        let inputIDs = plan.inputs.map(\.id)
+        if let done = try context.finishedRun(stage: plan.stage, config: config, inputs: inputIDs),
+           let made = try store.read({ try Checkpoints.made(byRun: done, $0) }) {
+            try store.write { try setRoundMembers($0, context, plan, result: made.id) }
+            let conversion = try convertIfMissing(context, plan, made)
+            let checkpoint = try store.read { try Checkpoints.byID($0, made.id) }
+            return TrainResult(checkpoint: checkpoint, runID: done, reused: true, stats: [:], conversion: conversion)
+        }
+        if let existing = try store.read({ try Checkpoints.find($0, experiment: context.experiment, name: plan.name) }) {
+            throw StoreError.invalid("checkpoint '\(plan.name)' already exists"
+                + (existing.trainRunID.map { " (trained by run \($0) with another config or data)" } ?? " (registered by hand)")
+                + ": pass --name to train under a new name")
+        }
+        guard let baseFolder = CheckpointModels.hfFolder(plan.base) else {
+            throw StoreError.invalid("checkpoint '\(plan.base.name)' has no Hugging Face folder to train from (uri \(plan.base.uri)); "
+                + "register one with `srlm checkpoint add NAME --hf DIR` (engines/gguf_to_hf.py makes a folder from a GGUF)")
+        }
+        var provenance: [String: Any] = ["trainer": "engines/train.py", "launcher": plan.launcher.kind.rawValue,
+                                         "base": plan.base.name, "base_uri": baseFolder, "base_weights": plan.base.weightsKey]
+        let run = try context.beginRun(stage: plan.stage, config: config, inputs: inputIDs, seed: plan.hyper.seed,
+                                       provenance: provenance)
+        let checkpoint: Checkpoint
+        var stats: [String: Double] = [:]
+        do {
+            let work = workDirectory(store, run: run.id)
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+            let (dataPath, rows) = try exportData(store, plan.inputs, to: work)
+            let outputDir = work + "/model"
+            let configPath = work + "/train-config.json"
+            provenance["command"] = Trainer.command(plan.method, config: configPath, launcher: plan.launcher, home: plan.home)
+            let object = try plan.hyper.trainerConfig(method: plan.method, model: baseFolder, data: dataPath, outputDir: outputDir)
+            try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: configPath))
+            let progress = TrainProgress(label: plan.stage, quiet: context.quiet)
+            let outcome = try Trainer.run(plan.method, config: configPath, outputDir: outputDir, launcher: plan.launcher,
+                                          home: plan.home, logPath: work + "/train.log", echo: !context.quiet) { metrics in
+                try store.write { db in try storeMetrics(db, run: run.id, metrics) }
+                progress.report(metrics)
+            }
+            let done = outcome.doneObject
+            let merged = done["merged_dir"] as? String
+            let files = try (merged == nil ? [] : FileDigest.weightFiles(in: outputDir, format: .lora))
+                + FileDigest.weightFiles(in: merged ?? outputDir, format: .hf)
+            var summary = done["metrics"] as? [String: Any] ?? [:]
+            summary["last_log"] = done["last_log"] as? [String: Any] ?? [:]
+            summary["steps"] = done["steps"] as? NSNumber ?? 0
+            stats = ["rows": Double(rows), "steps": (done["steps"] as? NSNumber)?.doubleValue ?? 0,
+                     "metric_rows": Double(outcome.metrics.reduce(0) { $0 + $1.values.count }),
+                     "train_runtime_s": (done["train_runtime"] as? NSNumber)?.doubleValue ?? 0,
+                     "peak_rss_mb": (done["peak_rss_mb"] as? NSNumber)?.doubleValue ?? 0]
+            let statsObject = stats
+            checkpoint = try store.write { db in
+                let made = try Checkpoints.register(db, experiment: context.experiment, NewCheckpoint(
+                    name: plan.name, uri: merged ?? outputDir, baseID: plan.base.id, trainRunID: run.id,
+                    dataVersionID: plan.inputs.first?.id, config: try CanonicalJSON.canonicalize(StageContext.configObject(config)),
+                    metrics: try CanonicalJSON.canonicalize(summary), files: files))
+                try setRoundMembers(db, context, plan, result: made.id)
+                provenance["start"] = outcome.start.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } ?? NSNull()
+                try Runs.setProvenance(db, run.id, provenance)
+                try Runs.setStats(db, run.id, statsObject)
+                try Runs.finish(db, run.id)
+                return made
+            }
+        } catch {
+            throw context.failRun(run, error)
+        }
+        let conversion = try convertIfMissing(context, plan, checkpoint)
+        let final = try store.read { try Checkpoints.byID($0, checkpoint.id) }
+        return TrainResult(checkpoint: final, runID: run.id, reused: false, stats: stats, conversion: conversion)
+    }
+
+    /// `<store folder>/srlm-runs/<run id>`: the run's exported data, trainer config, log and model.
+    static func workDirectory(_ store: Store, run: Int64) -> String {
+        URL(fileURLWithPath: store.path).standardizedFileURL.deletingLastPathComponent()
+            .appendingPathComponent("srlm-runs").appendingPathComponent(String(run)).path
+    }
+
+    /// Each input through the exporter (pairs as TRL preference rows, the rest as prompt/completion rows), then all
+    /// of them in one file. Returns its path and row count.
+    static func exportData(_ store: Store, _ inputs: [DatasetVersion], to work: String) throws -> (String, Int) {
+        var parts: [String] = []
+        var rows = 0
+        for version in inputs {
+            let path = "\(work)/\(version.name)@\(version.version).jsonl"
+            rows += try Exporter.run(store, version: version, format: version.kind == .pairs ? .trl : .sft,
+                                     to: FileSink(path: path), split: version.kind == .eft ? "train" : nil)
+            if FileManager.default.fileExists(atPath: path) { parts.append(path) }
+        }
+        guard rows > 0 else {
+            throw StoreError.invalid("\(inputs.map(\.ref).joined(separator: " + ")) hold no training rows: nothing to train on")
+        }
+        let data = work + "/train.jsonl"
+        _ = FileManager.default.createFile(atPath: data, contents: nil)
+        guard let out = FileHandle(forWritingAtPath: data) else { throw StoreError.invalid("cannot write \(data)") }
+        defer { try? out.close() }
+        for part in parts { try out.write(contentsOf: try Data(contentsOf: URL(fileURLWithPath: part))) }
+        return (data, rows)
+    }
+
+    /// Every value of every metrics.jsonl entry as train_metric(run, step, name, value); the final summary shares the
+    /// last step with the last log, so a repeated name (epoch) keeps its latest value.
+    static func storeMetrics(_ db: Database, run: Int64, _ metrics: [TrainMetric]) throws {
+        for metric in metrics {
+            for (name, value) in metric.values {
+                try db.execute(sql: "INSERT OR REPLACE INTO train_metric(run_id, step, name, value) VALUES (?, ?, ?, ?)",
+                               arguments: [run, metric.step, name, value])
+            }
+        }
+    }
+
+    /// Round stages record their input model as `policy` and their output as `result`.
+    static func setRoundMembers(_ db: Database, _ context: StageContext, _ plan: TrainPlan, result: Int64) throws {
+        guard let round = plan.round else { return }
+        try Rounds.setCheckpoint(db, experiment: context.experiment, iteration: round, role: "policy", checkpoint: plan.base.id)
+        try Rounds.setCheckpoint(db, experiment: context.experiment, iteration: round, role: "result", checkpoint: result)
+    }
+
+    static func convertIfMissing(_ context: StageContext, _ plan: TrainPlan, _ checkpoint: Checkpoint) throws -> GGUFConversion? {
+        guard let type = plan.convert, checkpoint.gguf == nil else { return nil }
+        do {
+            return try CheckpointModels.convert(context.store, experiment: context.experiment, name: checkpoint.name, type: type,
+                                                home: plan.home, echo: !context.quiet).conversion
+        } catch {
+            throw EngineError.training("checkpoint '\(checkpoint.name)' is registered, but its GGUF conversion failed; "
+                                       + "retry with `srlm checkpoint convert \(checkpoint.name)`:\n\(error)")
+        }
+    }
+}
+
+/// One stderr line per trainer log: step, loss and the DPO reward statistics.
+final class TrainProgress {
+    let label: String
+    let quiet: Bool
+    static let shown = ["loss", "rewards/margins", "rewards/accuracies", "learning_rate", "grad_norm", "train_loss", "train_runtime"]
+
+    init(label: String, quiet: Bool) {
+        self.label = label
+        self.quiet = quiet
+    }
+
+    func report(_ metrics: [TrainMetric]) {
+        guard !quiet else { return }
+        for metric in metrics {
+            let parts = Self.shown.compactMap { name in metric.values[name].map { "\(name) \($0.map { String(format: "%.4g", $0) } ?? "nan")" } }
+            FileHandle.standardError.write(Data("\(label): step \(metric.step): \(parts.joined(separator: ", "))\n".utf8))
+        }
+    }
+}

@@ -7,7 +7,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "srlm", targets: ["CLI"]),
-        .library(name: "SRLM", targets: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMExport"]),
+        .library(name: "SRLM", targets: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMLoop", "SRLMExport"]),
         // `sqlite3 store.sqlite -cmd ".load .build/debug/libsrlmsqlite"` gives plain sqlite3 srlm_text().
         .library(name: "srlmsqlite", type: .dynamic, targets: ["SQLiteExtension"]),
     ],
@@ -39,9 +39,11 @@ let package = Package(
         // Training exports its data with the exporter.
         .target(name: "SRLMStages", dependencies: ["SRLMStore", "SRLMEngines", "SRLMExport"], path: "Sources/Stages"),
         .target(name: "SRLMEval", dependencies: ["SRLMStore", "SRLMEngines", "SRLMStages"], path: "Sources/Eval"),
+        // The loop as data: plans of stage steps, run in order (resumable, each step reused when already done).
+        .target(name: "SRLMLoop", dependencies: ["SRLMStore", "SRLMEngines", "SRLMStages", "SRLMEval"], path: "Sources/Loop"),
         .target(name: "SRLMExport", dependencies: ["SRLMStore"], path: "Sources/Export"),
         .executableTarget(name: "CLI",
-                          dependencies: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMExport",
+                          dependencies: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMLoop", "SRLMExport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "GRDB", package: "GRDB.swift")],
                           path: "Sources/CLI"),
@@ -58,7 +60,7 @@ let package = Package(
                                          .product(name: "AsyncHTTPClient", package: "async-http-client")],
                           path: "bench/engine"),
         .testTarget(name: "SRLMTests",
-                    dependencies: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMExport", "CLI"],
+                    dependencies: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMLoop", "SRLMExport", "CLI"],
                     path: "Tests/SRLMTests"),
     ]
 )

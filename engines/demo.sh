@@ -1,14 +1,32 @@
 #!/usr/bin/env bash
-# The store tour on the shared data and one small self-instruction round on SmolLM2 (CPU).
+# The README's main job: SFT and two self-rewarding rounds with SmolLM2-135M on CPU, from the datasets/ samples,
+# ending with the round history. A 135M model is here to run the machinery, not to improve.
+# Rerunning resumes: finished steps are reused, interrupted ones ask only what the journal lacks.
+# Usage: engines/demo.sh   (after `make setup build`; SRLM_STORE picks the store, default demo.sqlite)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B=.build/debug/srlm; D=../shared/data; export SRLM_STORE=${SRLM_STORE:-demo.sqlite}
+B=.build/debug/srlm
+export SRLM_STORE=${SRLM_STORE:-demo.sqlite}
+
 $B init
-$B import ift "$D/oasst/en_trees_60.jsonl" --format oasst
-$B import prompts "$D/oasst/en_trees_60.jsonl" --format oasst --name oasst-prompts
-$B derive round1-prompts --from oasst-prompts@1 --where "ord < 8"
-time $B gen-candidates --round 1 --prompts round1-prompts --n 4 --max-tokens 128
-time $B judge --round 1 --samples 3 --structured
-$B pairs --round 1
-$B query pair-margins
-$B log
+$B import ift datasets/ift.jsonl --format alpaca
+$B import ranked datasets/ranked.jsonl --format oasst
+$B import prompts datasets/seeds.jsonl --format alpaca --name seeds
+$B import ift datasets/probe.jsonl --format trl --name probe
+
+# Small on purpose: 4 prompts a round, 4 candidates, 2 judge samples, a few trainer steps. --structured judging
+# because SmolLM2-135M's free-form judgments rarely parse (the probe shows how rarely), and EFT targets written
+# from the human ranks (--eft-targets human): judged by SmolLM2 itself, almost none would agree with the humans.
+start=$(date +%s)
+$B loop --iterations 2 --prompts-per-round 4 --candidates 4 --judge-samples 2 --structured \
+  --eft-targets human --seeds seeds --probe probe --min-pairs 1 \
+  --sft-max-steps 12 --dpo-max-steps 8 --max-length 512 \
+  --prompt-max-tokens 64 --candidate-max-tokens 128 --judge-max-tokens 128 --quiet
+echo "loop: $(( $(date +%s) - start )) s"
+
+echo; echo "== Free-form judge parse rate on the probe set, before (M0) and after (M1) EFT"
+$B query judge-probe
+echo; echo "== Round history"
+$B query round-history
+echo; echo "== Checkpoints"
+$B checkpoints

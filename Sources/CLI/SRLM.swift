@@ -13,7 +13,7 @@ struct SRLM: AsyncParsableCommand {
             Derive.self, Log.self, Fsck.self,
             Serve.self, GenPromptsCommand.self, GenCandidatesCommand.self, JudgeCommand.self, PairsCommand.self,
             BuildEFTCommand.self, JudgeProbeCommand.self, Train.self, CheckpointsCommand.self, CheckpointCommand.self,
-            BatchCommand.self,
+            LoopCommand.self, RoundCommand.self, BatchCommand.self,
         ])
 }
 

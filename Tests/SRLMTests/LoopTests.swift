@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+import Testing
+@testable import SRLMLoop
+@testable import SRLMStages
+@testable import SRLMStore
+
+@Suite struct LoopPlanTests {
+    /// The plan is data: the paper's order of stages, stored in the `plan` table and read back unchanged.
+    @Test func planOrderAndStorage() throws {
+        var options = LoopPlan.Options()
+        options.iterations = 2
+        options.probe = "probe"
+        let plan = LoopPlan.loop(options)
+        #expect(plan.steps.map(\.stage) == ["judge-probe", "train-sft", "build-eft", "train-sft", "judge-probe"]
+                + Array(repeating: ["gen-prompts", "gen-candidates", "judge", "pairs", "train-dpo"], count: 2).flatMap { $0 })
+        #expect(plan.steps.map { $0.model ?? "-" } == ["M0", "SFT", "SFT", "M1", "M1", "M1", "M1", "M1", "-", "M2",
+                                                       "M2", "M2", "M2", "-", "M3"])
+        options.eftTargets = .human
+        #expect(!LoopPlan.loop(options).steps.contains { $0.model == "SFT" })
+        let store = try TestSupport.makeStore()
+        try plan.save(store, experiment: "default")
+        #expect(try LoopPlan.load(store, experiment: "default") == plan)
+        let stages = try store.read { try String.fetchAll($0, sql: "SELECT stage FROM plan ORDER BY step") }
+        #expect(stages == plan.steps.map(\.stage))
+    }
+}
+
+extension EngineBacked {
+    @Suite struct LoopResume {
+        static let arguments = ["loop", "--iterations", "1", "--prompts-per-round", "2", "--candidates", "2", "--judge-samples", "1",
+                                "--structured", "--eft-targets", "human", "--seeds", "seeds", "--sft-max-steps", "2",
+                                "--dpo-max-steps", "2", "--max-length", "256", "--prompt-max-tokens", "48",
+                                "--candidate-max-tokens", "48", "--judge-max-tokens", "64", "--parallel", "2", "--quiet"]
+
+        /// SIGKILL while round 1 generates, then the same command again: finished steps are reused (M1 is trained
+        /// once), the loop completes with M2, and neither a server nor a trainer outlives the killed srlm.
+        @Test func killedLoopResumes() async throws {
+            let store = try TestSupport.makeStore()
+            for (target, file, format, name) in [("ift", "ift.jsonl", "alpaca", "ift"), ("ranked", "ranked.jsonl", "oasst", "ranked"),
+                                                  ("prompts", "seeds.jsonl", "alpaca", "seeds")] {
+                let (status, output) = try EngineSupport.srlm(["import", target, TestSupport.packageRoot.appendingPathComponent("datasets/" + file).path,
+                                                               "--format", format, "--name", name], store: store)
+                #expect(status == 0, "\(output)")
+            }
+            defer { try? FileManager.default.removeItem(at: URL(fileURLWithPath: store.path).deletingLastPathComponent()) }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: EngineSupport.srlmBinary)
+            process.arguments = Self.arguments + ["--store", store.path]
+            process.environment = ProcessInfo.processInfo.environment.merging(["SRLM_HOME": TestSupport.packageRoot.path]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Kill once round 1's candidates are being asked for (M1 exists and a server is up).
+            let deadline = Date().addingTimeInterval(300)
+            var running = false
+            while !running && Date() < deadline && process.isRunning {
+                running = (try? store.read {
+                    try Bool.fetchOne($0, sql: "SELECT 1 FROM run WHERE stage IN ('gen-candidates', 'judge') AND status = 'running'")
+                }) == true
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(running, "the loop never reached round 1's generation")
+            let children = Resume.children(of: process.processIdentifier)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let gone = Date().addingTimeInterval(15)
+            while children.contains(where: Resume.alive) && Date() < gone { try await Task.sleep(for: .milliseconds(200)) }
+            #expect(!children.contains(where: Resume.alive), "a child of srlm outlived it")
+
+            let (status, output) = try EngineSupport.srlm(Array(Self.arguments), store: store)
+            #expect(status == 0, "\(output)")
+            #expect(output.contains("train-sft round 0 (M1): reused"), "\(output)")
+            #expect(output.contains("train-dpo round 1 (M2): done"), "\(output)")
+            let trainedM1 = try store.read {
+                try Int.fetchOne($0, sql: "SELECT count(*) FROM run WHERE stage = 'train-sft' AND status = 'finished'")
+            }
+            #expect(trainedM1 == 1)
+            let history = try SQLQuery.run(store, try Schema.query(named: "round-history"), arguments: ["experiment": "default"])
+            #expect(history.rows.contains { $0.contains("M2".databaseValue) })
+            #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM plan") } == 7)
+        }
+    }
+}

@@ -14,13 +14,13 @@ $B import ranked datasets/ranked.jsonl --format oasst
 $B import prompts datasets/seeds.jsonl --format alpaca --name seeds
 $B import ift datasets/probe.jsonl --format trl --name probe
 
-# Small on purpose: 4 prompts a round, 4 candidates, 2 judge samples, a few trainer steps. --structured judging
+# Small on purpose: 4 prompts a round, 4 candidates, 2 judge samples, a few trainer steps of 8 examples. --structured judging
 # because SmolLM2-135M's free-form judgments rarely parse (the probe shows how rarely), and EFT targets written
 # from the human ranks (--eft-targets human): judged by SmolLM2 itself, almost none would agree with the humans.
 start=$(date +%s)
 $B loop --iterations 2 --prompts-per-round 4 --candidates 4 --judge-samples 2 --structured \
   --eft-targets human --seeds seeds --probe probe --min-pairs 1 \
-  --sft-max-steps 12 --dpo-max-steps 8 --max-length 512 \
+  --sft-max-steps 8 --dpo-max-steps 6 --train-batch-size 8 --max-length 512 \
   --prompt-max-tokens 64 --candidate-max-tokens 128 --judge-max-tokens 128 --quiet
 echo "loop: $(( $(date +%s) - start )) s"
 

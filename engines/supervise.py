@@ -21,13 +21,21 @@ GRACE_S = 10.0
 POLL_S = 0.5
 
 
+def say(message: str) -> None:
+    # srlm reads our stderr; once it is dead the pipe is broken, and a message is not worth dying for.
+    try:
+        print(message, file=sys.stderr, flush=True)
+    except OSError:
+        pass
+
+
 def kill_group(reason: str) -> None:
-    print(f"supervise: {reason}: stopping process group {os.getpgrp()}", file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the group signal below reaches us too
     try:
         os.killpg(os.getpgrp(), signal.SIGTERM)
     except ProcessLookupError:
         pass
+    say(f"supervise: {reason}: stopped process group {os.getpgrp()}")
 
 
 def main() -> int:
@@ -56,6 +64,9 @@ def main() -> int:
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(s, on_signal)
     child = subprocess.Popen(argv)
+    # The command got default SIGPIPE handling; we ignore it, so writing to a dead srlm's pipe cannot kill us
+    # before we have stopped the group.
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     deadline = None
     while True:
         try:
@@ -69,7 +80,7 @@ def main() -> int:
             kill_group(stopping["reason"])
             deadline = time.monotonic() + GRACE_S
         elif deadline is not None and time.monotonic() > deadline:
-            print("supervise: grace period over: SIGKILL", file=sys.stderr, flush=True)
+            say("supervise: grace period over: SIGKILL")
             os.killpg(os.getpgrp(), signal.SIGKILL)  # ends this process too
     if deadline is not None:
         # The command is gone; make sure no grandchild outlives it (we are not hit by our own SIGKILL before this).

@@ -26,6 +26,7 @@ struct LoopOptions: ParsableArguments {
     @Option(help: "Trainer steps per SFT run (-1: one epoch).") var sftMaxSteps = -1
     @Option(help: "Trainer steps per DPO run (-1: one epoch).") var dpoMaxSteps = -1
     @Option(help: "Longest training sequence, tokens.") var maxLength = 1024
+    @Option(help: "Examples per optimizer step.") var trainBatchSize = 16
     @Option(help: "Seed for sampling, splits and training.") var seed: Int64 = 0
     @Option(help: "Local server slots (parallel sequences).") var parallel = 4
     @Option(help: "Local server context per slot, tokens.") var ctxPerSlot = 4096
@@ -55,6 +56,7 @@ struct LoopOptions: ParsableArguments {
         o.sftMaxSteps = sftMaxSteps
         o.dpoMaxSteps = dpoMaxSteps
         o.maxLength = maxLength
+        o.trainBatchSize = trainBatchSize
         o.seed = seed
         return o
     }

@@ -55,6 +55,8 @@ public struct LoopPlan: Codable, Hashable, Sendable {
         public var sftMaxSteps = -1
         public var dpoMaxSteps = -1
         public var maxLength = 1024
+        /// Examples per optimizer step (paper: 16).
+        public var trainBatchSize = 16
         public var seed: Int64 = 0
 
         public init() {}
@@ -64,7 +66,8 @@ public struct LoopPlan: Codable, Hashable, Sendable {
     /// train M_(r+1) with DPO.
     public static func loop(_ o: Options) -> LoopPlan {
         var steps: [Step] = []
-        let train = ["max_steps": String(o.sftMaxSteps), "max_length": String(o.maxLength), "seed": String(o.seed)]
+        let train = ["max_steps": String(o.sftMaxSteps), "max_length": String(o.maxLength), "seed": String(o.seed),
+                     "batch_size": String(o.trainBatchSize)]
         if !o.probe.isEmpty { steps.append(Step("judge-probe", round: 0, model: "M0", options: ["probe": o.probe])) }
         if !o.ranked.isEmpty {
             var eft = ["ranked": o.ranked, "ift": o.ift, "targets": o.eftTargets.rawValue, "seed": String(o.seed),
@@ -99,7 +102,8 @@ public struct LoopPlan: Codable, Hashable, Sendable {
             Step("pairs", round: r),
             Step("train-dpo", round: r, model: "M\(r + 1)",
                  options: ["min_pairs": String(o.minPairs), "max_steps": String(o.dpoMaxSteps),
-                           "max_length": String(o.maxLength), "seed": String(o.seed), "base": model]),
+                           "max_length": String(o.maxLength), "seed": String(o.seed), "base": model,
+                           "batch_size": String(o.trainBatchSize)]),
         ]
     }
 

@@ -116,6 +116,7 @@ public struct LoopRunner: Sendable {
             config.name = step.model ?? ""
             config.hyper.maxSteps = int("max_steps", -1)
             config.hyper.maxLength = int("max_length", 1024)
+            config.hyper.batchSize = int("batch_size", 16)
             config.hyper.seed = Int64(int("seed", 42))
             let result = try TrainSFT(config: config, dataRef: o["data"]).run(context)
             return StepOutcome(step: step, reused: result.reused, summary: "checkpoint \(result.checkpoint.name)")
@@ -130,6 +131,7 @@ public struct LoopRunner: Sendable {
             config.base = o["base"] ?? ""
             config.hyper.maxSteps = int("max_steps", -1)
             config.hyper.maxLength = int("max_length", 1024)
+            config.hyper.batchSize = int("batch_size", 16)
             config.hyper.seed = Int64(int("seed", 42))
             let result = try TrainDPO(config: config).run(context)
             return StepOutcome(step: step, reused: result.reused, summary: "checkpoint \(result.checkpoint.name)")

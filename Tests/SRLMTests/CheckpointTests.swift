@@ -176,5 +176,24 @@ import Testing
         let gone = TrainSupport.waitFor(seconds: 10) { TrainSupport.processes(matching: "sleep \(token)").isEmpty }
         #expect(gone, "still running: \(TrainSupport.processes(matching: "sleep \(token)"))")
     }
+
+    /// As srlm runs it: the supervisor's stderr is a pipe to the parent. Once the parent is dead, writing there
+    /// raises SIGPIPE; the group must be stopped all the same.
+    @Test func parentKilledWhileHoldingTheStderrPipe() throws {
+        let token = String(Int.random(in: 100_000...999_999))
+        let script = TestSupport.packageRoot.appendingPathComponent("engines/supervise.py").path
+        let parent = Process()
+        parent.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        parent.arguments = ["-c", "import subprocess, sys, time; "
+                            + "subprocess.Popen([sys.executable, '\(script)', '--', 'sleep', '\(token)'], stderr=subprocess.PIPE); "
+                            + "time.sleep(600)"]
+        try parent.run()
+        let running = TrainSupport.waitFor(seconds: 60) { TrainSupport.processes(matching: "sleep \(token)").contains { $0.hasSuffix(": sleep \(token) ") } }
+        try #require(running, "supervisor and child did not start: \(TrainSupport.processes(matching: "sleep \(token)"))")
+        defer { TrainSupport.killAll(matching: "sleep \(token)") }
+        kill(parent.processIdentifier, SIGKILL)
+        let gone = TrainSupport.waitFor(seconds: 10) { TrainSupport.processes(matching: "sleep \(token)").isEmpty }
+        #expect(gone, "still running: \(TrainSupport.processes(matching: "sleep \(token)"))")
+    }
 }
 #endif

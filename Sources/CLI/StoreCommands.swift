@@ -107,13 +107,20 @@ struct Derive: ParsableCommand {
 
 struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Runs: stage, config hash, inputs → outputs, status, duration.")
+        abstract: "Runs: stage, config hash, inputs → outputs, status, duration; --rounds: the round history.")
     @OptionGroup var options: StoreOptions
     @Flag(help: "JSON output (with full configs).") var json = false
     @Option(help: "Most recent runs to show.") var limit = 50
+    @Flag(help: "The round history instead (queries/round-history.sql): prompts, candidates, parse rate, pairs, DPO metrics.")
+    var rounds = false
 
     func run() throws {
         let store = try options.openReadOnly()
+        if rounds {
+            let result = try SQLQuery.run(store, try Schema.query(named: "round-history"), arguments: ["experiment": options.experiment])
+            print(result.render(json ? .json : .table), terminator: "")
+            return
+        }
         let columns = json ? "*" : "run_id, stage, substr(config_hash, 1, 12) AS config, inputs, outputs, status, duration_s, started"
         let result = try SQLQuery.run(store, """
             SELECT \(columns) FROM v_runs WHERE experiment = ? ORDER BY run_id DESC LIMIT ?

@@ -28,7 +28,9 @@ import Testing
 
 extension EngineBacked {
     @Suite struct LoopResume {
-        static let arguments = ["loop", "--iterations", "1", "--prompts-per-round", "2", "--candidates", "2", "--judge-samples", "1",
+        /// 3 prompts × 4 candidates × 2 judge samples: enough that some prompt's mean scores differ (a round of ties
+        /// only would stop at --min-pairs, as it should).
+        static let arguments = ["loop", "--iterations", "1", "--prompts-per-round", "3", "--candidates", "4", "--judge-samples", "2",
                                 "--structured", "--eft-targets", "human", "--seeds", "seeds", "--sft-max-steps", "2",
                                 "--dpo-max-steps", "2", "--max-length", "256", "--prompt-max-tokens", "48",
                                 "--candidate-max-tokens", "48", "--judge-max-tokens", "64", "--parallel", "2", "--quiet"]

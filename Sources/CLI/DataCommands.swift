@@ -54,7 +54,7 @@ struct Export: ParsableCommand {
         let version = try store.read { try DatasetVersion.resolve($0, dataset, experiment: options.experiment) }
         let rows: Int
         if let output {
-            rows = try Exporter.run(store, version: version, format: format, to: try FileSink(path: output))
+            rows = try Exporter.run(store, version: version, format: format, to: FileSink(path: output))
             FileHandle.standardError.write(Data("exported \(rows) rows of \(version.ref) to \(output)\n".utf8))
         } else {
             rows = try Exporter.run(store, version: version, format: format, to: StandardOutputSink())

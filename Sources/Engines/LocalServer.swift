@@ -62,7 +62,7 @@ public final class LocalServer: @unchecked Sendable {
         process.standardOutput = stdout
         process.standardInput = stdinPipe
         // llama.cpp logs every slot event: keep them in a file, not on the user's terminal.
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: logPath) ?? FileHandle.standardError
         try process.run()
         let ready: Ready

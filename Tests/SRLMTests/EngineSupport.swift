@@ -54,7 +54,7 @@ enum EngineSupport {
     /// Tests/Fixtures/fault_proxy.py in front of `upstream`; returns the proxy and its log path.
     static func startProxy(upstream: String, mode: String = "forward", extra: [String] = []) throws -> (Child, String, String) {
         let log = TestSupport.temporaryDirectory("proxy").appendingPathComponent("requests.jsonl").path
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let script = TestSupport.packageRoot.appendingPathComponent("Tests/Fixtures/fault_proxy.py").path
         let child = try Child(home.python, [script, "--upstream", upstream, "--log", log, "--mode", mode] + extra)
         guard let port = child.info["port"] as? Int else { throw EngineError.server("fault proxy did not start") }

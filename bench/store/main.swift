@@ -159,7 +159,7 @@ var rows: [(String, String, String)] = (0..<options.rows).map { n in (corpus.pro
 func writeRows(_ rows: [(String, String, String)], _ path: String) {
     var out = Data()
     for (p, c, r) in rows { out.append(line(p, c, r)) }
-    FileManager.default.createFile(atPath: path, contents: out)
+    guard FileManager.default.createFile(atPath: path, contents: out) else { fail("cannot write \(path)") }
 }
 let input1 = dir + "/v1.jsonl"
 writeRows(rows, input1)

@@ -127,6 +127,9 @@ def main() -> int:
     args = ap.parse_args()
 
     stop, reasons = threading.Event(), []
+    # Started by Foundation's Process from a Swift-concurrency thread, we inherit that thread's signal mask with
+    # SIGTERM and SIGINT blocked: unblock them, or srlm's terminate() would reach us only as the SIGKILL after it.
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda s, _f: (reasons.append(signal.Signals(s).name), stop.set()))
     watch_parent(stop, reasons, watch_stdin=not args.ignore_stdin)

@@ -54,3 +54,20 @@ extension EngineBacked {
         }
     }
 }
+
+extension EngineBacked {
+    @Suite struct ServerSignals {
+        /// Foundation's Process, started from a Swift-concurrency thread, hands the child a signal mask with SIGTERM and
+        /// SIGINT blocked; the launcher unblocks them so that `stop()`'s SIGTERM is not lost.
+        @Test func launcherAcceptsSIGTERM() async throws {
+            let server = try EngineSupport.startServer(parallel: 1, contextPerSlot: 512)
+            defer { server.stop() }
+            let pid = try #require(server.ready?.pid)
+            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+            let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") })
+            let blocked = try #require(UInt64(line.split(separator: "\t").last!.trimmingCharacters(in: .whitespaces), radix: 16))
+            #expect(blocked & (1 << (UInt64(SIGTERM) - 1)) == 0, "SIGTERM blocked: \(line)")
+            #expect(blocked & (1 << (UInt64(SIGINT) - 1)) == 0, "SIGINT blocked: \(line)")
+        }
+    }
+}

@@ -71,6 +71,8 @@ struct GenPromptsCommand: AsyncParsableCommand {
     @Option(help: "Reject instructions of this many words or fewer.") var minWords = 3
     @Option(help: "Reject instructions of more words than this.") var maxWords = 150
     @Option(help: "Requests per batch; each batch's shots see the prompts accepted before it.") var batch = 8
+    @Flag(help: "Keep instructions that open like a chat reply (\"Sure, here are...\"); Self-Instruct has no such filter.")
+    var keepChatPreambles = false
     @Option(help: "Give up after this many attempts (0: 20 per prompt asked for).") var maxAttempts = 0
     @Option(parsing: .upToNextOption, help: "Evaluation prompt sets (dataset names) that generated prompts must not copy.")
     var decontaminate: [String] = []
@@ -83,6 +85,7 @@ struct GenPromptsCommand: AsyncParsableCommand {
         config.filter.rougeThreshold = rougeThreshold
         config.filter.minWords = minWords
         config.filter.maxWords = maxWords
+        if keepChatPreambles { config.filter.preambles = [] }
         config.batch = batch
         config.maxAttempts = maxAttempts
         let stage = GenPrompts(config: config, seedsRef: seeds, decontaminate: decontaminate, concurrency: model.concurrency)

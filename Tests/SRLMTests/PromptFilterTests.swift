@@ -208,6 +208,9 @@ import Testing
         #expect(reason("Please GO   TO the store and buy milk.") == .keyword)  // phrase, case and spacing normalised
         #expect(reason("Create a SPREADSHEET of monthly expenses for a family.") == .keyword)
         #expect(reason("\"Summarize this paragraph in one sentence.") == .punctuationStart)
+        #expect(reason("Sure, here are the tasks you asked for:") == .chatPreamble)
+        #expect(reason("Here's how you can do it step by step:") == .chatPreamble)
+        #expect(filter.check("Surely you can list five rivers in Europe?").accepted)   // "sure" only as a whole word
         #expect(reason("¿Cuál es la capital de Francia hoy?") == .nonASCIIStart)
         #expect(reason("give three TIPS for  staying healthy.") == .exactDuplicate)
         #expect(reason("What is the capital city of Australia?") == .contaminated)
@@ -217,11 +220,11 @@ import Testing
         #expect(near.reason == .nearDuplicate)
         #expect(near.detail == "ROUGE-L 0.89 to: Write a short poem about the ocean at night.")
         // Rejected prompts are not indexed; accepted ones are, so the batch deduplicates against itself.
-        #expect(filter.indexedCount == 2)
-        #expect(filter.check("Plan a three day trip to Kyoto on a small budget.") == .accept)
         #expect(filter.indexedCount == 3)
+        #expect(filter.check("Plan a three day trip to Kyoto on a small budget.") == .accept)
+        #expect(filter.indexedCount == 4)
         #expect(reason("Plan a three day trip to Kyoto on a tight budget.") == .nearDuplicate)
-        #expect(Set(RejectReason.allCases.map(\.rawValue)) == ["empty", "too-short", "too-long", "keyword", "punctuation-start",
+        #expect(Set(RejectReason.allCases.map(\.rawValue)) == ["empty", "too-short", "too-long", "keyword", "chat-preamble", "punctuation-start",
             "non-ascii-start", "exact-duplicate", "near-duplicate", "contaminated"])
     }
 

@@ -2,13 +2,15 @@ import Foundation
 
 /// Self-Instruct's filters for newly generated instructions, plus decontamination against evaluation sets.
 ///
-/// Checks run in Self-Instruct's order (empty, length, keywords, first character), then exact duplicate, contamination
+/// Checks run in Self-Instruct's order (empty, length, keywords, first character; a chat-reply opening after the
+/// keywords), then exact duplicate, contamination
 /// (exact or ROUGE-L >= threshold to an evaluation text) and near duplicate (ROUGE-L >= threshold to an existing or
 /// earlier accepted prompt). Self-Instruct drops a pair with ROUGE-L > 0.7; this uses >= threshold, as RougeIndex does.
 /// Not thread-safe: check prompts one at a time (each accepted one changes what the next is compared with).
 public final class PromptFilter {
     public let config: PromptFilterConfig
     private let keywords: [(text: String, scalars: [Unicode.Scalar])]
+    private let preambles: [(text: String, scalars: [Unicode.Scalar])]
     private let index: RougeIndex
     private let evaluationIndex: RougeIndex
     /// Normalised texts of `index`'s entries and of `evaluationIndex`'s, for verdict details.
@@ -25,6 +27,9 @@ public final class PromptFilter {
         self.config = config
         keywords = config.keywords.map { keyword in
             (keyword, Self.normalise(keyword).unicodeScalars.map(Self.simpleLowercase))
+        }
+        preambles = config.preambles.map { opening in
+            (opening, Self.normalise(opening).unicodeScalars.map(Self.simpleLowercase))
         }
         index = RougeIndex(threshold: config.rougeThreshold)
         evaluationIndex = RougeIndex(threshold: config.rougeThreshold)
@@ -59,6 +64,9 @@ public final class PromptFilter {
         let lowered = text.unicodeScalars.map(Self.simpleLowercase)
         if let hit = keywords.first(where: { Self.containsWord($0.scalars, in: lowered) }) {
             return .reject(.keyword, "keyword '\(hit.text)'")
+        }
+        if let hit = preambles.first(where: { Self.startsWithWords($0.scalars, in: lowered) }) {
+            return .reject(.chatPreamble, "opens like a chat reply: '\(hit.text)'")
         }
         if first.isASCII && Self.asciiPunctuation.contains(first) {
             return .reject(.punctuationStart, "starts with '\(first)'")
@@ -141,6 +149,12 @@ public final class PromptFilter {
             if matches && boundary(start) && boundary(start + word.count) { return true }
         }
         return false
+    }
+
+    /// `text` begins with `words`, ending at a word boundary.
+    static func startsWithWords(_ words: [Unicode.Scalar], in text: [Unicode.Scalar]) -> Bool {
+        guard !words.isEmpty, words.count <= text.count, Array(text.prefix(words.count)) == words else { return false }
+        return words.count == text.count || !isWordScalar(text[words.count]) || !isWordScalar(words[words.count - 1])
     }
 
     private static func excerpt(_ text: String) -> String {

@@ -8,10 +8,14 @@ public struct PromptFilterConfig: Codable, Hashable, Sendable {
                            "draw", "plot", "go to", "video", "audio", "music", "flowchart", "diagram"]
     /// A prompt with ROUGE-L F >= this to an earlier prompt is a near duplicate, and to an evaluation text contaminated.
     public var rougeThreshold = 0.7
+    /// Openings of a chat model's reply rather than a task ("Sure, here are the tasks:"); not in Self-Instruct, which
+    /// prompted a base model. Matched case-insensitively at the start, as whole words. Empty: off.
+    public var preambles = ["sure", "certainly", "of course", "okay", "here are", "here is", "here's", "i'd be happy",
+                            "i would be happy", "i'm sorry", "as an ai"]
 
     public init() {}
 
-    private enum CodingKeys: String, CodingKey, CaseIterable { case minWords, maxWords, keywords, rougeThreshold }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case minWords, maxWords, keywords, rougeThreshold, preambles }
 
     /// Missing fields keep their defaults, so a config file may name only what it changes; unknown and out-of-range
     /// fields are errors that name the field.
@@ -28,6 +32,7 @@ public struct PromptFilterConfig: Codable, Hashable, Sendable {
         maxWords = try c.decodeIfPresent(Int.self, forKey: .maxWords) ?? maxWords
         keywords = try c.decodeIfPresent([String].self, forKey: .keywords) ?? keywords
         rougeThreshold = try c.decodeIfPresent(Double.self, forKey: .rougeThreshold) ?? rougeThreshold
+        preambles = try c.decodeIfPresent([String].self, forKey: .preambles) ?? preambles
         if minWords < 0 {
             throw DecodingError.dataCorruptedError(forKey: .minWords, in: c, debugDescription: "minWords must be >= 0, got \(minWords)")
         }
@@ -55,9 +60,9 @@ public struct PromptFilterConfig: Codable, Hashable, Sendable {
 /// Why a generated instruction was dropped; raw values are what reports and stored rows show. (gen-prompts also
 /// records "unparsable": a completion with no instruction in it.)
 public enum RejectReason: String, Codable, Sendable, CaseIterable {
-    case empty, tooShort = "too-short", tooLong = "too-long", keyword, punctuationStart = "punctuation-start",
-         nonASCIIStart = "non-ascii-start", exactDuplicate = "exact-duplicate", nearDuplicate = "near-duplicate",
-         contaminated
+    case empty, tooShort = "too-short", tooLong = "too-long", keyword, chatPreamble = "chat-preamble",
+         punctuationStart = "punctuation-start", nonASCIIStart = "non-ascii-start", exactDuplicate = "exact-duplicate",
+         nearDuplicate = "near-duplicate", contaminated
 }
 
 public struct FilterVerdict: Sendable, Hashable {

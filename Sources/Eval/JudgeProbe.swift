@@ -35,6 +35,8 @@ public struct JudgeProbe: Sendable {
         public let version: DatasetVersion
         public let judged: Int
         public let parsed: Int
+        /// An earlier finished run with the same config and probe answered for this one.
+        public var reused = false
         public var parseRate: Double { judged == 0 ? 0 : Double(parsed) / Double(judged) }
     }
 
@@ -49,7 +51,9 @@ public struct JudgeProbe: Sendable {
         config.modelKey = session.modelKey
         if let done = try context.finishedRun(stage: Self.stage, config: config, inputs: [probe.id]),
            let version = try context.output(ofRun: done) {
-            return try outcome(context, version)
+            var earlier = try outcome(context, version)
+            earlier.reused = true
+            return earlier
         }
         let items: [(prompt: BlobID, response: BlobID, question: Messages, answer: String)] = try context.store.read { db in
             try Row.fetchAll(db, sql: "SELECT prompt, response FROM ift_example WHERE version_id = ? ORDER BY ord", arguments: [probe.id])

@@ -73,7 +73,7 @@ public struct LoopRunner: Sendable {
         case "judge-probe":
             let probe = JudgeProbe(probeRef: o["probe"] ?? "probe", concurrency: concurrency)
             let outcome = try await withModel(step) { try await probe.run(context, session: $0) }
-            return StepOutcome(step: step, reused: false,
+            return StepOutcome(step: step, reused: outcome.reused,
                                summary: "\(outcome.parsed)/\(outcome.judged) free-form judgments parsed")
         case "build-eft":
             var config = BuildEFT.Config()

@@ -31,6 +31,9 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var current: [ObjectIdentifier: BlobWriter] = [:]
+    /// Per store file: the blob count at the last dictionary training that found nothing to train.
+    nonisolated(unsafe) private static var dictionaryTriedAt: [String: BlobID] = [:]
+    private let file: String
 
     /// The transaction's blob writer, made on first use. Must be called inside a write transaction.
     public static func `in`(_ db: Database) throws -> BlobWriter {
@@ -46,6 +49,7 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
     private init(_ db: Database) throws {
         self.db = db
         let file = try String.fetchOne(db, sql: "SELECT file FROM pragma_database_list WHERE name = 'main'") ?? ""
+        self.file = file
         self.index = file.isEmpty ? BlobKeyIndex() : BlobKeyIndex.forStore(at: file)
         try index.refresh(db)
         nextID = try BlobID.fetchOne(db, sql: "SELECT id + count FROM blob_pack ORDER BY id DESC LIMIT 1") ?? 1
@@ -144,6 +148,13 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
         if let row = try Row.fetchOne(db, sql: "SELECT id, data FROM zstd_dict ORDER BY id DESC LIMIT 1") {
             return (row["id"], row["data"])
         }
+        // Train once enough blobs exist, and after a failed try only when as many again have come: sampling reads
+        // up to 2,000 blobs, too much to repeat for every small pack.
+        let stored = row.first - 1 + BlobID(row.count)
+        let tried = Self.lock.withLock { Self.dictionaryTriedAt[file] }
+        let needed = BlobID(Self.dictionarySamples)
+        guard stored >= needed, stored >= (tried ?? 0) + needed else { return nil }
+        Self.lock.withLock { Self.dictionaryTriedAt[file] = stored }
         var samples: [Data] = []
         var offset = 0
         var reader = LEB128.Reader(row.sizes)
@@ -159,6 +170,8 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
         }
         guard samples.count >= Self.dictionarySamples, let trained = Zstd.trainDictionary(samples: samples) else { return nil }
         try db.execute(sql: "INSERT INTO zstd_dict(data) VALUES (?)", arguments: [trained])
+        // A rollback takes the dictionary away again: let the next small pack try anew.
+        Self.lock.withLock { Self.dictionaryTriedAt[file] = nil }
         return (db.lastInsertedRowID, trained)
     }
 

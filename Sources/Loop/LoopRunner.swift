@@ -63,6 +63,16 @@ public struct LoopRunner: Sendable {
         }
     }
 
+    /// The label and journal key a step's model will have, without starting it: a local GGUF is keyed by its file's
+    /// SHA-256 (as the launcher reports it), an endpoint by its weights id or served name. Lets a resumed loop reuse
+    /// finished inference steps without loading their model.
+    func identity(_ step: LoopPlan.Step) throws -> (label: String, modelKey: String)? {
+        guard let name = step.model else { return nil }
+        let spec = try models(name)
+        if let gguf = spec.gguf { return (spec.label, "sha256:" + (try FileDigest.sha256(gguf).sha256)) }
+        return (spec.label, spec.weightsID ?? "served:" + (spec.endpoints.first?.modelName ?? "default"))
+    }
+
     func run(_ step: LoopPlan.Step, _ context: StageContext) async throws -> StepOutcome {
         let o = step.options
         func int(_ key: String, _ fallback: Int) -> Int { o[key].flatMap(Int.init) ?? fallback }
@@ -93,6 +103,9 @@ public struct LoopRunner: Sendable {
             config.sampling.seed = Int64(int("seed", 0))
             let evaluation = (o["decontaminate"] ?? "").split(separator: ",").map(String.init)
             let stage = GenPrompts(config: config, seedsRef: o["seeds"] ?? "ift", decontaminate: evaluation, concurrency: concurrency)
+            if let id = try identity(step), let reused = try stage.reusable(context, label: id.label, modelKey: id.modelKey) {
+                return done(reused)
+            }
             return done(try await withModel(step) { try await stage.run(context, session: $0) })
         case "gen-candidates":
             var config = GenCandidates.Config(round: step.round)
@@ -100,6 +113,9 @@ public struct LoopRunner: Sendable {
             config.sampling.maxTokens = int("max_tokens", 256)
             config.sampling.seed = Int64(int("seed", 0))
             let stage = GenCandidates(config: config, concurrency: concurrency)
+            if let id = try identity(step), let reused = try stage.reusable(context, label: id.label, modelKey: id.modelKey) {
+                return done(reused)
+            }
             return done(try await withModel(step) { try await stage.run(context, session: $0) })
         case "judge":
             var config = Judge.Config(round: step.round)
@@ -108,6 +124,9 @@ public struct LoopRunner: Sendable {
             config.sampling.seed = Int64(int("seed", 0))
             config.structured = o["structured"] == "true"
             let stage = Judge(config: config, concurrency: concurrency)
+            if let id = try identity(step), let reused = try stage.reusable(context, label: id.label, modelKey: id.modelKey) {
+                return done(reused)
+            }
             return done(try await withModel(step) { try await stage.run(context, session: $0) })
         case "pairs":
             return done(try Pairs(config: Pairs.Config(round: step.round)).run(context))

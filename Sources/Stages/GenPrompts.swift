@@ -106,14 +106,26 @@ public struct GenPrompts: Sendable {
         return Array(seeds.shuffled(using: &rng).prefix(fromSeeds)) + Array(generated.shuffled(using: &rng).prefix(fromGenerated))
     }
 
-    public func run(_ context: StageContext, session: ModelSession) async throws -> StageResult {
+    /// The config a run records and its inputs, for a model known by its label and journal key.
+    func resolved(_ context: StageContext, label: String, modelKey: String) throws -> (config: Config, pools: Pools) {
         guard config.count > 0 else { throw StoreError.invalid("--count must be at least 1") }
         let pools = try pools(context)
         var config = self.config
-        config.model = session.spec.label
-        config.modelKey = session.modelKey
+        config.model = label
+        config.modelKey = modelKey
         config.seeds = pools.versions[0].ref
         config.decontaminate = pools.versions[1...].prefix(decontaminate.count).map(\.ref)
+        return (config, pools)
+    }
+
+    /// The output of an earlier finished run with the same config and inputs, if any (no model needed).
+    public func reusable(_ context: StageContext, label: String, modelKey: String) throws -> StageResult? {
+        let (config, pools) = try resolved(context, label: label, modelKey: modelKey)
+        return try context.reuse(stage: Self.stage, config: config, inputs: pools.versions.map(\.id), round: config.round, role: "prompts")
+    }
+
+    public func run(_ context: StageContext, session: ModelSession) async throws -> StageResult {
+        let (config, pools) = try resolved(context, label: session.spec.label, modelKey: session.modelKey)
         let inputs = pools.versions.map(\.id)
         if let reused = try context.reuse(stage: Self.stage, config: config, inputs: inputs, round: config.round, role: "prompts") {
             return reused

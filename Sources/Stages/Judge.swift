@@ -73,6 +73,12 @@ public struct Judge: Sendable {
         return (config, input, items, templateBlob, requests)
     }
 
+    /// The output of an earlier finished run with the same config and inputs, if any (no model needed).
+    public func reusable(_ context: StageContext, label: String, modelKey: String) throws -> StageResult? {
+        let (config, input, _, _, _) = try plan(context, label: label, modelKey: modelKey)
+        return try context.reuse(stage: Self.stage, config: config, inputs: [input.id], round: config.round, role: "judgments")
+    }
+
     public func run(_ context: StageContext, session: ModelSession) async throws -> StageResult {
         let (config, input, items, templateBlob, requests) = try plan(context, label: session.spec.label, modelKey: session.modelKey)
         if let reused = try context.reuse(stage: Self.stage, config: config, inputs: [input.id], round: config.round, role: "judgments") {

@@ -11,8 +11,8 @@ public struct RunRecord: Sendable, Codable {
 public enum Runs {
     public static let toolVersion = "srlm 0.1.0"
 
-    /// Keys whose values never reach the store or the logs.
-    static let secretMarkers = ["key", "token", "secret", "password", "authorization"]
+    /// Words that make a config field a secret, whose value never reaches the store or the logs.
+    static let secretWords: Set<String> = ["password", "passwd", "secret", "authorization", "credential", "credentials", "bearer"]
 
     /// Canonical JSON of a config with secret-looking values replaced by "<redacted>".
     public static func canonicalConfig(_ config: [String: Any]) throws -> String {
@@ -23,14 +23,46 @@ public enum Runs {
         if let dict = value as? [String: Any] {
             var out: [String: Any] = [:]
             for (k, v) in dict {
-                let lower = k.lowercased()
-                let isSecret = secretMarkers.contains { lower.contains($0) } && !lower.hasSuffix("_env") && !lower.contains("max_tokens")
-                out[k] = isSecret ? "<redacted>" : redact(v)
+                out[k] = isSecret(k) ? "<redacted>" : redact(v)
             }
             return out
         }
         if let array = value as? [Any] { return array.map(redact) }
         return value
+    }
+
+    /// A field name names a secret: a password/secret/credential word, a (singular) token, or an api/access/private
+    /// key. By words, not substrings: `modelKey` (the weights' journal identity) and `maxTokens` are part of what a
+    /// run means and must stay in its config and hash; `apiKeyEnv` names a variable, not its value.
+    static func isSecret(_ field: String) -> Bool {
+        let words = Self.words(field)
+        guard let last = words.last, last != "env" else { return false }
+        if words.contains(where: secretWords.contains) { return true }
+        if last == "token" { return true }
+        if last == "key", words.count >= 2, ["api", "access", "private", "secret", "auth"].contains(words[words.count - 2]) { return true }
+        return false
+    }
+
+    /// camelCase, snake_case, kebab-case and SCREAMING_CASE field names as lowercase words.
+    static func words(_ field: String) -> [String] {
+        var words: [String] = [], current = ""
+        var previousLower = false
+        for c in field {
+            if c == "_" || c == "-" || c == "." || c == " " {
+                if !current.isEmpty { words.append(current) }
+                current = ""
+                previousLower = false
+                continue
+            }
+            if c.isUppercase && previousLower, !current.isEmpty {
+                words.append(current)
+                current = ""
+            }
+            current.append(Character(c.lowercased()))
+            previousLower = c.isLowercase || c.isNumber
+        }
+        if !current.isEmpty { words.append(current) }
+        return words
     }
 
     public static func configHash(_ canonical: String) -> String { ContentHash(of: Data(canonical.utf8)).hex }

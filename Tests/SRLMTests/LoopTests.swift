@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+@testable import SRLMEngines
 @testable import SRLMLoop
 @testable import SRLMStages
 @testable import SRLMStore
@@ -81,6 +82,16 @@ extension EngineBacked {
             let history = try SQLQuery.run(store, try Schema.query(named: "round-history"), arguments: ["experiment": "default"])
             #expect(history.rows.contains { $0.contains("M2".databaseValue) })
             #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM plan") } == 7)
+            // A resumed loop checks reuse before it loads a model: the key it predicts is the one the server reported.
+            let runner = LoopRunner(models: { name in
+                let local = try CheckpointModels.localModel(name, experiment: "default", store: { store })
+                return ModelSpec(gguf: local.gguf, label: local.label)
+            })
+            let predicted = try #require(try runner.identity(LoopPlan.Step("gen-candidates", round: 1, model: "M1")))
+            let recorded = try store.read {
+                try String.fetchOne($0, sql: "SELECT json_extract(config, '$.modelKey') FROM run WHERE stage = 'gen-candidates' AND status = 'finished'")
+            }
+            #expect(predicted.modelKey == recorded && predicted.label == "M1")
         }
     }
 }

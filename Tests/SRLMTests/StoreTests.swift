@@ -126,3 +126,25 @@ import Testing
         #expect(throws: StoreError.self) { try store.read { try DatasetVersion.resolve($0, "pairs@9", experiment: "default") } }
     }
 }
+
+@Suite struct ConfigRedactionTests {
+    /// Secrets never reach the store; fields that only look like them (the weights' journal key, token limits) are
+    /// part of what a run means and stay in its config hash.
+    @Test func secretsByWordNotBySubstring() throws {
+        for secret in ["apiKey", "api_key", "OPENAI_API_KEY", "accessToken", "hf_token", "password", "Authorization",
+                       "client_secret", "private-key"] {
+            #expect(Runs.isSecret(secret), "\(secret)")
+        }
+        for kept in ["modelKey", "maxTokens", "max_tokens", "completion_tokens", "apiKeyEnv", "api_key_env", "keywords",
+                     "tokens", "keyColumns"] {
+            #expect(!Runs.isSecret(kept), "\(kept)")
+        }
+        let canonical = try Runs.canonicalConfig(["modelKey": "sha256:ab", "sampling": ["maxTokens": 64],
+                                                  "endpoint": ["apiKey": "sk-live-123", "apiKeyEnv": "OPENAI_API_KEY"]])
+        #expect(canonical.contains("sha256:ab") && canonical.contains("64") && canonical.contains("OPENAI_API_KEY"))
+        #expect(!canonical.contains("sk-live-123"))
+        let other = try Runs.canonicalConfig(["modelKey": "sha256:cd", "sampling": ["maxTokens": 64],
+                                              "endpoint": ["apiKey": "sk-live-123", "apiKeyEnv": "OPENAI_API_KEY"]])
+        #expect(Runs.configHash(canonical) != Runs.configHash(other))
+    }
+}

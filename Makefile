@@ -1,6 +1,6 @@
 # srlm: two commands set everything up on a fresh machine.
 #   make demo   builds srlm, installs the engines (venv, llama.cpp server, TRL, SmolLM2) and runs a small real loop
-#   make test   builds and runs the test suite
+#   make test   builds srlm, installs the engines (a no-op once done) and runs the test suite
 SWIFT_BUILD = swift build --build-tests
 
 .PHONY: build setup test bench demo system-deps
@@ -15,7 +15,8 @@ build: system-deps
 setup: system-deps
 	bash engines/setup.sh
 
-test: build
+# The engine-backed suites start llama.cpp and train with TRL: they need the engines (setup is idempotent).
+test: setup build
 	swift test --skip-build
 
 # Benchmarks (release builds, run on demand): the store at 100k rows, the ROUGE-L near-duplicate index, and

@@ -52,7 +52,7 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("zstd")]),
         .executableTarget(name: "srlm-bench-rouge", dependencies: ["SRLMStages"], path: "bench/rouge"),
         .executableTarget(name: "srlm-bench-store",
-                          dependencies: ["SRLMStore", "SRLMImport", "SRLMExport",
+                          dependencies: ["SRLMStore", "SRLMImport", "SRLMExport", "SRLMStages",
                                          .product(name: "GRDB", package: "GRDB.swift")],
                           path: "bench/store"),
         .executableTarget(name: "srlm-bench-engine",

@@ -95,20 +95,9 @@ import Testing
 
     // MARK: - RougeIndex vs brute force
 
-    /// SplitMix64: a small seeded generator so the corpus is the same on every run.
-    struct SeededRNG: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     /// A variant of `text`: a few word drops, adjacent swaps, repeats or words borrowed from another instruction.
-    static func perturb(_ text: String, _ rng: inout SeededRNG, donors: [String]) -> String {
+    static func perturb(_ text: String, _ rng: inout SeededGenerator, donors: [String]) -> String {
         var words = text.split(whereSeparator: \.isWhitespace).map(String.init)
         for _ in 0..<Int.random(in: 1...3, using: &rng) where words.count > 2 {
             let k = Int.random(in: 0..<words.count, using: &rng)
@@ -125,7 +114,7 @@ import Testing
     }
 
     static func corpus(size: Int, seed: UInt64) -> [String] {
-        var rng = SeededRNG(state: seed)
+        var rng = SeededGenerator(seed: seed)
         var out = instructions
         while out.count < size { out.append(perturb(out.randomElement(using: &rng)!, &rng, donors: instructions)) }
         out.shuffle(using: &rng)
@@ -139,7 +128,7 @@ import Testing
         let indexed = Array(texts.prefix(1_500))
         for t in indexed { index.add(t) }
         #expect(index.count == 1_500)
-        var rng = SeededRNG(state: 7)
+        var rng = SeededGenerator(seed: 7)
         let queries = Array(texts.suffix(500)) + (0..<500).map { _ in
             Self.perturb(indexed.randomElement(using: &rng)!, &rng, donors: Self.instructions)
         }

@@ -44,17 +44,6 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
-/// SplitMix64, so the corpus depends only on --seed.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func loadInstructions(_ dir: String) -> [String] {
     ["seed_tasks.jsonl", "user_oriented_instructions.jsonl"].flatMap { name -> [String] in
@@ -79,7 +68,7 @@ struct PromptMaker {
         vocabulary = sources.flatMap { $0 }
     }
 
-    func make(_ rng: inout SeededRNG) -> String {
+    func make(_ rng: inout SeededGenerator) -> String {
         let a = sources.randomElement(using: &rng)!, b = sources.randomElement(using: &rng)!
         var words = Array(a.prefix(Int.random(in: 2...min(8, a.count), using: &rng)))
         let start = Int.random(in: 0..<b.count, using: &rng)
@@ -95,7 +84,7 @@ struct PromptMaker {
     }
 
     /// A light edit of an existing prompt (drop, swap or replace a word): the near duplicates a filter must catch.
-    func perturb(_ text: String, _ rng: inout SeededRNG) -> String {
+    func perturb(_ text: String, _ rng: inout SeededGenerator) -> String {
         var words = text.split(separator: " ")
         guard words.count > 3 else { return text }
         let k = Int.random(in: 0..<words.count - 1, using: &rng)
@@ -119,7 +108,7 @@ func rate(_ n: Int, _ s: Double) -> String { String(format: "%10.0f /s  (%.3f ms
 let options = Options(Array(CommandLine.arguments.dropFirst()))
 let instructions = loadInstructions(options.data)
 let maker = PromptMaker(instructions)
-var rng = SeededRNG(state: options.seed)
+var rng = SeededGenerator(seed: options.seed)
 let corpus = (0..<options.count).map { _ in maker.make(&rng) }
 let fresh = (0..<options.queries).map { _ in maker.make(&rng) }
 let edited = (0..<options.queries).map { _ in maker.perturb(corpus.randomElement(using: &rng)!, &rng) }

@@ -12,6 +12,7 @@ import Foundation
 import GRDB
 import SRLMExport
 import SRLMImport
+import SRLMStages
 import SRLMStore
 
 struct Options {
@@ -46,17 +47,6 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
-/// SplitMix64, so the rows depend only on --seed.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 struct Corpus {
     var instructions: [String] = []
@@ -102,7 +92,7 @@ struct Corpus {
         return out
     }
 
-    func reply(_ rng: inout SeededRNG) -> String {
+    func reply(_ rng: inout SeededGenerator) -> String {
         let length = Int.random(in: 20...120, using: &rng)
         var (a, b) = starts.randomElement(using: &rng)!
         var words = [a, b]
@@ -118,7 +108,7 @@ struct Corpus {
         return words.joined(separator: " ")
     }
 
-    func prompt(_ rng: inout SeededRNG, _ n: Int) -> String {
+    func prompt(_ rng: inout SeededGenerator, _ n: Int) -> String {
         // Instructions repeat across 100k rows in real sets too; the row number keeps each prompt a new key.
         instructions.randomElement(using: &rng)! + " (case \(n))"
     }
@@ -154,7 +144,7 @@ try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories
 defer { if options.keep == nil { try? FileManager.default.removeItem(atPath: dir) } }
 
 let corpus = Corpus(options.data)
-var rng = SeededRNG(state: options.seed)
+var rng = SeededGenerator(seed: options.seed)
 var rows: [(String, String, String)] = (0..<options.rows).map { n in (corpus.prompt(&rng, n), corpus.reply(&rng), corpus.reply(&rng)) }
 func writeRows(_ rows: [(String, String, String)], _ path: String) {
     var out = Data()

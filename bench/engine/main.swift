@@ -8,41 +8,26 @@
 // usage: srlm-bench-engine [--prompts 24] [--parallel 4] [--max-tokens 64] [--threads N] [--model F.gguf]
 //                          [--data ../shared/data]
 import AsyncHTTPClient
+import ArgumentParser
 import Foundation
 import NIOCore
 import SRLMEngines
 import SRLMStages
 import SRLMStore
 
-struct Options {
-    var prompts = 24, parallel = 4, maxTokens = 64
-    var threads: Int?
-    var model: String?
-    var data = "../shared/data"
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "srlm-bench-engine")
+    @Option(help: "Prompts per phase.") var prompts = 24
+    @Option(help: "Server slots, and the concurrency of both clients.") var parallel = 4
+    @Option(help: "Most tokens per answer.") var maxTokens = 64
+    @Option(help: "Server threads (default: all cores).") var threads: Int?
+    @Option(help: "A .gguf model (default: the SmolLM2 model from `make setup`).") var model: String?
+    @Option(help: "The shared data folder.") var data = "../shared/data"
 
-    init(_ args: [String]) {
-        var i = 0
-        func value() -> String {
-            i += 1
-            guard i < args.count else { fail("\(args[i - 1]) needs a value") }
-            return args[i]
-        }
-        func number(_ flag: String) -> Int {
-            guard let n = Int(value()), n > 0 else { fail("\(flag) needs a positive integer") }
-            return n
-        }
-        while i < args.count {
-            let flag = args[i]
-            switch flag {
-            case "--prompts": prompts = number(flag)
-            case "--parallel": parallel = number(flag)
-            case "--max-tokens": maxTokens = number(flag)
-            case "--threads": threads = number(flag)
-            case "--model": model = value()
-            case "--data": data = value()
-            default: fail("unknown option \(flag)")
-            }
-            i += 1
+    func validate() throws {
+        for (flag, n) in [("--prompts", prompts), ("--parallel", parallel), ("--max-tokens", maxTokens), ("--threads", threads ?? 1)]
+        where n <= 0 {
+            throw ValidationError("\(flag) needs a positive integer")
         }
     }
 }
@@ -137,7 +122,7 @@ func srlm(_ session: ModelSession, _ prompts: [String], options: Options, seed: 
                  seconds: seconds)
 }
 
-let options = Options(Array(CommandLine.arguments.dropFirst()))
+let options = Options.parseOrExit()
 let all = instructions(options.data, count: 4 * options.prompts + options.parallel)
 let sets = (0..<4).map { k in Array(all[(k * options.prompts)..<((k + 1) * options.prompts)]) }
 let home = try EngineHome.locate()

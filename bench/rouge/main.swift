@@ -5,36 +5,21 @@
 // and PromptFilter.check, and checks that index and brute force agree on every query it times both ways.
 //
 // usage: srlm-bench-rouge [--count 100000] [--queries 1000] [--brute 100] [--seed 1] [--data ../shared/data/self-instruct]
+import ArgumentParser
 import Foundation
 import SRLMStages
 
-struct Options {
-    var count = 100_000, queries = 1_000, brute = 100
-    var seed: UInt64 = 1
-    var data = "../shared/data/self-instruct"
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "srlm-bench-rouge")
+    @Option(help: "Prompts in the index.") var count = 100_000
+    @Option(help: "Queries timed per kind (fresh, edited).") var queries = 1_000
+    @Option(help: "Queries also timed by brute force, and checked against the index.") var brute = 100
+    @Option(help: "Seed of the generated corpus.") var seed: UInt64 = 1
+    @Option(help: "The Self-Instruct data folder.") var data = "../shared/data/self-instruct"
 
-    init(_ args: [String]) {
-        var i = 0
-        func value() -> String {
-            i += 1
-            guard i < args.count else { fail("\(args[i - 1]) needs a value") }
-            return args[i]
-        }
-        func number(_ flag: String, _ text: String) -> Int {
-            guard let n = Int(text), n >= 0 else { fail("\(flag) needs a non-negative integer, got '\(text)'") }
-            return n
-        }
-        while i < args.count {
-            let flag = args[i]
-            switch flag {
-            case "--count": count = number(flag, value())
-            case "--queries": queries = number(flag, value())
-            case "--brute": brute = number(flag, value())
-            case "--seed": seed = UInt64(number(flag, value()))
-            case "--data": data = value()
-            default: fail("unknown option \(flag)")
-            }
-            i += 1
+    func validate() throws {
+        for (flag, n) in [("--count", count), ("--queries", queries), ("--brute", brute)] where n < 0 {
+            throw ValidationError("\(flag) needs a non-negative integer, got \(n)")
         }
     }
 }
@@ -105,7 +90,7 @@ func seconds(_ body: () -> Void) -> Double {
 
 func rate(_ n: Int, _ s: Double) -> String { String(format: "%10.0f /s  (%.3f ms each)", Double(n) / s, s * 1000 / Double(n)) }
 
-let options = Options(Array(CommandLine.arguments.dropFirst()))
+let options = Options.parseOrExit()
 let instructions = loadInstructions(options.data)
 let maker = PromptMaker(instructions)
 var rng = SeededGenerator(seed: options.seed)

@@ -8,6 +8,7 @@
 // The second version changes 1% of the replies, drops 0.5% of the rows and adds 0.5% new ones.
 //
 // usage: srlm-bench-store [--rows 100000] [--seed 1] [--data ../shared/data] [--keep DIR]
+import ArgumentParser
 import Foundation
 import GRDB
 import SRLMExport
@@ -15,30 +16,15 @@ import SRLMImport
 import SRLMStages
 import SRLMStore
 
-struct Options {
-    var rows = 100_000
-    var seed: UInt64 = 1
-    var data = "../shared/data"
-    var keep: String?
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "srlm-bench-store")
+    @Option(help: "Rows of the first version.") var rows = 100_000
+    @Option(help: "Seed of the generated rows.") var seed: UInt64 = 1
+    @Option(help: "The shared data folder.") var data = "../shared/data"
+    @Option(help: "Keep the inputs, exports and store in this folder (default: a temporary one, removed).") var keep: String?
 
-    init(_ args: [String]) {
-        var i = 0
-        func value() -> String {
-            i += 1
-            guard i < args.count else { fail("\(args[i - 1]) needs a value") }
-            return args[i]
-        }
-        while i < args.count {
-            let flag = args[i]
-            switch flag {
-            case "--rows": guard let n = Int(value()), n > 0 else { fail("--rows needs a positive integer") }; rows = n
-            case "--seed": guard let n = UInt64(value()) else { fail("--seed needs a number") }; seed = n
-            case "--data": data = value()
-            case "--keep": keep = value()
-            default: fail("unknown option \(flag)")
-            }
-            i += 1
-        }
+    func validate() throws {
+        if rows <= 0 { throw ValidationError("--rows needs a positive integer") }
     }
 }
 
@@ -138,7 +124,7 @@ func storeBytes(_ store: Store) throws -> Int {
     return fileSize(store.path)
 }
 
-let options = Options(Array(CommandLine.arguments.dropFirst()))
+let options = Options.parseOrExit()
 let dir = options.keep ?? NSTemporaryDirectory() + "srlm-bench-store-\(ProcessInfo.processInfo.processIdentifier)"
 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
 defer { if options.keep == nil { try? FileManager.default.removeItem(atPath: dir) } }

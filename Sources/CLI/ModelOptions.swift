@@ -78,14 +78,6 @@ struct ModelOptions: ParsableArguments {
 
     /// Opens the model (starting a local server when needed), runs `body`, and always closes it.
     func withSession<T>(store: Store, experiment: String, _ body: (ModelSession) async throws -> T) async throws -> T {
-        let session = try ModelSession.open(try spec(experiment: experiment, store: { store }), policy: policy)
-        do {
-            let result = try await body(session)
-            await session.close()
-            return result
-        } catch {
-            await session.close()
-            throw error
-        }
+        try await ModelSession.with(try spec(experiment: experiment, store: { store }), policy: policy, body)
     }
 }

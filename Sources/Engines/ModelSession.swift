@@ -75,6 +75,21 @@ public final class ModelSession: @unchecked Sendable {
                             modelKey: key, provenance: provenance, slots: 4 * spec.endpoints.count, server: nil)
     }
 
+    /// Opens the model (starting a local server when needed), runs `body`, and closes it whether `body` succeeds
+    /// or throws.
+    public static func with<T>(_ spec: ModelSpec, policy: RetryPolicy = RetryPolicy(),
+                               _ body: (ModelSession) async throws -> T) async throws -> T {
+        let session = try open(spec, policy: policy)
+        do {
+            let result = try await body(session)
+            await session.close()
+            return result
+        } catch {
+            await session.close()
+            throw error
+        }
+    }
+
     /// Stops the client and the local server, if any.
     public func close() async {
         await client.shutdown()

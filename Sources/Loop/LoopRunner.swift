@@ -52,15 +52,7 @@ public struct LoopRunner: Sendable {
 
     func withModel<T>(_ step: LoopPlan.Step, _ body: (ModelSession) async throws -> T) async throws -> T {
         guard let name = step.model else { throw LoopError.badStep("\(step.summary) needs a model") }
-        let session = try ModelSession.open(try models(name), policy: policy)
-        do {
-            let result = try await body(session)
-            await session.close()
-            return result
-        } catch {
-            await session.close()
-            throw error
-        }
+        return try await ModelSession.with(try models(name), policy: policy, body)
     }
 
     /// The label and journal key a step's model will have, without starting it: a local GGUF is keyed by its file's

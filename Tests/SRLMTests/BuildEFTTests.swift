@@ -69,14 +69,8 @@ extension EngineBacked {
             var config = BuildEFT.Config()
             config.targets = .structured
             config.sampling.maxTokens = 96
-            let session = try ModelSession.open(ModelSpec(gguf: try EngineSupport.modelPath(), parallel: 2, contextPerSlot: 2048))
-            let result: StageResult
-            do {
-                result = try await BuildEFT(config: config, rankedRef: "few").run(StageContext(store: store, quiet: true), session: session)
-                await session.close()
-            } catch {
-                await session.close()
-                throw error
+            let result = try await ModelSession.with(ModelSpec(gguf: try EngineSupport.modelPath(), parallel: 2, contextPerSlot: 2048)) {
+                try await BuildEFT(config: config, rankedRef: "few").run(StageContext(store: store, quiet: true), session: $0)
             }
             let judged = try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM model_call WHERE status = 'ok'") } ?? 0
             let stats = try store.read { try String.fetchOne($0, sql: "SELECT stats FROM run WHERE id = ?", arguments: [result.runID]) } ?? ""

@@ -22,16 +22,12 @@ extension EngineBacked {
             config.batch = 4
             config.maxAttempts = 12
             let stage = GenPrompts(config: config, decontaminate: ["alpaca-eval"])
-            let session = try ModelSession.open(ModelSpec(gguf: try EngineSupport.modelPath(), parallel: 2, contextPerSlot: 2048))
-            let first: StageResult, again: StageResult
-            do {
-                first = try await stage.run(StageContext(store: store, quiet: true), session: session)
+            let spec = ModelSpec(gguf: try EngineSupport.modelPath(), parallel: 2, contextPerSlot: 2048)
+            let (first, again) = try await ModelSession.with(spec) { session in
+                let first = try await stage.run(StageContext(store: store, quiet: true), session: session)
                 // The same stage in another experiment rebuilds the same requests: every answer comes from the journal.
-                again = try await stage.run(StageContext(store: store, experiment: "replay", quiet: true), session: session)
-                await session.close()
-            } catch {
-                await session.close()
-                throw error
+                let again = try await stage.run(StageContext(store: store, experiment: "replay", quiet: true), session: session)
+                return (first, again)
             }
 
             let accepted = try store.read { db in

@@ -26,23 +26,25 @@ struct BatchExport: ParsableCommand {
     var stageArguments: [String] = []
 
     func run() throws {
-        let summary: Batch.ExportSummary
+        // The stage's own options say which round, which model and which requests.
+        let round: RoundOptions, model: ModelOptions
+        let requests: (StageContext, _ label: String, _ modelKey: String) throws -> [ChatRequest]
         switch stage {
         case "gen-candidates":
             let command = try GenCandidatesCommand.parse(stageArguments)
-            let (label, key) = command.model.batchIdentity
-            let plan = try command.stage.plan(try command.round.context(), label: label, modelKey: key)
-            summary = try Batch.export(try command.round.store.open(), requests: plan.requests, modelKey: key,
-                                       endpoint: command.model.batchEndpoint, to: out)
+            (round, model) = (command.round, command.model)
+            requests = { try command.stage.plan($0, label: $1, modelKey: $2).requests }
         case "judge":
             let command = try JudgeCommand.parse(stageArguments)
-            let (label, key) = command.model.batchIdentity
-            let plan = try command.stage.plan(try command.round.context(), label: label, modelKey: key)
-            summary = try Batch.export(try command.round.store.open(), requests: plan.requests, modelKey: key,
-                                       endpoint: command.model.batchEndpoint, to: out)
+            (round, model) = (command.round, command.model)
+            requests = { try command.stage.plan($0, label: $1, modelKey: $2).requests }
         default:
             throw ValidationError("--stage must be gen-candidates or judge")
         }
+        let context = try round.context()
+        let (label, key) = model.batchIdentity
+        let summary = try Batch.export(context.store, requests: try requests(context, label, key), modelKey: key,
+                                       endpoint: model.batchEndpoint, to: out)
         print("batch: wrote \(summary.written) calls to \(out) (\(summary.alreadyAnswered) already answered)")
     }
 }

@@ -65,6 +65,22 @@ public struct LoopRunner: Sendable {
         return (spec.label, spec.weightsID ?? "served:" + (spec.endpoints.first?.modelName ?? "default"))
     }
 
+    /// An inference step: reused without loading its model when an earlier run matches, else run with the model open.
+    func inference(_ step: LoopPlan.Step, _ reusable: (_ label: String, _ modelKey: String) throws -> StageResult?,
+                   _ run: (ModelSession) async throws -> StageResult) async throws -> StageResult {
+        if let id = try identity(step), let reused = try reusable(id.label, id.modelKey) { return reused }
+        return try await withModel(step, run)
+    }
+
+    /// A training step's options over the paper's hyperparameters.
+    static func apply(_ options: [String: String], to hyper: inout TrainHyperparameters) {
+        func int(_ key: String) -> Int? { options[key].flatMap(Int.init) }
+        hyper.maxSteps = int("max_steps") ?? -1
+        hyper.maxLength = int("max_length") ?? 1024
+        hyper.batchSize = int("batch_size") ?? 16
+        hyper.seed = Int64(int("seed") ?? 42)
+    }
+
     func run(_ step: LoopPlan.Step, _ context: StageContext) async throws -> StepOutcome {
         let o = step.options
         func int(_ key: String, _ fallback: Int) -> Int { o[key].flatMap(Int.init) ?? fallback }
@@ -95,20 +111,16 @@ public struct LoopRunner: Sendable {
             config.sampling.seed = Int64(int("seed", 0))
             let evaluation = (o["decontaminate"] ?? "").split(separator: ",").map(String.init)
             let stage = GenPrompts(config: config, seedsRef: o["seeds"] ?? "ift", decontaminate: evaluation, concurrency: concurrency)
-            if let id = try identity(step), let reused = try stage.reusable(context, label: id.label, modelKey: id.modelKey) {
-                return done(reused)
-            }
-            return done(try await withModel(step) { try await stage.run(context, session: $0) })
+            return done(try await inference(step, { try stage.reusable(context, label: $0, modelKey: $1) },
+                                            { try await stage.run(context, session: $0) }))
         case "gen-candidates":
             var config = GenCandidates.Config(round: step.round)
             config.candidates = int("n", 4)
             config.sampling.maxTokens = int("max_tokens", 256)
             config.sampling.seed = Int64(int("seed", 0))
             let stage = GenCandidates(config: config, concurrency: concurrency)
-            if let id = try identity(step), let reused = try stage.reusable(context, label: id.label, modelKey: id.modelKey) {
-                return done(reused)
-            }
-            return done(try await withModel(step) { try await stage.run(context, session: $0) })
+            return done(try await inference(step, { try stage.reusable(context, label: $0, modelKey: $1) },
+                                            { try await stage.run(context, session: $0) }))
         case "judge":
             var config = Judge.Config(round: step.round)
             config.samples = int("samples", 3)
@@ -116,19 +128,14 @@ public struct LoopRunner: Sendable {
             config.sampling.seed = Int64(int("seed", 0))
             config.structured = o["structured"] == "true"
             let stage = Judge(config: config, concurrency: concurrency)
-            if let id = try identity(step), let reused = try stage.reusable(context, label: id.label, modelKey: id.modelKey) {
-                return done(reused)
-            }
-            return done(try await withModel(step) { try await stage.run(context, session: $0) })
+            return done(try await inference(step, { try stage.reusable(context, label: $0, modelKey: $1) },
+                                            { try await stage.run(context, session: $0) }))
         case "pairs":
             return done(try Pairs(config: Pairs.Config(round: step.round)).run(context))
         case "train-sft":
             var config = TrainSFT.Config(round: step.options["eft"] == "round" ? step.round : nil)
             config.name = step.model ?? ""
-            config.hyper.maxSteps = int("max_steps", -1)
-            config.hyper.maxLength = int("max_length", 1024)
-            config.hyper.batchSize = int("batch_size", 16)
-            config.hyper.seed = Int64(int("seed", 42))
+            Self.apply(o, to: &config.hyper)
             let result = try TrainSFT(config: config, dataRef: o["data"]).run(context)
             return StepOutcome(step: step, reused: result.reused, summary: "checkpoint \(result.checkpoint.name)")
         case "train-dpo":
@@ -140,10 +147,7 @@ public struct LoopRunner: Sendable {
             var config = TrainDPO.Config(round: step.round)
             config.name = step.model ?? ""
             config.base = o["base"] ?? ""
-            config.hyper.maxSteps = int("max_steps", -1)
-            config.hyper.maxLength = int("max_length", 1024)
-            config.hyper.batchSize = int("batch_size", 16)
-            config.hyper.seed = Int64(int("seed", 42))
+            Self.apply(o, to: &config.hyper)
             let result = try TrainDPO(config: config).run(context)
             return StepOutcome(step: step, reused: result.reused, summary: "checkpoint \(result.checkpoint.name)")
         default:

@@ -59,15 +59,11 @@ public struct JudgeProbe: Sendable {
             try Row.fetchAll(db, sql: "SELECT prompt, response FROM ift_example WHERE version_id = ? ORDER BY ord", arguments: [probe.id])
                 .map { row in
                     let p: BlobID = row[0], r: BlobID = row[1]
-                    return (p, r, try CanonicalJSON.decodeMessages(try BlobReader.data(db, p)),
-                            try CanonicalJSON.decodeMessages(try BlobReader.data(db, r)).lastContent)
+                    return (p, r, try Blobs.messages(db, p), try Blobs.messages(db, r).lastContent)
                 }
         }
         let requests = items.map {
-            ChatRequest(messages: template.render(question: $0.question, response: $0.answer),
-                        temperature: config.sampling.temperature, topP: config.sampling.topP,
-                        maxTokens: config.sampling.maxTokens, seed: config.sampling.seed, sampleIndex: 0,
-                        templateVersion: template.versionTag)
+            template.request(question: $0.question, answer: $0.answer, sampling: config.sampling, structured: false)
         }
         let run = try context.beginRun(stage: Self.stage, config: config, inputs: [probe.id], seed: config.sampling.seed,
                                        provenance: session.provenance)
@@ -85,14 +81,11 @@ public struct JudgeProbe: Sendable {
                 let writer = try VersionWriter(db, experiment: context.experiment, name: Self.dataset, kind: .judgments, runID: run.id)
                 for (i, result) in results.enumerated() {
                     guard case .success(let answer) = result else { continue }
-                    let outcome = ScoreParser.parse(answer.text)
-                    if outcome.score != nil { parsed += 1 }
-                    try writer.append(["prompt": .blob(items[i].prompt), "response": .blob(items[i].response),
-                                       "judge_model": .text(config.model), "sample_index": .int(0), "output": .text(answer.text),
-                                       "score": outcome.score.map { .real($0) } ?? .null,
-                                       "parse_error": outcome.failure.map { .text($0) } ?? .null, "mode": .text("free"),
-                                       "template": .blob(templateBlob),
-                                       "call_hash": .bytes(requests[i].hash(modelKey: session.modelKey).bytes)])
+                    if try Judge.append(writer, prompt: items[i].prompt, response: items[i].response, judge: config.model,
+                                        request: requests[i], output: answer.text, structured: false,
+                                        template: templateBlob, modelKey: session.modelKey) {
+                        parsed += 1
+                    }
                 }
                 return try writer.finish()
             }

@@ -169,11 +169,8 @@ public struct BuildEFT: Sendable {
                 runID: Int64, dropped: inout [String: Int]) async throws -> [[Example]] {
         let flat = groups.flatMap { $0 }
         let requests = flat.map { r in
-            ChatRequest(messages: template.render(question: r.question, response: r.answer),
-                        temperature: config.sampling.temperature, topP: config.sampling.topP,
-                        maxTokens: config.sampling.maxTokens, seed: config.sampling.seed, sampleIndex: 0,
-                        constraint: config.targets == .structured ? JudgeTemplate.constraint : nil,
-                        templateVersion: template.versionTag)
+            template.request(question: r.question, answer: r.answer, sampling: config.sampling,
+                             structured: config.targets == .structured)
         }
         let progress = ProgressReporter(label: "build-eft", total: requests.count, quiet: context.quiet)
         let scheduler = CallScheduler(client: session.client, journal: Journal(store: context.store),

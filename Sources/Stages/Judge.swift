@@ -63,11 +63,8 @@ public struct Judge: Sendable {
         }
         let requests = items.flatMap { item in
             (0..<config.samples).map { k in
-                ChatRequest(messages: template.render(question: item.question, response: item.answer),
-                            temperature: config.sampling.temperature, topP: config.sampling.topP,
-                            maxTokens: config.sampling.maxTokens, seed: config.sampling.seed + Int64(k), sampleIndex: k,
-                            constraint: config.structured ? JudgeTemplate.constraint : nil,
-                            templateVersion: template.versionTag)
+                template.request(question: item.question, answer: item.answer, sampling: config.sampling, sample: k,
+                                 structured: config.structured)
             }
         }
         return (config, input, items, templateBlob, requests)
@@ -77,6 +74,22 @@ public struct Judge: Sendable {
     public func reusable(_ context: StageContext, label: String, modelKey: String) throws -> StageResult? {
         let (config, input, _, _, _) = try plan(context, label: label, modelKey: modelKey)
         return try context.reuse(stage: Self.stage, config: config, inputs: [input.id], round: config.round, role: "judgments")
+    }
+
+    /// One judgments row: the raw output with its parsed score, or the parse failure (never a made-up number).
+    /// Returns whether a score parsed.
+    public static func append(_ writer: VersionWriter, prompt: BlobID, response: BlobID, judge: String, request: ChatRequest,
+                              output: String, structured: Bool, template: BlobID, modelKey: String) throws -> Bool {
+        let outcome = ScoreParser.parse(output)
+        try writer.append([
+            "prompt": .blob(prompt), "response": .blob(response),
+            "judge_model": .text(judge), "sample_index": .int(Int64(request.sampleIndex)),
+            "output": .text(output), "score": outcome.score.map { .real($0) } ?? .null,
+            "parse_error": outcome.failure.map { .text($0) } ?? .null,
+            "mode": .text(structured ? "structured" : "free"), "template": .blob(template),
+            "call_hash": .bytes(request.hash(modelKey: modelKey).bytes),
+        ])
+        return outcome.score != nil
     }
 
     public func run(_ context: StageContext, session: ModelSession) async throws -> StageResult {
@@ -105,16 +118,11 @@ public struct Judge: Sendable {
                 for (index, result) in results.enumerated() {
                     guard case .success(let answer) = result else { continue }
                     let item = items[index / config.samples]
-                    let outcome = ScoreParser.parse(answer.text)
-                    if outcome.score != nil { parsed += 1 }
-                    try writer.append([
-                        "prompt": .blob(item.prompt), "response": .blob(item.response),
-                        "judge_model": .text(config.model), "sample_index": .int(Int64(requests[index].sampleIndex)),
-                        "output": .text(answer.text), "score": outcome.score.map { .real($0) } ?? .null,
-                        "parse_error": outcome.failure.map { .text($0) } ?? .null,
-                        "mode": .text(config.structured ? "structured" : "free"), "template": .blob(templateBlob),
-                        "call_hash": .bytes(requests[index].hash(modelKey: session.modelKey).bytes),
-                    ])
+                    if try Self.append(writer, prompt: item.prompt, response: item.response, judge: config.model,
+                                       request: requests[index], output: answer.text, structured: config.structured,
+                                       template: templateBlob, modelKey: session.modelKey) {
+                        parsed += 1
+                    }
                 }
                 return try writer.finish()
             }

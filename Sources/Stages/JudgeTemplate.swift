@@ -48,6 +48,14 @@ public struct JudgeTemplate: Sendable, Hashable {
 
     public var versionTag: String { "\(Self.name)@\(version)" }
 
+    /// The call that judges one answer: sample k uses seed + k; `structured` constrains the output to end in a score.
+    public func request(question: Messages, answer: String, sampling: Sampling, sample: Int = 0, structured: Bool) -> ChatRequest {
+        ChatRequest(messages: render(question: question, response: answer),
+                    temperature: sampling.temperature, topP: sampling.topP, maxTokens: sampling.maxTokens,
+                    seed: sampling.seed + Int64(sample), sampleIndex: sample,
+                    constraint: structured ? Self.constraint : nil, templateVersion: versionTag)
+    }
+
     /// llama.cpp GBNF / vLLM regex that make the output end with a valid score line (`--structured`).
     public static let constraint = OutputConstraint(
         gbnf: #"root ::= just "\nScore: " [0-5]"# + "\n" + #"just ::= [^\n]{20,400}"#,

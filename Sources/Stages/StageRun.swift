@@ -126,12 +126,13 @@ public struct StageResult: Sendable {
     public let stats: [String: Double]
 }
 
-enum Blobs {
-    static func messages(_ db: Database, _ id: BlobID) throws -> Messages {
+/// Message lists as the store holds them: canonical JSON blobs.
+public enum Blobs {
+    public static func messages(_ db: Database, _ id: BlobID) throws -> Messages {
         try CanonicalJSON.decodeMessages(try BlobReader.data(db, id))
     }
 
-    static func text(_ messages: Messages) -> String {
+    public static func text(_ messages: Messages) -> String {
         String(decoding: CanonicalJSON.messages(messages), as: UTF8.self)
     }
 }

@@ -159,13 +159,15 @@ import Testing
 /// engines/supervise.py with a silent child (nothing that a closed pipe would stop): when its parent dies, however it
 /// died, the child's whole process group goes too.
 @Suite struct SuperviseTests {
-    @Test func parentKilledTakesTheGroupDown() throws {
+    static let script = TestSupport.packageRoot.appendingPathComponent("engines/supervise.py").path
+
+    /// Starts `parent` (which starts the supervisor over `sleep TOKEN`), SIGKILLs it once the child runs, and expects
+    /// the child gone.
+    static func expectGroupDiesWithParent(_ executable: String, _ arguments: (_ token: String) -> [String]) throws {
         let token = String(Int.random(in: 100_000...999_999))
-        let script = TestSupport.packageRoot.appendingPathComponent("engines/supervise.py").path
         let parent = Process()
-        parent.executableURL = URL(fileURLWithPath: "/bin/sh")
-        // sh starts the supervisor in the background and stays (exec sleep) as its parent.
-        parent.arguments = ["-c", "python3 \(script) -- sleep \(token) & exec sleep 600"]
+        parent.executableURL = URL(fileURLWithPath: executable)
+        parent.arguments = arguments(token)
         try parent.run()
         // The child is up once a process is exactly `sleep TOKEN` (the supervisor's command line only ends with it).
         let running = TrainSupport.waitFor(seconds: 60) { TrainSupport.processes(matching: "sleep \(token)").contains { $0.hasSuffix(": sleep \(token) ") } }
@@ -177,23 +179,19 @@ import Testing
         #expect(gone, "still running: \(TrainSupport.processes(matching: "sleep \(token)"))")
     }
 
+    @Test func parentKilledTakesTheGroupDown() throws {
+        // sh starts the supervisor in the background and stays (exec sleep) as its parent.
+        try Self.expectGroupDiesWithParent("/bin/sh") { ["-c", "python3 \(Self.script) -- sleep \($0) & exec sleep 600"] }
+    }
+
     /// As srlm runs it: the supervisor's stderr is a pipe to the parent. Once the parent is dead, writing there
     /// raises SIGPIPE; the group must be stopped all the same.
     @Test func parentKilledWhileHoldingTheStderrPipe() throws {
-        let token = String(Int.random(in: 100_000...999_999))
-        let script = TestSupport.packageRoot.appendingPathComponent("engines/supervise.py").path
-        let parent = Process()
-        parent.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        parent.arguments = ["-c", "import subprocess, sys, time; "
-                            + "subprocess.Popen([sys.executable, '\(script)', '--', 'sleep', '\(token)'], stderr=subprocess.PIPE); "
-                            + "time.sleep(600)"]
-        try parent.run()
-        let running = TrainSupport.waitFor(seconds: 60) { TrainSupport.processes(matching: "sleep \(token)").contains { $0.hasSuffix(": sleep \(token) ") } }
-        try #require(running, "supervisor and child did not start: \(TrainSupport.processes(matching: "sleep \(token)"))")
-        defer { TrainSupport.killAll(matching: "sleep \(token)") }
-        kill(parent.processIdentifier, SIGKILL)
-        let gone = TrainSupport.waitFor(seconds: 10) { TrainSupport.processes(matching: "sleep \(token)").isEmpty }
-        #expect(gone, "still running: \(TrainSupport.processes(matching: "sleep \(token)"))")
+        try Self.expectGroupDiesWithParent("/usr/bin/python3") { token in
+            ["-c", "import subprocess, sys, time; "
+                + "subprocess.Popen([sys.executable, '\(Self.script)', '--', 'sleep', '\(token)'], stderr=subprocess.PIPE); "
+                + "time.sleep(600)"]
+        }
     }
 }
 #endif

@@ -89,9 +89,8 @@ public struct BuildEFT: Sendable {
             config.modelKey = session.modelKey
         }
         let inputs = [ranked.id] + (ift.map { [$0.id] } ?? [])
-        if let done = try context.finishedRun(stage: Self.stage, config: config, inputs: inputs),
-           let version = try context.output(ofRun: done) {
-            return StageResult(version: version, runID: done, reused: true, stats: [:])
+        if let reused = try context.reuse(stage: Self.stage, config: config, inputs: inputs, round: 0, role: "eft") {
+            return reused
         }
         var dropped: [String: Int] = [:]
         let groups = try replies(context, ranked: ranked, ift: ift, dropped: &dropped)

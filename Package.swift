@@ -4,7 +4,8 @@ import PackageDescription
 // The folder list reads as the loop: Store → Import → Engines → Stages → Eval → Export → CLI.
 let package = Package(
     name: "srlm",
-    platforms: [.macOS(.v14)],
+    // Synchronization's Mutex needs macOS 15.
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "srlm", targets: ["CLI"]),
         .library(name: "SRLM", targets: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMLoop", "SRLMExport"]),
@@ -15,7 +16,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
@@ -34,7 +35,8 @@ let package = Package(
         .target(name: "SRLMEngines",
                 dependencies: ["SRLMStore",
                                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                               .product(name: "Logging", package: "swift-log")],
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOHTTP1", package: "swift-nio")],
                 path: "Sources/Engines"),
         // Training exports its data with the exporter.
         .target(name: "SRLMStages", dependencies: ["SRLMStore", "SRLMEngines", "SRLMExport"], path: "Sources/Stages"),
@@ -61,6 +63,7 @@ let package = Package(
         .executableTarget(name: "srlm-bench-engine",
                           dependencies: ["SRLMEngines", "SRLMStages", "SRLMStore",
                                          .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                         .product(name: "NIOCore", package: "swift-nio"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "bench/engine"),
         .testTarget(name: "SRLMTests",

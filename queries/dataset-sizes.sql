@@ -1,4 +1,4 @@
--- Dataset sizes by version: rows, distinct prompts, stored text bytes (raw) and the parent each version grew from.
+-- Dataset versions with their sizes and lineage: rows, the parent each version grew from, the run that made it, a short content hash.
 SELECT v.experiment, v.ref, v.kind, v.row_count AS rows, v.parent, v.made_by, substr(v.content_hash, 1, 12) AS content,
        v.created
 FROM v_versions v

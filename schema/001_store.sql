@@ -19,7 +19,7 @@ CREATE TABLE zstd_dict (
 -- ids id .. id + count - 1, so a blob is found by a rowid seek (the pack with the largest id <= the blob's id) and
 -- costs its store only its share of `sizes` and `keys` (short chat texts are small: per-blob rows would outweigh them).
 -- `keys` holds the first 8 bytes of each blob's SHA-256: the dedup index (srlm keeps it in memory while writing;
--- equal keys are confirmed by comparing bytes) and the check every read makes. srlm_sha256(id) gives the full hash.
+-- equal keys are confirmed by comparing bytes) and the check every read makes. srlm_blob_key(id) gives the stored key (the first 8 bytes of its SHA-256).
 CREATE TABLE blob_pack (
     id       INTEGER PRIMARY KEY,               -- the id of the pack's first blob
     count    INTEGER NOT NULL CHECK (count > 0),

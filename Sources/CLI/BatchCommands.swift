@@ -27,23 +27,23 @@ struct BatchExport: ParsableCommand {
 
     func run() throws {
         // The stage's own options say which round, which model and which requests.
-        let round: RoundOptions, model: ModelOptions
-        let requests: (StageContext, _ label: String, _ modelKey: String) throws -> [ChatRequest]
         switch stage {
-        case "gen-candidates":
+        case GenCandidates.name:
             let command = try GenCandidatesCommand.parse(stageArguments)
-            (round, model) = (command.round, command.model)
-            requests = { try command.stage.plan($0, label: $1, modelKey: $2).requests }
-        case "judge":
+            try export(command.stage, command.round, command.model)
+        case Judge.name:
             let command = try JudgeCommand.parse(stageArguments)
-            (round, model) = (command.round, command.model)
-            requests = { try command.stage.plan($0, label: $1, modelKey: $2).requests }
+            try export(command.stage, command.round, command.model)
         default:
             throw ValidationError("--stage must be gen-candidates or judge")
         }
+    }
+
+    func export<S: BatchableStage>(_ stage: S, _ round: RoundOptions, _ model: ModelOptions) throws {
         let context = try round.context()
-        let (label, key) = model.batchIdentity
-        let summary = try Batch.export(context.store, requests: try requests(context, label, key), modelKey: key,
+        let identity = model.batchIdentity
+        let requests = S.requests(try stage.plan(context, model: identity).work)
+        let summary = try Batch.export(context.store, requests: requests, modelKey: identity.key,
                                        endpoint: model.batchEndpoint, to: out)
         print("batch: wrote \(summary.written) calls to \(out) (\(summary.alreadyAnswered) already answered)")
     }

@@ -5,59 +5,57 @@ import SRLMLoop
 import SRLMStages
 import SRLMStore
 
-/// What `loop` and `round` share: the loop's knobs (paper defaults elsewhere) and the local server's shape.
+/// What `loop` and `round` share: the loop's knobs, each a field of a stage's config whose default it shows, and the
+/// local server's shape.
 struct LoopOptions: ParsableArguments {
+    static let defaults = LoopPlan.Options()
     @OptionGroup var store: StoreOptions
-    @Option(help: "Prompts accepted per round (gen-prompts --count).") var promptsPerRound = 8
-    @Option(help: "Candidates per prompt.") var candidates = 4
-    @Option(help: "Judge samples per candidate.") var judgeSamples = 3
+    @Option(help: "Prompts accepted per round (gen-prompts --count).") var promptsPerRound = defaults.genPrompts.count
+    @Option(help: "Candidates per prompt.") var candidates = defaults.genCandidates.candidates
+    @Option(help: "Judge samples per candidate.") var judgeSamples = defaults.judge.samples
     @Flag(help: "Judge with output constrained to end in a score line (so small models give scores).") var structured = false
-    @Option(help: "Most tokens per generated prompt.") var promptMaxTokens = 128
-    @Option(help: "Most tokens per candidate.") var candidateMaxTokens = 256
-    @Option(help: "Most tokens per judgment.") var judgeMaxTokens = 256
-    @Option(help: "A round with fewer pairs stops instead of training.") var minPairs = 1
-    @Option(help: "EFT targets: judge (by the IFT-only SFT model), structured or human (from the ranks).") var eftTargets = "judge"
-    @Option(help: "IFT data.") var ift = "ift"
-    @Option(help: "Human-ranked replies for EFT ('' for none: M1 trains on IFT alone).") var ranked = "ranked"
-    @Option(help: "Seed pool for gen-prompts.") var seeds = "ift"
+    @Option(help: "Most tokens per generated prompt.") var promptMaxTokens = defaults.genPrompts.sampling.maxTokens
+    @Option(help: "Most tokens per candidate.") var candidateMaxTokens = defaults.genCandidates.sampling.maxTokens
+    @Option(help: "Most tokens per judgment (the loop's judge and EFT judging).") var judgeMaxTokens = defaults.judge.sampling.maxTokens
+    @Option(help: "A round with fewer pairs stops instead of training.") var minPairs = defaults.minPairs
+    @Option(help: "EFT targets: judge (by the IFT-only SFT model), structured or human (from the ranks).") var eftTargets = defaults.buildEFT.targets
+    @Option(help: "IFT data.") var ift = defaults.ift
+    @Option(help: "Human-ranked replies for EFT ('' for none: M1 trains on IFT alone).") var ranked = defaults.buildEFT.ranked
+    @Option(help: "Seed pool for gen-prompts.") var seeds = defaults.genPrompts.seeds
     @Option(help: "Probe set (ift rows) for the judge's free-form parse rate before and after EFT ('' for none).")
-    var probe = ""
+    var probe = defaults.probe
     @Option(parsing: .upToNextOption, help: "Evaluation prompt sets generated prompts must not copy.") var decontaminate: [String] = []
-    @Option(help: "Trainer steps per SFT run (-1: one epoch).") var sftMaxSteps = -1
-    @Option(help: "Trainer steps per DPO run (-1: one epoch).") var dpoMaxSteps = -1
-    @Option(help: "Longest training sequence, tokens.") var maxLength = 1024
-    @Option(help: "Examples per optimizer step.") var trainBatchSize = 16
-    @Option(help: "Seed for sampling, splits and training.") var seed: Int64 = 0
-    @Option(help: "Local server slots (parallel sequences).") var parallel = 4
-    @Option(help: "Local server context per slot, tokens.") var ctxPerSlot = 4096
-    @Option(help: "Local server threads (default: all cores).") var threads: Int?
+    @Option(help: "Trainer steps per SFT run (-1: one epoch).") var sftMaxSteps = defaults.sft.hyper.maxSteps
+    @Option(help: "Trainer steps per DPO run (-1: one epoch).") var dpoMaxSteps = defaults.dpo.hyper.maxSteps
+    @Option(help: "Longest training sequence, tokens.") var maxLength = defaults.sft.hyper.maxLength
+    @Option(help: "Examples per optimizer step.") var trainBatchSize = defaults.sft.hyper.batchSize
+    @Option(help: "One seed for every stage's sampling, splits and training (default: each stage's own).") var seed: Int64?
+    @OptionGroup var server: ServerOptions
     @Flag(help: "No progress bars.") var quiet = false
 
-    func options(iterations: Int) throws -> LoopPlan.Options {
-        guard let targets = BuildEFT.Targets(rawValue: eftTargets) else {
-            throw ValidationError("--eft-targets must be one of \(BuildEFT.Targets.allCases.map(\.rawValue))")
-        }
+    func options(iterations: Int) -> LoopPlan.Options {
         var o = LoopPlan.Options()
         o.iterations = iterations
-        o.promptsPerRound = promptsPerRound
-        o.candidates = candidates
-        o.judgeSamples = judgeSamples
-        o.structured = structured
-        o.promptMaxTokens = promptMaxTokens
-        o.candidateMaxTokens = candidateMaxTokens
-        o.judgeMaxTokens = judgeMaxTokens
-        o.minPairs = minPairs
-        o.eftTargets = targets
+        o.genPrompts.count = promptsPerRound
+        o.genPrompts.sampling.maxTokens = promptMaxTokens
+        o.genPrompts.seeds = seeds
+        o.genPrompts.decontaminate = decontaminate
+        o.genCandidates.candidates = candidates
+        o.genCandidates.sampling.maxTokens = candidateMaxTokens
+        o.judge.samples = judgeSamples
+        o.judge.structured = structured
+        o.judge.sampling.maxTokens = judgeMaxTokens
+        o.buildEFT.sampling.maxTokens = judgeMaxTokens
+        o.buildEFT.targets = eftTargets
+        o.buildEFT.ranked = ranked
         o.ift = ift
-        o.ranked = ranked
-        o.seeds = seeds
+        o.minPairs = minPairs
         o.probe = probe
-        o.decontaminate = decontaminate
-        o.sftMaxSteps = sftMaxSteps
-        o.dpoMaxSteps = dpoMaxSteps
-        o.maxLength = maxLength
-        o.trainBatchSize = trainBatchSize
-        o.seed = seed
+        o.sft.hyper.maxSteps = sftMaxSteps
+        o.dpo.hyper.maxSteps = dpoMaxSteps
+        (o.sft.hyper.maxLength, o.dpo.hyper.maxLength) = (maxLength, maxLength)
+        (o.sft.hyper.batchSize, o.dpo.hyper.batchSize) = (trainBatchSize, trainBatchSize)
+        if let seed { o.setSeed(seed) }
         return o
     }
 
@@ -66,10 +64,10 @@ struct LoopOptions: ParsableArguments {
         let store = try self.store.open()
         let experiment = self.store.experiment
         try plan.save(store, experiment: experiment)
-        let (parallel, ctx, threads) = (self.parallel, ctxPerSlot, self.threads)
+        let server = self.server
         let runner = LoopRunner(models: { name in
             let local = try CheckpointModels.localModel(name, experiment: experiment, store: { store })
-            return ModelSpec(gguf: local.gguf, label: local.label, parallel: parallel, contextPerSlot: ctx, threads: threads)
+            return server.spec(gguf: local.gguf, label: local.label)
         })
         let total = plan.steps.count
         let context = StageContext(store: store, experiment: experiment, quiet: quiet)
@@ -93,7 +91,7 @@ struct LoopCommand: AsyncParsableCommand {
     @Option(help: "Self-rewarding rounds after SFT.") var iterations = 2
 
     func run() async throws {
-        try await loop.run(LoopPlan.loop(try loop.options(iterations: iterations)))
+        try await loop.run(LoopPlan.loop(loop.options(iterations: iterations)))
     }
 }
 
@@ -105,6 +103,6 @@ struct RoundCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard n >= 1 else { throw ValidationError("rounds start at 1 (round 0 is SFT: `srlm train sft --round 0`)") }
-        try await loop.run(LoopPlan(steps: LoopPlan.round(n, try loop.options(iterations: n))))
+        try await loop.run(LoopPlan(steps: LoopPlan.round(n, loop.options(iterations: n))))
     }
 }

@@ -23,14 +23,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Endpoint dialect for constrained output: llamacpp, vllm or openai.")
     var flavor: String = "llamacpp"
 
-    @Option(help: "Local server slots (parallel sequences); also the default concurrency.")
-    var parallel = 4
-
-    @Option(help: "Local server context per slot, in tokens.")
-    var ctxPerSlot = 4096
-
-    @Option(help: "Local server threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var server: ServerOptions
 
     @Option(help: "Concurrent requests (default: the server's slots).")
     var concurrency: Int?
@@ -58,17 +51,14 @@ struct ModelOptions: ParsableArguments {
                              weightsID: weightsID)
         }
         guard let model else {
-            return ModelSpec(gguf: try EngineHome.locate().defaultGGUF, parallel: parallel, contextPerSlot: ctxPerSlot, threads: threads)
+            return server.spec(gguf: try EngineHome.locate().defaultGGUF)
         }
         let local = try CheckpointModels.localModel(model, experiment: experiment, store: store)
-        return ModelSpec(gguf: local.gguf, label: local.label, parallel: parallel, contextPerSlot: ctxPerSlot, threads: threads)
+        return server.spec(gguf: local.gguf, label: local.label)
     }
 
-    /// The journal identity of the model without opening it, as ModelSession computes it for endpoints (batch export).
-    var batchIdentity: (label: String, modelKey: String) {
-        let key = weightsID ?? "served:" + servedModel
-        return (weightsID ?? servedModel, key)
-    }
+    /// The journal identity of the model the batch file's answers will come from (batch export).
+    var batchIdentity: ModelIdentity { .endpoint(weightsID: weightsID, servedModel: servedModel) }
 
     var batchEndpoint: Endpoint {
         Endpoint(baseURL: "http://batch", modelName: servedModel, flavor: Endpoint.Flavor(rawValue: flavor) ?? .openai)
@@ -79,5 +69,21 @@ struct ModelOptions: ParsableArguments {
     /// Opens the model (starting a local server when needed), runs `body`, and always closes it.
     func withSession<T>(store: Store, experiment: String, _ body: (ModelSession) async throws -> T) async throws -> T {
         try await ModelSession.with(try spec(experiment: experiment, store: { store }), policy: policy, body)
+    }
+}
+
+/// The shape of a local llama.cpp server: `srlm serve`, every stage that serves a GGUF, and the loop.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "Local server slots (parallel sequences); also the default concurrency.")
+    var parallel = LocalServer.Options.defaultParallel
+
+    @Option(help: "Local server context per slot, in tokens.")
+    var ctxPerSlot = LocalServer.Options.defaultContextPerSlot
+
+    @Option(help: "Local server threads (default: all cores).")
+    var threads: Int?
+
+    func spec(gguf: String, label: String? = nil) -> ModelSpec {
+        ModelSpec(gguf: gguf, label: label, parallel: parallel, contextPerSlot: ctxPerSlot, threads: threads)
     }
 }

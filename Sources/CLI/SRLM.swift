@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SRLMStore
 
 /// `srlm`: each verb is a small command over one library call.
@@ -15,6 +16,44 @@ struct SRLM: AsyncParsableCommand {
             BuildEFTCommand.self, JudgeProbeCommand.self, Train.self, CheckpointsCommand.self, CheckpointCommand.self,
             LoopCommand.self, RoundCommand.self, BatchCommand.self,
         ])
+
+    /// Library errors print as their message plus the CLI's hint (which command or flag fixes it).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as SRLMError {
+            var text = "Error: \(error)\n"
+            if let hint = hint(for: error) { text += "Hint: \(hint)\n" }
+            FileHandle.standardError.write(Data(text.utf8))
+            Foundation.exit(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    static func hint(for error: SRLMError) -> String? {
+        switch error {
+        case let .missingRoundInput(round, _, stage):
+            return "run `srlm \(stage) --round \(round)` first, or name the input version explicitly"
+        case .callsFailed:
+            return "rerun the same command: answers already in the journal are reused, only the failed calls are asked again"
+        case .tooFewPairs:
+            return "ask for more prompts (--prompts-per-round), more candidates (--candidates), or judge with --structured so scores parse"
+        case let .outOfRange(setting, _, _):
+            return "see --\(setting.replacingOccurrences(of: " ", with: "-")) in the command's --help"
+        case .setup:
+            return "`make setup` installs the engines (engines/setup.sh); `srlm --help` lists the model options"
+        case .badPlan:
+            return "rerun `srlm loop` (or `srlm round N`) with its options: the plan is stored anew"
+        default:
+            return nil
+        }
+    }
 }
 
 /// Where the store is and which experiment a command works in.

@@ -11,18 +11,16 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "A .gguf file or a checkpoint name (default: the SmolLM2 model from `make setup`).") var model: String?
     @Option(help: "Port (0: any free port).") var port = 8179
-    @Option(help: "Parallel slots.") var parallel = 4
-    @Option(help: "Context per slot, tokens.") var ctxPerSlot = 4096
-    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @OptionGroup var server: ServerOptions
 
     func run() async throws {
         let path = try model.map { try CheckpointModels.localModel($0, experiment: store.experiment, store: { try store.open() }).gguf }
-        var options = LocalServer.Options(model: try path ?? EngineHome.locate().defaultGGUF, port: port,
-                                          parallel: parallel, contextPerSlot: ctxPerSlot, threads: threads)
-        options.port = port
+        let options = LocalServer.Options(model: try path ?? EngineHome.locate().defaultGGUF, port: port,
+                                          parallel: self.server.parallel, contextPerSlot: self.server.ctxPerSlot,
+                                          threads: self.server.threads)
         let server = LocalServer(options: options)
         let ready = try server.start(home: try EngineHome.locate())
-        print("serving \(ready.model_path) at \(ready.url) (sha256 \(ready.model_sha256.prefix(12)), \(parallel) slots); Ctrl-C stops it")
+        print("serving \(ready.model_path) at \(ready.url) (sha256 \(ready.model_sha256.prefix(12)), \(options.parallel) slots); Ctrl-C stops it")
         // SIGINT/SIGTERM end srlm; the launcher sees its stdin close and exits with us.
         let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
             Foundation.signal(number, SIG_IGN)
@@ -53,32 +51,43 @@ func printResult(_ stage: String, _ result: StageResult) {
     print("\(stage): \(verb) \(result.version.ref) (\(result.version.rowCount) rows, run \(result.runID))\(stats.isEmpty ? "" : ": " + stats)")
 }
 
+/// Runs a stage with its model open (a local server when needed), as every model stage command does.
+func perform<S: Stage>(_ stage: S, _ context: StageContext, model: ModelOptions) async throws -> StageResult {
+    try await model.withSession(store: context.store, experiment: context.experiment) {
+        try await context.perform(stage, session: $0, concurrency: model.concurrency)
+    }
+}
+
 struct GenPromptsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gen-prompts",
         abstract: "New prompts by 8-shot self-instruct prompting, filtered as Self-Instruct does (paper: 6 IFT + 2 generated shots, T 0.6, top-p 0.9).")
+    static let defaults = GenPrompts.Config(round: 1)
     @OptionGroup var round: RoundOptions
     @OptionGroup var model: ModelOptions
     @Option(help: "Prompts to accept.") var count: Int
-    @Option(help: "The seed pool: any version with prompts.") var seeds = "ift"
-    @Option(help: "Shots from the seed pool.") var seedShots = 6
-    @Option(help: "Shots from earlier generated prompts (seeds fill in while there are fewer).") var generatedShots = 2
-    @Option(help: "Sampling temperature.") var temperature = 0.6
-    @Option(help: "Nucleus sampling top-p.") var topP = 0.9
-    @Option(help: "Most tokens per completion.") var maxTokens = 128
-    @Option(help: "Base seed (attempt i uses seed + i, and draws its shots from it).") var seed: Int64 = 0
-    @Option(help: "Reject prompts with ROUGE-L F at or above this to an earlier prompt or an evaluation prompt.") var rougeThreshold = 0.7
-    @Option(help: "Reject instructions of this many words or fewer.") var minWords = 3
-    @Option(help: "Reject instructions of more words than this.") var maxWords = 150
-    @Option(help: "Requests per batch; each batch's shots see the prompts accepted before it.") var batch = 8
+    @Option(help: "The seed pool: any version with prompts.") var seeds = defaults.seeds
+    @Option(help: "Shots from the seed pool.") var seedShots = defaults.seedShots
+    @Option(help: "Shots from earlier generated prompts (seeds fill in while there are fewer).") var generatedShots = defaults.generatedShots
+    @Option(help: "Sampling temperature.") var temperature = defaults.sampling.temperature
+    @Option(help: "Nucleus sampling top-p.") var topP = defaults.sampling.topP
+    @Option(help: "Most tokens per completion.") var maxTokens = defaults.sampling.maxTokens
+    @Option(help: "Base seed (attempt i uses seed + i, and draws its shots from it).") var seed = defaults.sampling.seed
+    @Option(help: "Reject prompts with ROUGE-L F at or above this to an earlier prompt or an evaluation prompt.")
+    var rougeThreshold = defaults.filter.rougeThreshold
+    @Option(help: "Reject instructions of this many words or fewer.") var minWords = defaults.filter.minWords
+    @Option(help: "Reject instructions of more words than this.") var maxWords = defaults.filter.maxWords
+    @Option(help: "Requests per batch; each batch's shots see the prompts accepted before it.") var batch = defaults.batch
     @Flag(help: "Keep instructions that open like a chat reply (\"Sure, here are...\"); Self-Instruct has no such filter.")
     var keepChatPreambles = false
-    @Option(help: "Give up after this many attempts (0: 20 per prompt asked for).") var maxAttempts = 0
+    @Option(help: "Give up after this many attempts (0: 20 per prompt asked for).") var maxAttempts = defaults.maxAttempts
     @Option(parsing: .upToNextOption, help: "Evaluation prompt sets (dataset names) that generated prompts must not copy.")
     var decontaminate: [String] = []
 
-    func run() async throws {
+    var stage: GenPrompts {
         var config = GenPrompts.Config(round: round.round, count: count)
+        config.seeds = seeds
+        config.decontaminate = decontaminate
         config.seedShots = seedShots
         config.generatedShots = generatedShots
         config.sampling = Sampling(temperature: temperature, topP: topP, maxTokens: maxTokens, seed: seed)
@@ -88,51 +97,51 @@ struct GenPromptsCommand: AsyncParsableCommand {
         if keepChatPreambles { config.filter.preambles = [] }
         config.batch = batch
         config.maxAttempts = maxAttempts
-        let stage = GenPrompts(config: config, seedsRef: seeds, decontaminate: decontaminate, concurrency: model.concurrency)
-        let context = try round.context()
-        let result = try await model.withSession(store: context.store, experiment: context.experiment) { try await stage.run(context, session: $0) }
-        printResult("gen-prompts", result)
+        return GenPrompts(config: config)
+    }
+
+    func run() async throws {
+        printResult("gen-prompts", try await perform(stage, try round.context(), model: model))
     }
 }
 
 struct GenCandidatesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gen-candidates", abstract: "N candidate responses per prompt of the round (paper: 4, T 0.7, top-p 0.9).")
+    static let defaults = GenCandidates.Config(round: 1)
     @OptionGroup var round: RoundOptions
     @OptionGroup var model: ModelOptions
-    @Option(help: "Candidates per prompt.") var n = 4
-    @Option(help: "Sampling temperature.") var temperature = 0.7
-    @Option(help: "Nucleus sampling top-p.") var topP = 0.9
-    @Option(help: "Most tokens per candidate.") var maxTokens = 512
-    @Option(help: "Base seed (sample i uses seed + i).") var seed: Int64 = 0
+    @Option(help: "Candidates per prompt.") var n = defaults.candidates
+    @Option(help: "Sampling temperature.") var temperature = defaults.sampling.temperature
+    @Option(help: "Nucleus sampling top-p.") var topP = defaults.sampling.topP
+    @Option(help: "Most tokens per candidate.") var maxTokens = defaults.sampling.maxTokens
+    @Option(help: "Base seed (sample i uses seed + i).") var seed = defaults.sampling.seed
     @Option(help: "Prompt version to answer (default: the round's gen-prompts output).") var prompts: String?
 
     var stage: GenCandidates {
         var config = GenCandidates.Config(round: round.round)
         config.candidates = n
         config.sampling = Sampling(temperature: temperature, topP: topP, maxTokens: maxTokens, seed: seed)
-        return GenCandidates(config: config, promptsRef: prompts, concurrency: model.concurrency)
+        config.prompts = prompts ?? ""
+        return GenCandidates(config: config)
     }
 
     func run() async throws {
-        let context = try round.context()
-        let result = try await model.withSession(store: context.store, experiment: context.experiment) {
-            try await stage.run(context, session: $0)
-        }
-        printResult("gen-candidates", result)
+        printResult("gen-candidates", try await perform(stage, try round.context(), model: model))
     }
 }
 
 struct JudgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "judge", abstract: "The model judges each candidate with the additive 5-point rubric, k samples (paper: 3).")
+    static let defaults = Judge.Config(round: 1)
     @OptionGroup var round: RoundOptions
     @OptionGroup var model: ModelOptions
-    @Option(help: "Judge samples per candidate.") var samples = 3
-    @Option(help: "Sampling temperature.") var temperature = 0.7
-    @Option(help: "Nucleus sampling top-p.") var topP = 0.9
-    @Option(help: "Most tokens per judgment.") var maxTokens = 256
-    @Option(help: "Base seed (sample k uses seed + k).") var seed: Int64 = 0
+    @Option(help: "Judge samples per candidate.") var samples = defaults.samples
+    @Option(help: "Sampling temperature.") var temperature = defaults.sampling.temperature
+    @Option(help: "Nucleus sampling top-p.") var topP = defaults.sampling.topP
+    @Option(help: "Most tokens per judgment.") var maxTokens = defaults.sampling.maxTokens
+    @Option(help: "Base seed (sample k uses seed + k).") var seed = defaults.sampling.seed
     @Flag(help: "Constrain the output to end with a valid 'Score: N' line (llama.cpp grammar / vLLM structured outputs).")
     var structured = false
     @Option(help: "A judge template file with {{question}} and {{response}} (default: the built-in additive prompt).")
@@ -144,30 +153,27 @@ struct JudgeCommand: AsyncParsableCommand {
         config.samples = samples
         config.sampling = Sampling(temperature: temperature, topP: topP, maxTokens: maxTokens, seed: seed)
         config.structured = structured
-        return Judge(config: config, candidatesRef: candidates, templateFile: template, concurrency: model.concurrency)
+        config.candidates = candidates ?? ""
+        return Judge(config: config, templateFile: template)
     }
 
     func run() async throws {
-        let context = try round.context()
-        let result = try await model.withSession(store: context.store, experiment: context.experiment) {
-            try await stage.run(context, session: $0)
-        }
-        printResult("judge", result)
+        printResult("judge", try await perform(stage, try round.context(), model: model))
     }
 }
 
-struct PairsCommand: ParsableCommand {
+struct PairsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pairs", abstract: "Preference pairs: highest vs lowest mean score per prompt; ties dropped.")
     @OptionGroup var round: RoundOptions
-    @Option(help: "Smallest score margin kept (ties are always dropped).") var minMargin = 0.0
+    @Option(help: "Smallest score margin kept (ties are always dropped).") var minMargin = Pairs.Config(round: 1).minMargin
     @Option(help: "Judgment version (default: the round's judge output).") var judgments: String?
 
-    func run() throws {
+    func run() async throws {
         var config = Pairs.Config(round: round.round)
         config.minMargin = minMargin
-        let result = try Pairs(config: config, judgmentsRef: judgments).run(try round.context())
-        printResult("pairs", result)
+        config.judgments = judgments ?? ""
+        printResult("pairs", try await round.context().perform(Pairs(config: config)))
     }
 }
 
@@ -182,59 +188,60 @@ struct BuildEFTCommand: AsyncParsableCommand {
             line. human: no model; targets written from the ranks (rank 0 → 5 points, 1 → 4, 2 → 3, 3 → 2, \
             4 and below → 1).
             """)
+    static let defaults = BuildEFT.Config()
     @OptionGroup var store: StoreOptions
     @OptionGroup var model: ModelOptions
-    @Option(help: "The human-ranked replies (a ranked version).") var from = "ranked"
-    @Option(help: "IFT data whose prompts are left out (none: --ift '').") var ift = "ift"
-    @Option(help: "Where targets come from: judge, structured or human.") var targets = "judge"
-    @Option(help: "Share of prompts held out as the eval split.") var evalFraction = 0.25
+    @Option(help: "The human-ranked replies (a ranked version).") var from = defaults.ranked
+    @Option(help: "IFT data whose prompts are left out (none: --ift '').") var ift = defaults.ift
+    @Option(help: "Where targets come from: judge, structured or human.") var targets = defaults.targets
+    @Option(help: "Share of prompts held out as the eval split.") var evalFraction = defaults.evalFraction
     @Flag(help: "Keep the most common score's examples all (no down-sampling).") var noRebalance = false
-    @Option(help: "Seed of the rebalancing and the split; also the judge's sampling seed.") var seed: Int64 = 0
-    @Option(help: "Judge sampling temperature.") var temperature = 0.7
-    @Option(help: "Most tokens per judge output.") var maxTokens = 256
+    @Option(help: "Seed of the rebalancing and the split; also the judge's sampling seed.") var seed = defaults.seed
+    @Option(help: "Judge sampling temperature.") var temperature = defaults.sampling.temperature
+    @Option(help: "Most tokens per judge output.") var maxTokens = defaults.sampling.maxTokens
     @Option(help: "A judge template file replacing the built-in one ({{question}}, {{response}}).") var template: String?
     @Flag(help: "No progress output.") var quiet = false
 
     func run() async throws {
-        guard let kind = BuildEFT.Targets(rawValue: targets) else {
-            throw ValidationError("--targets must be one of \(BuildEFT.Targets.allCases.map(\.rawValue))")
-        }
         var config = BuildEFT.Config()
-        config.targets = kind
+        config.targets = targets
+        config.ranked = from
+        config.ift = ift
         config.evalFraction = evalFraction
         config.rebalance = !noRebalance
         config.seed = seed
-        config.sampling = Sampling(temperature: temperature, topP: 0.9, maxTokens: maxTokens, seed: seed)
-        let stage = BuildEFT(config: config, rankedRef: from, iftRef: ift.isEmpty ? nil : ift, templateFile: template,
-                             concurrency: model.concurrency)
+        config.sampling = Sampling(temperature: temperature, topP: Self.defaults.sampling.topP, maxTokens: maxTokens, seed: seed)
+        let stage = BuildEFT(config: config, templateFile: template)
         let context = StageContext(store: try store.open(), experiment: store.experiment, quiet: quiet)
+        guard targets != .human else { return printResult("build-eft", try await context.perform(stage)) }
         // The paper's judge for EFT targets is the IFT-only baseline: checkpoint SFT unless a model is named.
         var judge = model
         if judge.model == nil && judge.endpoint.isEmpty && !judge.offline { judge.model = "SFT" }
-        let result = kind == .human
-            ? try await stage.run(context, session: nil)
-            : try await judge.withSession(store: context.store, experiment: context.experiment) { try await stage.run(context, session: $0) }
-        printResult("build-eft", result)
+        printResult("build-eft", try await perform(stage, context, model: judge))
     }
 }
+
+extension BuildEFT.Targets: ExpressibleByArgument {}
 
 struct JudgeProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "judge-probe",
         abstract: "How often the model's free-form judgments parse, on a fixed probe set of (question, response) rows.")
+    static let defaults = JudgeProbe.Config()
     @OptionGroup var store: StoreOptions
     @OptionGroup var model: ModelOptions
-    @Option(help: "The probe set: an ift dataset of (question, response) rows.") var probe = "probe"
-    @Option(help: "Most tokens per judgment.") var maxTokens = 256
+    @Option(help: "The probe set: an ift dataset of (question, response) rows.") var probe = defaults.probe
+    @Option(help: "Most tokens per judgment.") var maxTokens = defaults.sampling.maxTokens
     @Flag(help: "No progress output.") var quiet = false
 
     func run() async throws {
         var config = JudgeProbe.Config()
+        config.probe = probe
         config.sampling.maxTokens = maxTokens
-        let stage = JudgeProbe(config: config, probeRef: probe, concurrency: model.concurrency)
         let context = StageContext(store: try store.open(), experiment: store.experiment, quiet: quiet)
-        let outcome = try await model.withSession(store: context.store, experiment: context.experiment) { try await stage.run(context, session: $0) }
-        print("judge-probe: \(outcome.parsed) of \(outcome.judged) free-form judgments parsed "
-              + "(\(Int((outcome.parseRate * 100).rounded()))%), \(outcome.version.ref)")
+        let result = try await perform(JudgeProbe(config: config), context, model: model)
+        let (parsed, judged) = (Int(result.stats["parsed"] ?? 0), Int(result.stats["judged"] ?? 0))
+        let rate = judged == 0 ? 0 : Int((Double(parsed) / Double(judged) * 100).rounded())
+        print("judge-probe: \(parsed) of \(judged) free-form judgments parsed (\(rate)%), \(result.version.ref)\(result.reused ? " (reused)" : "")")
     }
 }

@@ -19,19 +19,19 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Base checkpoint (default: the round's policy, else M<N>; M0 without a round, registered from `make setup`'s SmolLM2 on first use).")
     var base: String?
     @Option(help: "Output checkpoint name (default: M<N+1> with --round, else SFT or DPO).") var name: String?
-    @Option(help: "Global batch size: per-device batch x processes x gradient-accumulation steps.") var batchSize = 16
-    @Option(help: "Per-device batch size.") var perDeviceBatchSize = 2
-    @Option(help: "Dropout (set on every dropout field the model's config has).") var dropout = 0.1
-    @Option(help: "Stop after this many optimizer steps (-1: train --epochs epochs).") var maxSteps = -1
-    @Option(help: "Epochs.") var epochs = 1.0
-    @Option(help: "Longest tokenized example, tokens (longer ones are truncated).") var maxLength = 1024
-    @Option(help: "Seed.") var seed: Int64 = 42
-    @Option(help: "Log (and store) metrics every N steps.") var loggingSteps = 1
+    @Option(help: "Global batch size: per-device batch x processes x gradient-accumulation steps.") var batchSize = TrainHyperparameters.sft.batchSize
+    @Option(help: "Per-device batch size.") var perDeviceBatchSize = TrainHyperparameters.sft.perDeviceBatchSize
+    @Option(help: "Dropout (set on every dropout field the model's config has).") var dropout = TrainHyperparameters.sft.dropout
+    @Option(help: "Stop after this many optimizer steps (-1: train --epochs epochs).") var maxSteps = TrainHyperparameters.sft.maxSteps
+    @Option(help: "Epochs.") var epochs = TrainHyperparameters.sft.epochs
+    @Option(help: "Longest tokenized example, tokens (longer ones are truncated).") var maxLength = TrainHyperparameters.sft.maxLength
+    @Option(help: "Seed.") var seed = TrainHyperparameters.sft.seed
+    @Option(help: "Log (and store) metrics every N steps.") var loggingSteps = TrainHyperparameters.sft.loggingSteps
     @Flag(help: "Train a LoRA adapter (merged into a full model afterwards) instead of every weight.") var lora = false
-    @Option(help: "LoRA rank.") var loraR = 16
-    @Option(help: "LoRA alpha.") var loraAlpha = 32
-    @Option(help: "LoRA dropout.") var loraDropout = 0.05
-    @Option(help: "LoRA target modules.") var loraTargetModules = "all-linear"
+    @Option(help: "LoRA rank.") var loraR = LoRAConfig().r
+    @Option(help: "LoRA alpha.") var loraAlpha = LoRAConfig().alpha
+    @Option(help: "LoRA dropout.") var loraDropout = LoRAConfig().dropout
+    @Option(help: "LoRA target modules.") var loraTargetModules = LoRAConfig().targetModules
     @Option(help: "Another TRL SFTConfig/DPOConfig argument, KEY=VALUE (VALUE as JSON when it parses); repeatable.")
     var trainerArg: [String] = []
     @Option(help: "plain (python engines/train.py) or accelerate (accelerate launch engines/train.py).")
@@ -112,13 +112,17 @@ struct TrainSFTCommand: ParsableCommand {
     @Option(help: "Peak learning rate (paper: 5.5e-6).") var learningRate = TrainHyperparameters.sft.learningRate
     @Option(help: "Learning rate at the end of the cosine decay (paper: 1.1e-6).") var minLearningRate = TrainHyperparameters.sft.minLearningRate
 
-    func run() throws {
-        var config = TrainSFT.Config(round: options.round)
+    func config() throws -> TrainSFT.Config {
+        var config = TrainSFT.Config(round: options.round, data: [data ?? ""] + (eft.map { [$0] } ?? []))
         config.hyper = try options.hyper(.sft, learningRate: learningRate, minLearningRate: minLearningRate)
         config.launcher = try options.trainLauncher()
         config.name = options.name ?? ""
         config.base = options.base ?? ""
-        let stage = TrainSFT(config: config, dataRef: data, eftRef: eft, convert: try options.conversion())
+        return config
+    }
+
+    func run() throws {
+        let stage = TrainSFT(config: try config(), convert: try options.conversion())
         printTrainResult("train sft", try stage.run(try options.context()))
     }
 }
@@ -133,14 +137,18 @@ struct TrainDPOCommand: ParsableCommand {
     @Option(help: "Peak learning rate (paper: 1e-6).") var learningRate = TrainHyperparameters.dpo.learningRate
     @Option(help: "Learning rate at the end of the cosine decay (paper: 1e-7).") var minLearningRate = TrainHyperparameters.dpo.minLearningRate
 
-    func run() throws {
-        var config = TrainDPO.Config(round: options.round)
+    func config() throws -> TrainDPO.Config {
+        var config = TrainDPO.Config(round: options.round, data: data.map { [$0] } ?? [])
         config.hyper = try options.hyper(.dpo, learningRate: learningRate, minLearningRate: minLearningRate)
         config.hyper.beta = beta
         config.launcher = try options.trainLauncher()
         config.name = options.name ?? ""
         config.base = options.base ?? ""
-        let stage = TrainDPO(config: config, pairsRef: data, convert: try options.conversion())
+        return config
+    }
+
+    func run() throws {
+        let stage = TrainDPO(config: try config(), convert: try options.conversion())
         printTrainResult("train dpo", try stage.run(try options.context()))
     }
 }

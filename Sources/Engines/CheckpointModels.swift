@@ -29,20 +29,20 @@ public enum CheckpointModels {
     public static func add(_ store: Store, experiment: String, name: String, hf: String?, gguf: String?,
                            base: String? = nil) throws -> Checkpoint {
         try Checkpoints.validate(name: name)
-        guard hf != nil || gguf != nil else { throw StoreError.invalid("checkpoint '\(name)': give a Hugging Face folder, a GGUF file, or both") }
+        guard hf != nil || gguf != nil else { throw SRLMError.invalid("checkpoint '\(name)': give a Hugging Face folder, a GGUF file, or both") }
         var files: [CheckpointFile] = []
         var uri: String?
         if let hf {
             let folder = URL(fileURLWithPath: hf).standardizedFileURL.path
             guard FileManager.default.fileExists(atPath: folder + "/config.json") else {
-                throw StoreError.invalid("\(folder) is not a Hugging Face model folder (no config.json)"
+                throw SRLMError.invalid("\(folder) is not a Hugging Face model folder (no config.json)"
                                          + (name == defaultBase ? ": run `make setup` (engines/setup.sh)" : ""))
             }
             files += try FileDigest.weightFiles(in: folder, format: .hf)
             uri = folder
         }
         if let gguf {
-            guard gguf.hasSuffix(".gguf") else { throw StoreError.invalid("\(gguf): a GGUF file's name ends in .gguf") }
+            guard gguf.hasSuffix(".gguf") else { throw SRLMError.invalid("\(gguf): a GGUF file's name ends in .gguf") }
             let file = try FileDigest.file(gguf, format: .gguf)
             files.append(file)
             uri = uri ?? file.path
@@ -68,7 +68,7 @@ public enum CheckpointModels {
         if value.hasSuffix(".gguf") && isFile { return (value, URL(fileURLWithPath: value).lastPathComponent) }
         guard (try? Checkpoints.validate(name: value)) != nil else {
             if isFile { return (value, URL(fileURLWithPath: value).lastPathComponent) }
-            throw StoreError.notFound("--model \(value): no such file, and not a checkpoint name")
+            throw SRLMError.notFound("--model \(value): no such file, and not a checkpoint name")
         }
         let opened = try store()
         let checkpoint: Checkpoint
@@ -76,16 +76,16 @@ public enum CheckpointModels {
             checkpoint = try resolve(opened, experiment: experiment, name: value)
         } catch {
             if isFile { return (value, URL(fileURLWithPath: value).lastPathComponent) }
-            throw StoreError.notFound("--model \(value): no such file, and \(error)")
+            throw SRLMError.notFound("--model \(value): no such file, and \(error)")
         }
         guard let gguf = checkpoint.gguf else {
-            throw StoreError.notFound("checkpoint '\(checkpoint.name)' has no GGUF file to serve: `srlm train ...` converts "
+            throw SRLMError.notFound("checkpoint '\(checkpoint.name)' has no GGUF file to serve: `srlm train ...` converts "
                                       + "what it trains (unless --gguf none); convert it now with `srlm checkpoint convert \(checkpoint.name)`")
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: gguf.path)[.size] as? NSNumber)?.int64Value
-        guard let size else { throw StoreError.notFound("checkpoint '\(checkpoint.name)': its GGUF \(gguf.path) is missing") }
+        guard let size else { throw SRLMError.notFound("checkpoint '\(checkpoint.name)': its GGUF \(gguf.path) is missing") }
         guard size == gguf.size else {
-            throw StoreError.invalid("checkpoint '\(checkpoint.name)': \(gguf.path) is \(size) bytes, registered as \(gguf.size): "
+            throw SRLMError.invalid("checkpoint '\(checkpoint.name)': \(gguf.path) is \(size) bytes, registered as \(gguf.size): "
                                      + "the file changed; convert again with `srlm checkpoint convert \(checkpoint.name)`")
         }
         return (gguf.path, checkpoint.name)
@@ -102,7 +102,7 @@ public enum CheckpointModels {
                                home: EngineHome, echo: Bool) throws -> (checkpoint: Checkpoint, conversion: GGUFConversion) {
         let checkpoint = try resolve(store, experiment: experiment, name: name, home: home)
         guard let folder = hfFolder(checkpoint) else {
-            throw StoreError.invalid("checkpoint '\(name)' has no Hugging Face folder to convert (its uri is \(checkpoint.uri))")
+            throw SRLMError.invalid("checkpoint '\(name)' has no Hugging Face folder to convert (its uri is \(checkpoint.uri))")
         }
         let out = output ?? defaultGGUFPath(hfFolder: folder, type: type)
         let conversion = try GGUFConverter.convert(source: folder, output: out, type: type, home: home,

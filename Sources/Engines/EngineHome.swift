@@ -1,4 +1,5 @@
 import Foundation
+import SRLMStore
 
 /// Where srlm's Python engines live: `$SRLM_HOME`, else the nearest folder above the working directory or the srlm
 /// binary that holds engines/serve.py. The interpreter is `$SRLM_PYTHON`, else HOME/.venv/bin/python.
@@ -24,7 +25,7 @@ public struct EngineHome: Sendable {
                 dir = dir.deletingLastPathComponent()
             }
         }
-        throw EngineError.setup("cannot find srlm's engines/ folder: set SRLM_HOME to the srlm checkout")
+        throw SRLMError.setup("cannot find srlm's engines/ folder: set SRLM_HOME to the srlm checkout")
     }
 
     public var engines: URL { root.appendingPathComponent("engines") }
@@ -42,19 +43,7 @@ public struct EngineHome: Sendable {
 
     public func checkPython() throws {
         guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw EngineError.setup("no Python environment at \(python): run `make setup` (engines/setup.sh)")
-        }
-    }
-}
-
-public enum EngineError: Error, CustomStringConvertible {
-    case setup(String)
-    case server(String)
-    case training(String)
-
-    public var description: String {
-        switch self {
-        case .setup(let m), .server(let m), .training(let m): return m
+            throw SRLMError.setup("no Python environment at \(python): run `make setup` (engines/setup.sh)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SRLMStore
 import Synchronization
 
 /// A Python engine (trainer, converter) run under engines/supervise.py: the supervisor leads its own process group
@@ -30,7 +31,7 @@ public final class EngineProcess: @unchecked Sendable {
     public func start() throws {
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         guard let log = FileHandle(forWritingAtPath: logPath) else {
-            throw EngineError.setup("cannot write the engine log \(logPath)")
+            throw SRLMError.setup("cannot write the engine log \(logPath)")
         }
         self.log = log
         let stdout = Pipe(), stderr = Pipe()

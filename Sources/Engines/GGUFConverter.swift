@@ -1,4 +1,5 @@
 import Foundation
+import SRLMStore
 
 /// GGUF tensor types engines/convert.py writes (q8_0: near-lossless, half of f16).
 public enum GGUFType: String, Codable, Sendable, CaseIterable {
@@ -33,7 +34,7 @@ public enum GGUFConverter {
                                   seconds: (done["seconds"] as? NSNumber)?.doubleValue ?? 0)
         }
         let message = events.last(where: { $0["event"] as? String == "error" })?["message"] as? String ?? "no 'done' event"
-        throw EngineError.training("""
+        throw SRLMError.training("""
             GGUF conversion of \(source) failed (exit status \(status)): \(message)
             --- last lines of \(logPath) ---
             \(engine.logTail())

@@ -7,13 +7,17 @@ public final class LocalServer: @unchecked Sendable {
     public struct Options: Sendable, Codable, Hashable {
         public var model: String
         public var port = 0
-        public var parallel = 4
+        public var parallel = defaultParallel
         /// Context per slot: the judge prompt plus a long candidate must fit (n_ctx is split across slots).
-        public var contextPerSlot = 4096
+        public var contextPerSlot = defaultContextPerSlot
         public var threads: Int? = nil
         public var loras: [String] = []
 
-        public init(model: String, port: Int = 0, parallel: Int = 4, contextPerSlot: Int = 4096, threads: Int? = nil) {
+        public static let defaultParallel = 4
+        public static let defaultContextPerSlot = 4096
+
+        public init(model: String, port: Int = 0, parallel: Int = defaultParallel, contextPerSlot: Int = defaultContextPerSlot,
+                    threads: Int? = nil) {
             self.model = model
             self.port = port
             self.parallel = parallel
@@ -50,7 +54,7 @@ public final class LocalServer: @unchecked Sendable {
     public func start(home: EngineHome, timeout: TimeInterval = 120) throws -> Ready {
         try home.checkPython()
         guard FileManager.default.fileExists(atPath: options.model) else {
-            throw EngineError.server("model file \(options.model) does not exist")
+            throw SRLMError.server("model file \(options.model) does not exist")
         }
         var arguments = [home.script("serve.py"), "--model", options.model, "--port", String(options.port),
                          "--parallel", String(options.parallel), "--ctx-per-slot", String(options.contextPerSlot)]
@@ -70,7 +74,7 @@ public final class LocalServer: @unchecked Sendable {
             ready = try Self.waitForReady(stdout.fileHandleForReading, process: process, timeout: timeout)
         } catch {
             let tail = (try? String(contentsOfFile: logPath, encoding: .utf8))?.split(separator: "\n").suffix(15).joined(separator: "\n") ?? ""
-            throw EngineError.server("\(error)\n--- last lines of \(logPath) ---\n\(tail)")
+            throw SRLMError.server("\(error)\n--- last lines of \(logPath) ---\n\(tail)")
         }
         self.ready = ready
         return ready
@@ -82,7 +86,7 @@ public final class LocalServer: @unchecked Sendable {
         while Date() < deadline {
             let chunk = handle.availableData
             if chunk.isEmpty {
-                if !process.isRunning { throw EngineError.server("llama.cpp server exited (status \(process.terminationStatus)) before it was ready") }
+                if !process.isRunning { throw SRLMError.server("llama.cpp server exited (status \(process.terminationStatus)) before it was ready") }
                 Thread.sleep(forTimeInterval: 0.05)
                 continue
             }
@@ -97,7 +101,7 @@ public final class LocalServer: @unchecked Sendable {
             }
         }
         process.terminate()
-        throw EngineError.server("llama.cpp server was not ready within \(Int(timeout)) s")
+        throw SRLMError.server("llama.cpp server was not ready within \(Int(timeout)) s")
     }
 
     /// Stops the server: SIGTERM, then SIGKILL after a grace period.

@@ -14,7 +14,8 @@ public struct ModelSpec: Sendable, Codable, Hashable {
     public var label: String
     public var server: LocalServer.Options?
 
-    public init(gguf: String, label: String? = nil, parallel: Int = 4, contextPerSlot: Int = 4096, threads: Int? = nil) {
+    public init(gguf: String, label: String? = nil, parallel: Int = LocalServer.Options.defaultParallel,
+                contextPerSlot: Int = LocalServer.Options.defaultContextPerSlot, threads: Int? = nil) {
         self.gguf = gguf
         self.endpoints = []
         self.weightsID = nil
@@ -26,7 +27,7 @@ public struct ModelSpec: Sendable, Codable, Hashable {
         self.gguf = nil
         self.endpoints = endpoints
         self.weightsID = weightsID
-        self.label = label ?? endpoints.first?.modelName ?? "endpoint"
+        self.label = label ?? weightsID ?? endpoints.first?.modelName ?? "endpoint"
         self.server = nil
     }
 }
@@ -35,16 +36,18 @@ public struct ModelSpec: Sendable, Codable, Hashable {
 public final class ModelSession: @unchecked Sendable {
     public let spec: ModelSpec
     public let client: ChatClient
-    public let modelKey: String
+    public let identity: ModelIdentity
+    /// The journal key of the weights.
+    public var modelKey: String { identity.key }
     public let provenance: [String: Any]
     /// Default concurrency: the server's slots (local) or 4 per endpoint.
     public let slots: Int
     private let server: LocalServer?
 
-    private init(spec: ModelSpec, client: ChatClient, modelKey: String, provenance: [String: Any], slots: Int, server: LocalServer?) {
+    private init(spec: ModelSpec, client: ChatClient, identity: ModelIdentity, provenance: [String: Any], slots: Int, server: LocalServer?) {
         self.spec = spec
         self.client = client
-        self.modelKey = modelKey
+        self.identity = identity
         self.provenance = provenance
         self.slots = slots
         self.server = server
@@ -56,23 +59,23 @@ public final class ModelSession: @unchecked Sendable {
             let ready = try server.start(home: try EngineHome.locate())
             let endpoint = server.endpoint!
             return ModelSession(spec: spec, client: ChatClient(endpoints: [endpoint], policy: policy, maxConnections: options.parallel * 2),
-                                modelKey: "sha256:" + ready.model_sha256, provenance: server.provenance,
+                                identity: .local(label: spec.label, sha256: ready.model_sha256), provenance: server.provenance,
                                 slots: options.parallel, server: server)
         }
         guard !spec.endpoints.isEmpty || spec.weightsID != nil else {
-            throw EngineError.setup("no model: give --model FILE.gguf or --endpoint URL")
+            throw SRLMError.setup("no model: give --model FILE.gguf or --endpoint URL")
         }
+        let identity = try spec.identity()
         if spec.endpoints.isEmpty {  // offline: answers come from the journal only
-            return ModelSession(spec: spec, client: ChatClient(endpoints: [], policy: policy), modelKey: spec.weightsID!,
-                                provenance: ["engine": "offline", "weights_id": spec.weightsID!], slots: 1, server: nil)
+            return ModelSession(spec: spec, client: ChatClient(endpoints: [], policy: policy), identity: identity,
+                                provenance: ["engine": "offline", "weights_id": identity.key], slots: 1, server: nil)
         }
-        let key = spec.weightsID ?? "served:" + (spec.endpoints.first?.modelName ?? "default")
         let provenance: [String: Any] = ["engine": "openai-compatible",
                                          "endpoints": spec.endpoints.map(\.baseURL),
                                          "served_model": spec.endpoints.first?.modelName ?? "",
-                                         "weights_id": key]
+                                         "weights_id": identity.key]
         return ModelSession(spec: spec, client: ChatClient(endpoints: spec.endpoints, policy: policy, maxConnections: 64),
-                            modelKey: key, provenance: provenance, slots: 4 * spec.endpoints.count, server: nil)
+                            identity: identity, provenance: provenance, slots: 4 * spec.endpoints.count, server: nil)
     }
 
     /// Opens the model (starting a local server when needed), runs `body`, and closes it whether `body` succeeds

@@ -1,4 +1,5 @@
 import Foundation
+import SRLMStore
 
 public enum TrainMethod: String, Codable, Sendable, CaseIterable {
     case sft, dpo
@@ -69,7 +70,7 @@ public enum Trainer {
     }
 
     /// Trains; `onMetrics` receives each batch of new metrics.jsonl entries as they appear (and may throw to stop the
-    /// trainer). Throws `EngineError.training` with the trainer's message and the tail of its log when it fails.
+    /// trainer). Throws `SRLMError.training` with the trainer's message and the tail of its log when it fails.
     public static func run(_ method: TrainMethod, config: String, outputDir: String, launcher: TrainLauncher,
                            home: EngineHome, logPath: String, echo: Bool,
                            onMetrics: ([TrainMetric]) throws -> Void) throws -> TrainOutcome {
@@ -92,7 +93,7 @@ public enum Trainer {
             return TrainOutcome(done: text(done), start: event("start").map(text), metrics: all, logPath: logPath)
         }
         let message = (event("error")?["message"] as? String) ?? (status == 0 ? "no 'done' event" : "no error event")
-        throw EngineError.training("""
+        throw SRLMError.training("""
             trainer failed (exit status \(status)): \(message)
             command: \(engine.arguments.joined(separator: " "))
             --- last lines of \(logPath) ---
@@ -132,10 +133,10 @@ final class MetricsFollower {
     /// One entry: `step` (an integer) and numeric values; strings are not metrics and are left out.
     static func parse(_ line: Data, where location: String) throws -> TrainMetric {
         guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
-            throw EngineError.training("\(location): not a JSON object")
+            throw SRLMError.training("\(location): not a JSON object")
         }
         guard let step = (object["step"] as? NSNumber)?.intValue else {
-            throw EngineError.training("\(location): no integer 'step'")
+            throw SRLMError.training("\(location): no integer 'step'")
         }
         var values: [String: Double?] = [:]
         for (name, value) in object where name != "step" {

@@ -49,7 +49,7 @@ public enum ExportFormat: String, CaseIterable, Sendable {
         guard acceptedKinds.contains(version.kind) else {
             let names = acceptedKinds.map(\.rawValue)
             let list = names.count == 1 ? names[0] : names.dropLast().joined(separator: ", ") + " or " + names.last!
-            throw StoreError.invalid("dataset '\(version.ref)' holds \(version.kind.rawValue); format \(rawValue) needs \(list)")
+            throw SRLMError.invalid("dataset '\(version.ref)' holds \(version.kind.rawValue); format \(rawValue) needs \(list)")
         }
     }
 }
@@ -62,7 +62,7 @@ public enum Exporter {
                            to output: some ExportSink, split: String? = nil) throws -> Int {
         try format.check(version)
         if split != nil && version.kind != .eft {
-            throw StoreError.invalid("dataset '\(version.ref)' holds \(version.kind.rawValue), which has no split column")
+            throw SRLMError.invalid("dataset '\(version.ref)' holds \(version.kind.rawValue), which has no split column")
         }
         var sink = output
         do {
@@ -93,7 +93,7 @@ public enum Exporter {
             let ord: Int = row[0]
             for (i, name) in columns.enumerated() {
                 guard let id = row[1 + 3 * i] as Int64?, let text = row[2 + 3 * i] as Data?, let key = row[3 + 3 * i] as Data? else {
-                    throw StoreError.invalid("row \(ord) of \(version.ref): column \(name) holds no blob id")
+                    throw SRLMError.invalid("row \(ord) of \(version.ref): column \(name) holds no blob id")
                 }
                 try BlobReader.verify(text, key: key, id: id)
                 fields[i] = text
@@ -107,7 +107,7 @@ public enum Exporter {
                              arguments: [version.id, $0]) ?? 0
         } ?? version.rowCount
         guard written == expected else {
-            throw StoreError.invalid("\(version.ref) records \(expected) rows\(split.map { " in split " + $0 } ?? "") but \(written) were found")
+            throw SRLMError.invalid("\(version.ref) records \(expected) rows\(split.map { " in split " + $0 } ?? "") but \(written) were found")
         }
         return written
     }

@@ -43,14 +43,14 @@ public struct FileSink: ExportSink {
             try handle.synchronize()
             try handle.close()
         } catch {
-            throw StoreError.invalid("cannot write \(path): \(error.localizedDescription)")
+            throw SRLMError.invalid("cannot write \(path): \(error.localizedDescription)")
         }
         self.handle = nil
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(atPath: temporary)
             self.temporary = nil
-            throw StoreError.invalid("cannot move the export into place at \(path): \(reason)")
+            throw SRLMError.invalid("cannot move the export into place at \(path): \(reason)")
         }
         self.temporary = nil
     }
@@ -69,7 +69,7 @@ public struct FileSink: ExportSink {
         do {
             try handle.write(contentsOf: buffer)
         } catch {
-            throw StoreError.invalid("cannot write \(path): \(error.localizedDescription)")
+            throw SRLMError.invalid("cannot write \(path): \(error.localizedDescription)")
         }
         buffer.removeAll(keepingCapacity: true)
     }
@@ -80,7 +80,7 @@ public struct FileSink: ExportSink {
         let temp = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString.prefix(8)).tmp").path
         guard FileManager.default.createFile(atPath: temp, contents: nil),
               let handle = FileHandle(forWritingAtPath: temp) else {
-            throw StoreError.invalid("cannot create \(path): is \(directory.path) an existing, writable directory?")
+            throw SRLMError.invalid("cannot create \(path): is \(directory.path) an existing, writable directory?")
         }
         self.temporary = temp
         self.handle = handle

@@ -116,7 +116,7 @@ struct LineBuilder {
         return messages[0].content
     }
 
-    private func fail(_ ord: Int, _ message: String) -> StoreError {
+    private func fail(_ ord: Int, _ message: String) -> SRLMError {
         .invalid("row ord \(ord) of \(ref): \(message)")
     }
 }

@@ -148,7 +148,7 @@ public enum Importer {
                 try Runs.finish(db, run.id)
                 return ImportResult(version: version, unchangedRef: nil, rows: rows, format: format)
             }
-        } catch StoreError.unchanged(let ref) {
+        } catch SRLMError.unchanged(let ref) {
             // The transaction rolled back: not even the run record remains.
             return ImportResult(version: nil, unchangedRef: ref, rows: rows, format: format)
         }

@@ -16,12 +16,12 @@ struct RowSink {
         try append([Self.text(prompt), .text(origin), .null])
     }
 
-    /// An ift row, or for eft a judged example: the score is `score` when the file has one, else the final
-    /// "Score: N" line of the response, else NULL.
+    /// An ift row, or for eft a judged example: the score is `score` when the file has one, else the response's
+    /// "Score: N" read exactly as the judge's outputs are (`ScoreParser`), else NULL.
     func completion(_ prompt: Messages, _ response: Messages, score: Double? = nil) throws {
         switch target {
         case .eft:
-            let value = (score ?? Self.parseScore(response.lastContent)).map(Value.real) ?? .null
+            let value = (score ?? ScoreParser.parse(response.lastContent).score).map(Value.real) ?? .null
             try append([Self.text(prompt), Self.text(response), value, .text("imported"), .text("train"),
                         .null, .null, .null])
         default:
@@ -37,19 +37,5 @@ struct RowSink {
               chosenScore: Double? = nil, rejectedScore: Double? = nil) throws {
         try append([Self.text(prompt), Self.text(chosen), Self.text(rejected),
                     chosenScore.map(Value.real) ?? .null, rejectedScore.map(Value.real) ?? .null])
-    }
-
-    /// The N of a last non-blank line "Score: N" (the LLM-as-a-Judge verdict format of the paper).
-    static func parseScore(_ text: String) -> Double? {
-        guard let line = text.split(whereSeparator: \.isNewline).last(where: { !$0.allSatisfy(\.isWhitespace) })
-        else { return nil }
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        guard trimmed.lowercased().hasPrefix("score:") else { return nil }
-        var number = trimmed.dropFirst("score:".count).trimmingCharacters(in: .whitespaces)
-        // "Score: 4/5" and "Score: 4." count as 4.
-        if let slash = number.firstIndex(of: "/") { number = String(number[..<slash]).trimmingCharacters(in: .whitespaces) }
-        if number.hasSuffix(".") { number.removeLast() }
-        guard let value = Double(number), value.isFinite else { return nil }
-        return value
     }
 }

@@ -1,88 +1,169 @@
 import Foundation
-import GRDB
+import SRLMEval
 import SRLMStages
 import SRLMStore
 
-/// The orchestration of a loop, as data: ordered steps, each a stage with its round, its model and its options.
-/// `srlm loop` and `srlm round` build a plan, store it in the `plan` table, then run it step by step; a step whose
-/// run already finished with the same config and inputs is reused, so an interrupted loop resumes where it stopped.
+/// The orchestration of a loop, as data: ordered steps, each a stage with its round, its model and its own typed
+/// `Config`. `srlm loop` and `srlm round` build a plan, store it in the `plan` table (each step's config as JSON),
+/// then run it step by step; a step whose run already finished with the same config and inputs is reused, so an
+/// interrupted loop resumes where it stopped, and a stage run by hand with the same settings is reused too.
 public struct LoopPlan: Codable, Hashable, Sendable {
-    public struct Step: Codable, Hashable, Sendable {
-        /// build-eft, train-sft, judge-probe, gen-prompts, gen-candidates, judge, pairs, train-dpo.
-        public var stage: String
-        public var round: Int
-        /// Inference steps: the checkpoint name (or .gguf path) that answers. Training steps: the output name.
-        public var model: String?
-        public var options: [String: String]
-
-        public init(_ stage: String, round: Int, model: String? = nil, options: [String: String] = [:]) {
-            self.stage = stage
-            self.round = round
-            self.model = model
-            self.options = options
-        }
-
-        public var summary: String {
-            "\(stage) round \(round)" + (model.map { " (\($0))" } ?? "")
-        }
-    }
-
     public var steps: [Step]
 
     public init(steps: [Step]) { self.steps = steps }
 
-    /// What a user sets for a loop; everything else follows the paper's defaults.
+    /// What a step does: a stage and its config, exactly as the stage command would build it.
+    public enum Action: Hashable, Sendable {
+        case judgeProbe(JudgeProbe.Config)
+        case buildEFT(BuildEFT.Config)
+        case trainSFT(TrainSFT.Config)
+        case genPrompts(GenPrompts.Config)
+        case genCandidates(GenCandidates.Config)
+        case judge(Judge.Config)
+        case pairs(Pairs.Config)
+        /// DPO, unless the round made fewer than `minPairs` pairs.
+        case trainDPO(TrainDPO.Config, minPairs: Int)
+
+        public var stage: String {
+            switch self {
+            case .judgeProbe: JudgeProbe.name
+            case .buildEFT: BuildEFT.name
+            case .trainSFT: TrainSFT.stage
+            case .genPrompts: GenPrompts.name
+            case .genCandidates: GenCandidates.name
+            case .judge: Judge.name
+            case .pairs: Pairs.name
+            case .trainDPO: TrainDPO.stage
+            }
+        }
+    }
+
+    public struct Step: Codable, Hashable, Sendable {
+        public var round: Int
+        /// Inference steps: the checkpoint name (or .gguf path) that answers. Training steps: the output name.
+        public var model: String?
+        public var action: Action
+
+        public init(round: Int, model: String? = nil, _ action: Action) {
+            self.round = round
+            self.model = model
+            self.action = action
+        }
+
+        public var stage: String { action.stage }
+        public var summary: String { "\(stage) round \(round)" + (model.map { " (\($0))" } ?? "") }
+
+        enum CodingKeys: String, CodingKey { case stage, round, model, config, minPairs = "min_pairs" }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(stage, forKey: .stage)
+            try c.encode(round, forKey: .round)
+            try c.encodeIfPresent(model, forKey: .model)
+            switch action {
+            case .judgeProbe(let config): try c.encode(config, forKey: .config)
+            case .buildEFT(let config): try c.encode(config, forKey: .config)
+            case .trainSFT(let config): try c.encode(config, forKey: .config)
+            case .genPrompts(let config): try c.encode(config, forKey: .config)
+            case .genCandidates(let config): try c.encode(config, forKey: .config)
+            case .judge(let config): try c.encode(config, forKey: .config)
+            case .pairs(let config): try c.encode(config, forKey: .config)
+            case let .trainDPO(config, minPairs):
+                try c.encode(config, forKey: .config)
+                try c.encode(minPairs, forKey: .minPairs)
+            }
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            round = try c.decode(Int.self, forKey: .round)
+            model = try c.decodeIfPresent(String.self, forKey: .model)
+            let stage = try c.decode(String.self, forKey: .stage)
+            guard c.contains(.config) else {
+                throw SRLMError.badPlan("a \(stage) step stored by an older srlm (options, no config): run the loop command again to store its plan anew")
+            }
+            switch stage {
+            case JudgeProbe.name: action = .judgeProbe(try c.decode(JudgeProbe.Config.self, forKey: .config))
+            case BuildEFT.name: action = .buildEFT(try c.decode(BuildEFT.Config.self, forKey: .config))
+            case TrainSFT.stage: action = .trainSFT(try c.decode(TrainSFT.Config.self, forKey: .config))
+            case GenPrompts.name: action = .genPrompts(try c.decode(GenPrompts.Config.self, forKey: .config))
+            case GenCandidates.name: action = .genCandidates(try c.decode(GenCandidates.Config.self, forKey: .config))
+            case Judge.name: action = .judge(try c.decode(Judge.Config.self, forKey: .config))
+            case Pairs.name: action = .pairs(try c.decode(Pairs.Config.self, forKey: .config))
+            case TrainDPO.stage:
+                action = .trainDPO(try c.decode(TrainDPO.Config.self, forKey: .config),
+                                   minPairs: try c.decodeIfPresent(Int.self, forKey: .minPairs) ?? 1)
+            default: throw SRLMError.badPlan("unknown stage '\(stage)'")
+            }
+        }
+    }
+
+    /// A loop's recipe: one config per stage, whose defaults are the stage's own (the paper's), copied into every
+    /// round's step. The CLI's loop flags set fields of these configs; nothing here restates a default.
     public struct Options: Codable, Hashable, Sendable {
         public var iterations = 2
-        public var promptsPerRound = 8
-        public var candidates = 4
-        public var judgeSamples = 3
-        public var structured = false
-        public var promptMaxTokens = 128
-        public var candidateMaxTokens = 256
-        public var judgeMaxTokens = 256
+        /// A round with fewer pairs stops instead of training.
         public var minPairs = 1
-        /// How EFT targets are made (build-eft --targets): judge (by the IFT-only SFT model), structured, human.
-        public var eftTargets = BuildEFT.Targets.judge
-        public var ift = "ift"
-        /// Human-ranked replies for EFT ("" for none: M1 is then trained on IFT alone).
-        public var ranked = "ranked"
-        public var seeds = "ift"
-        /// A probe set (ift rows) on which the judge's free-form parse rate is measured before and after EFT.
+        /// A probe set (ift rows) on which the judge's free-form parse rate is measured before and after EFT ("": none).
         public var probe = ""
-        public var decontaminate: [String] = []
-        /// Trainer steps per training run (-1: one epoch), and the longest sequence.
-        public var sftMaxSteps = -1
-        public var dpoMaxSteps = -1
-        public var maxLength = 1024
-        /// Examples per optimizer step (paper: 16).
-        public var trainBatchSize = 16
-        public var seed: Int64 = 0
+        public var judgeProbe = JudgeProbe.Config()
+        /// EFT data from human-ranked replies (`ranked` "": none; M1 then trains on IFT alone).
+        public var buildEFT = BuildEFT.Config()
+        /// The SFT runs (the IFT-only baseline and M1); `data` is filled per step.
+        public var sft = TrainSFT.Config()
+        public var genPrompts = GenPrompts.Config(round: 0)
+        public var genCandidates = GenCandidates.Config(round: 0)
+        public var judge = Judge.Config(round: 0)
+        public var pairs = Pairs.Config(round: 0)
+        public var dpo = TrainDPO.Config()
 
         public init() {}
+
+        /// The IFT data: what SFT trains on and what build-eft leaves out.
+        public var ift: String {
+            get { buildEFT.ift }
+            set { buildEFT.ift = newValue }
+        }
+
+        /// One seed for every stage's sampling, splits and training (unset: each stage keeps its own default).
+        public mutating func setSeed(_ seed: Int64) {
+            buildEFT.seed = seed
+            buildEFT.sampling.seed = seed
+            judgeProbe.sampling.seed = seed
+            genPrompts.sampling.seed = seed
+            genCandidates.sampling.seed = seed
+            judge.sampling.seed = seed
+            sft.hyper.seed = seed
+            dpo.hyper.seed = seed
+        }
     }
 
     /// SFT then `iterations` self-rewarding rounds: M0 → M1 on IFT + EFT, then round r uses M_r to make pairs that
     /// train M_(r+1) with DPO.
     public static func loop(_ o: Options) -> LoopPlan {
         var steps: [Step] = []
-        let train = ["max_steps": String(o.sftMaxSteps), "max_length": String(o.maxLength), "seed": String(o.seed),
-                     "batch_size": String(o.trainBatchSize)]
-        if !o.probe.isEmpty { steps.append(Step("judge-probe", round: 0, model: "M0", options: ["probe": o.probe])) }
-        if !o.ranked.isEmpty {
-            var eft = ["ranked": o.ranked, "ift": o.ift, "targets": o.eftTargets.rawValue, "seed": String(o.seed),
-                       "max_tokens": String(o.judgeMaxTokens)]
-            if o.eftTargets != .human {
+        var probe = o.judgeProbe
+        probe.probe = o.probe
+        if !o.probe.isEmpty { steps.append(Step(round: 0, model: "M0", .judgeProbe(probe))) }
+        if !o.buildEFT.ranked.isEmpty {
+            var eftModel: String?
+            if o.buildEFT.targets != .human {
                 // The paper's IFT-only baseline writes the EFT targets.
-                steps.append(Step("train-sft", round: 0, model: "SFT", options: train.merging(["data": o.ift]) { $1 }))
-                eft["model"] = "SFT"
+                var baseline = o.sft
+                baseline.round = nil
+                baseline.name = "SFT"
+                baseline.data = [o.ift]
+                steps.append(Step(round: 0, model: "SFT", .trainSFT(baseline)))
+                eftModel = "SFT"
             }
-            steps.append(Step("build-eft", round: 0, model: eft["model"], options: eft))
+            steps.append(Step(round: 0, model: eftModel, .buildEFT(o.buildEFT)))
         }
-        var m1 = train.merging(["data": o.ift]) { $1 }
-        if !o.ranked.isEmpty { m1["eft"] = "round" }
-        steps.append(Step("train-sft", round: 0, model: "M1", options: m1))
-        if !o.probe.isEmpty { steps.append(Step("judge-probe", round: 0, model: "M1", options: ["probe": o.probe])) }
+        var m1 = o.sft
+        m1.name = "M1"
+        m1.round = o.buildEFT.ranked.isEmpty ? nil : 0
+        m1.data = [o.ift]
+        steps.append(Step(round: 0, model: "M1", .trainSFT(m1)))
+        if !o.probe.isEmpty { steps.append(Step(round: 0, model: "M1", .judgeProbe(probe))) }
         for r in 1...max(1, o.iterations) { steps += round(r, o) }
         return LoopPlan(steps: steps)
     }
@@ -90,44 +171,34 @@ public struct LoopPlan: Codable, Hashable, Sendable {
     /// One self-rewarding round: M_r makes prompts, candidates and judgments; pairs train M_(r+1).
     public static func round(_ r: Int, _ o: Options) -> [Step] {
         let model = "M\(r)"
+        var (prompts, candidates, judge, pairs, dpo) = (o.genPrompts, o.genCandidates, o.judge, o.pairs, o.dpo)
+        prompts.round = r
+        candidates.round = r
+        judge.round = r
+        pairs.round = r
+        dpo.round = r
+        dpo.name = "M\(r + 1)"
+        dpo.base = model
         return [
-            Step("gen-prompts", round: r, model: model,
-                 options: ["count": String(o.promptsPerRound), "seeds": o.seeds, "max_tokens": String(o.promptMaxTokens),
-                           "seed": String(o.seed), "decontaminate": o.decontaminate.joined(separator: ",")]),
-            Step("gen-candidates", round: r, model: model,
-                 options: ["n": String(o.candidates), "max_tokens": String(o.candidateMaxTokens), "seed": String(o.seed)]),
-            Step("judge", round: r, model: model,
-                 options: ["samples": String(o.judgeSamples), "max_tokens": String(o.judgeMaxTokens),
-                           "structured": String(o.structured), "seed": String(o.seed)]),
-            Step("pairs", round: r),
-            Step("train-dpo", round: r, model: "M\(r + 1)",
-                 options: ["min_pairs": String(o.minPairs), "max_steps": String(o.dpoMaxSteps),
-                           "max_length": String(o.maxLength), "seed": String(o.seed), "base": model,
-                           "batch_size": String(o.trainBatchSize)]),
+            Step(round: r, model: model, .genPrompts(prompts)),
+            Step(round: r, model: model, .genCandidates(candidates)),
+            Step(round: r, model: model, .judge(judge)),
+            Step(round: r, .pairs(pairs)),
+            Step(round: r, model: "M\(r + 1)", .trainDPO(dpo, minPairs: o.minPairs)),
         ]
     }
 
     /// Stores the plan as the experiment's current plan (one row per step, its config as JSON).
     public func save(_ store: Store, experiment: String) throws {
-        try store.write { db in
-            let id = try Experiment.id(db, experiment)
-            try db.execute(sql: "DELETE FROM plan WHERE experiment_id = ?", arguments: [id])
-            for (n, step) in steps.enumerated() {
-                let config = String(decoding: try CanonicalJSON.encode(step), as: UTF8.self)
-                try db.execute(sql: "INSERT INTO plan(experiment_id, step, stage, config) VALUES (?, ?, ?, ?)",
-                               arguments: [id, n, step.stage, config])
-            }
-        }
+        try PlanRows.save(store, experiment: experiment, steps: try steps.map {
+            ($0.stage, String(decoding: try CanonicalJSON.encode($0), as: UTF8.self))
+        })
     }
 
     /// The experiment's stored plan, if any.
     public static func load(_ store: Store, experiment: String) throws -> LoopPlan? {
-        let configs = try store.read { db in
-            try String.fetchAll(db, sql: """
-                SELECT p.config FROM plan p JOIN experiment e ON e.id = p.experiment_id WHERE e.name = ? ORDER BY p.step
-                """, arguments: [experiment])
-        }
-        guard !configs.isEmpty else { return nil }
-        return LoopPlan(steps: try configs.map { try JSONDecoder().decode(Step.self, from: Data($0.utf8)) })
+        let rows = try PlanRows.load(store, experiment: experiment)
+        guard !rows.isEmpty else { return nil }
+        return LoopPlan(steps: try rows.map { try JSONDecoder().decode(Step.self, from: Data($0.utf8)) })
     }
 }

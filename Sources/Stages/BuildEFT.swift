@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SRLMStore
 import SRLMEngines
 
@@ -8,8 +7,8 @@ import SRLMEngines
 /// only when its scores strictly decrease with human rank (ties fail), or are written from the ranks (`human`:
 /// rank 0 → 5, rank 1 → 4, …, rank 4 and below → 1, with a one-line rationale). Prompts in the IFT data are left
 /// out, the most common score is down-sampled to the next most common count, and prompts are split train/eval.
-public struct BuildEFT: Sendable {
-    public static let stage = "build-eft"
+public struct BuildEFT: Stage {
+    public static let name = "build-eft"
     public static let dataset = "eft"
 
     public enum Targets: String, Codable, CaseIterable, Sendable {
@@ -23,8 +22,10 @@ public struct BuildEFT: Sendable {
         public var evalFraction = 0.25
         public var rebalance = true
         public var seed: Int64 = 0
-        public var ranked = ""
-        public var ift = ""
+        /// The human-ranked replies, and the IFT data whose prompts are left out ("": none); recorded resolved.
+        public var ranked = "ranked"
+        public var ift = "ift"
+        /// Filled by `plan`: the template's version tag, the judging model's label and journal key.
         public var template = ""
         public var model = ""
         public var modelKey = ""
@@ -32,27 +33,21 @@ public struct BuildEFT: Sendable {
         public init() {}
     }
 
+    public struct Work: Sendable {
+        let groups: [[Reply]]
+        let dropped: [String: Int]
+        let template: JudgeTemplate
+    }
+
     public var config: Config
-    public var rankedRef: String
-    public var iftRef: String?
     public var templateFile: String?
-    public var concurrency: Int?
 
-    public init(config: Config, rankedRef: String, iftRef: String? = "ift", templateFile: String? = nil, concurrency: Int? = nil) {
+    public init(config: Config, templateFile: String? = nil) {
         self.config = config
-        self.rankedRef = rankedRef
-        self.iftRef = iftRef
         self.templateFile = templateFile
-        self.concurrency = concurrency
     }
 
-    struct Reply {
-        let prompt: BlobID
-        let reply: BlobID
-        let rank: Int
-        let question: Messages
-        let answer: String
-    }
+    typealias Reply = StageRows.RankedReply
 
     struct Example {
         let reply: Reply
@@ -69,120 +64,104 @@ public struct BuildEFT: Sendable {
                 + "so it earns \(score) of the 5 points.\nScore: \(score)")
     }
 
-    public func run(_ context: StageContext, session: ModelSession?) async throws -> StageResult {
+    public func plan(_ context: StageContext, model: ModelIdentity?) throws -> StagePlan<Config, Work> {
         guard config.evalFraction >= 0 && config.evalFraction < 1 else {
-            throw StoreError.invalid("--eval-fraction must be in [0, 1), got \(config.evalFraction)")
+            throw SRLMError.outOfRange(setting: "eval fraction", value: "\(config.evalFraction)", expected: "in [0, 1)")
         }
-        let (ranked, ift) = try context.store.read { db in
-            (try DatasetVersion.resolve(db, rankedRef, experiment: context.experiment),
-             try iftRef.map { try DatasetVersion.resolve(db, $0, experiment: context.experiment) })
-        }
-        guard ranked.kind == .ranked else { throw StoreError.invalid("\(ranked.ref) holds \(ranked.kind.rawValue) rows, not ranked replies") }
-        let (template, _) = try JudgeTemplate.load(context.store, file: templateFile)
+        let ranked = try context.version(config.ranked)
+        let ift = try config.ift.isEmpty ? nil : context.version(config.ift)
+        guard ranked.kind == .ranked else { throw SRLMError.wrongKind(ref: ranked.ref, holds: ranked.kind.rawValue, expected: "ranked replies") }
+        let template = try JudgeTemplate.resolve(context.store, file: templateFile)
         var config = self.config
         config.ranked = ranked.ref
         config.ift = ift?.ref ?? ""
         config.template = template.versionTag
         if config.targets != .human {
-            guard let session else { throw StoreError.invalid("--targets \(config.targets.rawValue) needs a judging model (--model)") }
-            config.model = session.spec.label
-            config.modelKey = session.modelKey
-        }
-        let inputs = [ranked.id] + (ift.map { [$0.id] } ?? [])
-        if let reused = try context.reuse(stage: Self.stage, config: config, inputs: inputs, round: 0, role: "eft") {
-            return reused
+            guard let model else { throw SRLMError.setup("EFT targets by \(config.targets.rawValue) judging need a judging model") }
+            config.model = model.label
+            config.modelKey = model.key
         }
         var dropped: [String: Int] = [:]
         let groups = try replies(context, ranked: ranked, ift: ift, dropped: &dropped)
-        let run = try context.beginRun(stage: Self.stage, config: config, inputs: inputs, seed: config.seed,
-                                       provenance: session?.provenance)
-        do {
-            var kept: [[Example]]
-            if config.targets == .human {
-                kept = groups.map { group in
-                    group.map { r in
-                        let target = Self.humanTarget(rank: r.rank, of: group.count)
-                        return Example(reply: r, judgePrompt: template.render(question: r.question, response: r.answer),
-                                       output: target.text, score: target.score)
-                    }
+        return StagePlan(config: config, inputs: [ranked] + (ift.map { [$0] } ?? []),
+                         destination: .init(dataset: Self.dataset, kind: .eft, round: 0, role: .eft),
+                         seed: config.seed, work: Work(groups: groups, dropped: dropped, template: template))
+    }
+
+    /// The template goes on record with the version the config names.
+    public func prepare(_ plan: inout StagePlan<Config, Work>, _ context: StageContext) throws {
+        _ = try plan.work.template.register(context.store)
+    }
+
+    public func execute(_ plan: StagePlan<Config, Work>, _ run: StageRun) async throws -> StageOutput {
+        let (config, work) = (plan.config, plan.work)
+        var dropped = work.dropped
+        var kept: [[Example]]
+        if config.targets == .human {
+            kept = work.groups.map { group in
+                group.map { r in
+                    let target = Self.humanTarget(rank: r.rank, of: group.count)
+                    return Example(reply: r, judgePrompt: work.template.render(question: r.question, response: r.answer),
+                                   output: target.text, score: target.score)
                 }
-            } else {
-                kept = try await judged(context, groups, template: template, session: session!, config: config, runID: run.id,
-                                        dropped: &dropped)
             }
-            var examples = kept.flatMap { $0 }
-            if config.rebalance { examples = Self.rebalanced(examples, seed: config.seed, dropped: &dropped) }
-            let evalPrompts = Self.evalPrompts(Set(examples.map(\.reply.prompt)), fraction: config.evalFraction, seed: config.seed)
-            let stats: [String: Any] = ["examples": examples.count, "prompts": Set(examples.map(\.reply.prompt)).count,
-                                        "eval": examples.filter { evalPrompts.contains($0.reply.prompt) }.count,
-                                        "dropped": dropped, "targets": config.targets.rawValue,
-                                        "score_counts": Dictionary(grouping: examples, by: { String(Int($0.score)) }).mapValues(\.count)]
-            let version = try context.commit(run: run, round: 0, role: "eft", stats: { stats }) { db in
-                let writer = try VersionWriter(db, experiment: context.experiment, name: Self.dataset, kind: .eft, runID: run.id)
-                for e in examples {
-                    try writer.append(["prompt": .text(Blobs.text(e.judgePrompt)), "response": .text(Blobs.text([.assistant(e.output)])),
-                                       "score": .real(e.score), "target_origin": .text(config.targets.rawValue),
-                                       "split": .text(evalPrompts.contains(e.reply.prompt) ? "eval" : "train"),
-                                       "question": .blob(e.reply.prompt), "reply": .blob(e.reply.reply),
-                                       "human_rank": .int(Int64(e.reply.rank))])
-                }
-                return try writer.finish()
+        } else {
+            kept = try await judged(run, work.groups, template: work.template, config: config, dropped: &dropped)
+        }
+        var examples = kept.flatMap { $0 }
+        if config.rebalance { examples = Self.rebalanced(examples, seed: config.seed, dropped: &dropped) }
+        let evalPrompts = Self.evalPrompts(Set(examples.map(\.reply.prompt)), fraction: config.evalFraction, seed: config.seed)
+        let stats: [String: Any] = ["examples": examples.count, "prompts": Set(examples.map(\.reply.prompt)).count,
+                                    "eval": examples.filter { evalPrompts.contains($0.reply.prompt) }.count,
+                                    "dropped": dropped, "targets": config.targets.rawValue,
+                                    "score_counts": Dictionary(grouping: examples, by: { String(Int($0.score)) }).mapValues(\.count)]
+        return StageOutput(stats: stats) { writer in
+            for e in examples {
+                try writer.append(["prompt": .text(Blobs.text(e.judgePrompt)), "response": .text(Blobs.text([.assistant(e.output)])),
+                                   "score": .real(e.score), "target_origin": .text(config.targets.rawValue),
+                                   "split": .text(evalPrompts.contains(e.reply.prompt) ? "eval" : "train"),
+                                   "question": .blob(e.reply.prompt), "reply": .blob(e.reply.reply),
+                                   "human_rank": .int(Int64(e.reply.rank))])
             }
-            return StageResult(version: version, runID: run.id, reused: false,
-                               stats: ["examples": Double(examples.count), "dropped": Double(dropped.values.reduce(0, +))])
-        } catch {
-            throw context.failRun(run, error)
         }
     }
 
     /// Ranked replies grouped by prompt (first-seen order, each group by rank), without IFT prompts and prompts
     /// with fewer than two replies.
     func replies(_ context: StageContext, ranked: DatasetVersion, ift: DatasetVersion?, dropped: inout [String: Int]) throws -> [[Reply]] {
-        try context.store.read { db in
-            let iftPrompts = Set(try ift.map {
-                try BlobID.fetchAll(db, sql: "SELECT prompt FROM \($0.kind.table) WHERE version_id = ?", arguments: [$0.id])
-            } ?? [])
-            var order: [BlobID] = []
-            var byPrompt: [BlobID: [Reply]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT prompt, reply, human_rank FROM ranked_reply WHERE version_id = ? ORDER BY ord",
-                                        arguments: [ranked.id]) {
-                let prompt: BlobID = row[0], reply: BlobID = row[1]
-                if byPrompt[prompt] == nil { order.append(prompt) }
-                byPrompt[prompt, default: []].append(Reply(prompt: prompt, reply: reply, rank: row[2],
-                                                           question: try Blobs.messages(db, prompt),
-                                                           answer: try Blobs.messages(db, reply).lastContent))
-            }
-            var groups: [[Reply]] = []
-            for prompt in order {
-                let group = byPrompt[prompt]!.sorted { $0.rank < $1.rank }
-                if iftPrompts.contains(prompt) { dropped["prompt_in_ift", default: 0] += group.count; continue }
-                if group.count < 2 { dropped["fewer_than_2_replies", default: 0] += group.count; continue }
-                groups.append(group)
-            }
-            return groups
+        let iftPrompts = try ift.map { try StageRows.promptIDs(context.store, $0) } ?? []
+        var order: [BlobID] = []
+        var byPrompt: [BlobID: [Reply]] = [:]
+        for reply in try StageRows.rankedReplies(context.store, ranked) {
+            if byPrompt[reply.prompt] == nil { order.append(reply.prompt) }
+            byPrompt[reply.prompt, default: []].append(reply)
         }
+        var groups: [[Reply]] = []
+        for prompt in order {
+            let group = byPrompt[prompt]!.sorted { $0.rank < $1.rank }
+            if iftPrompts.contains(prompt) { dropped["prompt_in_ift", default: 0] += group.count; continue }
+            if group.count < 2 { dropped["fewer_than_2_replies", default: 0] += group.count; continue }
+            groups.append(group)
+        }
+        return groups
     }
 
     /// The model judges every reply once; a prompt's outputs are kept when all parse and strictly decrease with rank.
-    func judged(_ context: StageContext, _ groups: [[Reply]], template: JudgeTemplate, session: ModelSession, config: Config,
-                runID: Int64, dropped: inout [String: Int]) async throws -> [[Example]] {
+    func judged(_ run: StageRun, _ groups: [[Reply]], template: JudgeTemplate, config: Config,
+                dropped: inout [String: Int]) async throws -> [[Example]] {
         let flat = groups.flatMap { $0 }
         let requests = flat.map { r in
             template.request(question: r.question, answer: r.answer, sampling: config.sampling,
                              structured: config.targets == .structured)
         }
-        let progress = ProgressReporter(label: "build-eft", total: requests.count, quiet: context.quiet)
-        let scheduler = CallScheduler(client: session.client, journal: Journal(store: context.store),
-                                      modelKey: session.modelKey, concurrency: concurrency ?? session.slots, runID: runID)
-        let results = try await scheduler.run(requests, progress: progress)
-        try StageContext.requireAnswers(results, what: "EFT judge")
+        let results = try await run.answers(requests, what: "EFT judge")
         var kept: [[Example]] = []
         var index = 0
         for group in groups {
             var examples: [Example] = []
             for r in group {
-                if case .success(let answer) = results[index], let score = ScoreParser.parse(answer.text).score {
-                    examples.append(Example(reply: r, judgePrompt: requests[index].messages, output: answer.text, score: score))
+                if let score = ScoreParser.parse(results[index].text).score {
+                    examples.append(Example(reply: r, judgePrompt: requests[index].messages, output: results[index].text, score: score))
                 }
                 index += 1
             }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SRLMStore
 import SRLMEngines
 
@@ -10,8 +9,8 @@ import SRLMEngines
 /// Requests go out in batches; the shots of batch b come from the prompts accepted before it, and attempt i draws
 /// them with a generator seeded by (seed, i). So a rerun rebuilds exactly the same requests and finds their answers
 /// in the journal: an interrupted run resumes without asking again.
-public struct GenPrompts: Sendable {
-    public static let stage = "gen-prompts"
+public struct GenPrompts: Stage {
+    public static let name = "gen-prompts"
     public static let dataset = "generated-prompts"
 
     public struct Config: Codable, Hashable, Sendable {
@@ -27,12 +26,15 @@ public struct GenPrompts: Sendable {
         /// Give up after this many attempts (0: 20 per prompt asked for).
         public var maxAttempts = 0
         public var header = "Come up with a series of tasks:"
-        public var seeds: String = ""
+        /// The seed pool (any version with prompts) and the evaluation sets generated prompts must not copy;
+        /// recorded resolved, as NAME@N.
+        public var seeds = "ift"
         public var decontaminate: [String] = []
+        /// Filled by `plan`: the generating model's label and journal key.
         public var model: String = ""
         public var modelKey: String = ""
 
-        public init(round: Int, count: Int) {
+        public init(round: Int, count: Int = 8) {
             self.round = round
             self.count = count
         }
@@ -41,22 +43,11 @@ public struct GenPrompts: Sendable {
     }
 
     public var config: Config
-    public var seedsRef: String
-    public var decontaminate: [String]
-    public var concurrency: Int?
 
-    /// - Parameters:
-    ///   - seedsRef: the seed pool: any version with a `prompt` column (default: the IFT data).
-    ///   - decontaminate: versions whose prompts generated ones must not copy (AlpacaEval, MT-Bench imported as prompts).
-    public init(config: Config, seedsRef: String = "ift", decontaminate: [String] = [], concurrency: Int? = nil) {
-        self.config = config
-        self.seedsRef = seedsRef
-        self.decontaminate = decontaminate
-        self.concurrency = concurrency
-    }
+    public init(config: Config) { self.config = config }
 
     /// The inputs: seed texts, generated prompts of earlier rounds, evaluation texts, and the versions they came from.
-    struct Pools {
+    public struct Pools: Sendable {
         var seeds: [String] = []
         var earlier: [String] = []
         var evaluation: [String] = []
@@ -64,27 +55,25 @@ public struct GenPrompts: Sendable {
     }
 
     func pools(_ context: StageContext) throws -> Pools {
-        try context.store.read { db in
-            var pools = Pools()
-            let seeds = try DatasetVersion.resolve(db, seedsRef, experiment: context.experiment)
-            pools.seeds = try PromptTexts.read(db, seeds)
-            guard !pools.seeds.isEmpty else { throw StoreError.invalid("the seed pool \(seeds.ref) has no prompts") }
-            pools.versions.append(seeds)
-            for ref in decontaminate {
-                let version = try DatasetVersion.resolve(db, ref, experiment: context.experiment)
-                pools.evaluation += try PromptTexts.read(db, version)
+        var pools = Pools()
+        let seeds = try context.version(config.seeds)
+        pools.seeds = try StageRows.promptTexts(context.store, seeds)
+        guard !pools.seeds.isEmpty else { throw SRLMError.invalid("the seed pool \(seeds.ref) has no prompts") }
+        pools.versions.append(seeds)
+        for ref in config.decontaminate {
+            let version = try context.version(ref)
+            pools.evaluation += try StageRows.promptTexts(context.store, version)
+            pools.versions.append(version)
+        }
+        // Generated prompts of the earlier rounds: the versions those rounds used as their prompts.
+        for iteration in 0..<config.round {
+            if let version = try Rounds.version(context.store, experiment: context.experiment, iteration: iteration, role: .prompts),
+               version.kind == .prompts {
+                pools.earlier += try StageRows.promptTexts(context.store, version, generatedOnly: true)
                 pools.versions.append(version)
             }
-            // Generated prompts of the earlier rounds: the versions those rounds used as their prompts.
-            for iteration in 0..<config.round {
-                if let version = try Rounds.version(db, experiment: context.experiment, iteration: iteration, role: "prompts"),
-                   version.kind == .prompts {
-                    pools.earlier += try PromptTexts.read(db, version, generatedOnly: true)
-                    pools.versions.append(version)
-                }
-            }
-            return pools
         }
+        return pools
     }
 
     /// The self-instruct prompt: the header, then "Task k: <instruction>" for each shot, then the open "Task n+1:".
@@ -106,99 +95,66 @@ public struct GenPrompts: Sendable {
         return Array(seeds.shuffled(using: &rng).prefix(fromSeeds)) + Array(generated.shuffled(using: &rng).prefix(fromGenerated))
     }
 
-    /// The config a run records and its inputs, for a model known by its label and journal key.
-    func resolved(_ context: StageContext, label: String, modelKey: String) throws -> (config: Config, pools: Pools) {
-        guard config.count > 0 else { throw StoreError.invalid("--count must be at least 1") }
+    public func plan(_ context: StageContext, model: ModelIdentity?) throws -> StagePlan<Config, Pools> {
+        guard config.count > 0 else { throw SRLMError.outOfRange(setting: "count", value: "\(config.count)", expected: "at least 1") }
         let pools = try pools(context)
         var config = self.config
-        config.model = label
-        config.modelKey = modelKey
+        config.model = model?.label ?? ""
+        config.modelKey = model?.key ?? ""
         config.seeds = pools.versions[0].ref
-        config.decontaminate = pools.versions[1...].prefix(decontaminate.count).map(\.ref)
-        return (config, pools)
+        config.decontaminate = pools.versions[1...].prefix(self.config.decontaminate.count).map(\.ref)
+        return StagePlan(config: config, inputs: pools.versions,
+                         destination: .init(dataset: Self.dataset, kind: .prompts, round: config.round, role: .prompts),
+                         seed: config.sampling.seed, work: pools)
     }
 
-    /// The output of an earlier finished run with the same config and inputs, if any (no model needed).
-    public func reusable(_ context: StageContext, label: String, modelKey: String) throws -> StageResult? {
-        let (config, pools) = try resolved(context, label: label, modelKey: modelKey)
-        return try context.reuse(stage: Self.stage, config: config, inputs: pools.versions.map(\.id), round: config.round, role: "prompts")
-    }
-
-    public func run(_ context: StageContext, session: ModelSession) async throws -> StageResult {
-        let (config, pools) = try resolved(context, label: session.spec.label, modelKey: session.modelKey)
-        let inputs = pools.versions.map(\.id)
-        if let reused = try context.reuse(stage: Self.stage, config: config, inputs: inputs, round: config.round, role: "prompts") {
-            return reused
+    public func execute(_ plan: StagePlan<Config, Pools>, _ run: StageRun) async throws -> StageOutput {
+        let (config, pools) = (plan.config, plan.work)
+        let filter = PromptFilter(config: config.filter, existing: pools.seeds + pools.earlier, evaluationSets: pools.evaluation)
+        var accepted: [String] = []
+        var rejected: [(text: String, reason: String, detail: String?)] = []
+        var attempts = 0
+        let progress = ProgressReporter(label: Self.name, total: config.count, quiet: run.context.quiet)
+        while accepted.count < config.count && attempts < config.attemptLimit {
+            let size = min(config.batch, config.attemptLimit - attempts)
+            let requests = (attempts..<(attempts + size)).map { attempt in
+                ChatRequest(messages: Self.prompt(header: config.header,
+                                                  shots: Self.shots(config: config, attempt: attempt, seeds: pools.seeds,
+                                                                    generated: pools.earlier + accepted)),
+                            temperature: config.sampling.temperature, topP: config.sampling.topP,
+                            maxTokens: config.sampling.maxTokens, seed: config.sampling.seed + Int64(attempt),
+                            sampleIndex: attempt)
+            }
+            attempts += size
+            // Answers are checked in attempt order, whatever order they arrived in: the outcome is deterministic.
+            for answer in try await run.answers(requests, what: "self-instruct", showProgress: false) {
+                guard accepted.count < config.count else { continue }
+                guard let instruction = InstructionExtractor.extract(answer.text) else {
+                    rejected.append((answer.text, "unparsable", "no instruction found in the completion"))
+                    continue
+                }
+                let verdict = filter.check(instruction)
+                if verdict.accepted {
+                    accepted.append(instruction)
+                    progress.record(completionTokens: answer.completionTokens, fromJournal: answer.fromJournal, failed: false)
+                } else {
+                    rejected.append((instruction, verdict.reason?.rawValue ?? "rejected", verdict.detail))
+                }
+            }
         }
-        let run = try context.beginRun(stage: Self.stage, config: config, inputs: inputs, seed: config.sampling.seed,
-                                       provenance: session.provenance)
-        do {
-            let filter = PromptFilter(config: config.filter, existing: pools.seeds + pools.earlier, evaluationSets: pools.evaluation)
-            var accepted: [String] = []
-            var rejected: [(text: String, reason: String, detail: String?)] = []
-            var attempts = 0, calls = 0, fromJournal = 0, tokens = 0
-            let started = Date()
-            let progress = ProgressReporter(label: "gen-prompts", total: config.count, quiet: context.quiet)
-            let scheduler = CallScheduler(client: session.client, journal: Journal(store: context.store),
-                                          modelKey: session.modelKey, concurrency: concurrency ?? session.slots, runID: run.id)
-            while accepted.count < config.count && attempts < config.attemptLimit {
-                let size = min(config.batch, config.attemptLimit - attempts)
-                let requests = (attempts..<(attempts + size)).map { attempt in
-                    ChatRequest(messages: Self.prompt(header: config.header,
-                                                      shots: Self.shots(config: config, attempt: attempt, seeds: pools.seeds,
-                                                                        generated: pools.earlier + accepted)),
-                                temperature: config.sampling.temperature, topP: config.sampling.topP,
-                                maxTokens: config.sampling.maxTokens, seed: config.sampling.seed + Int64(attempt),
-                                sampleIndex: attempt)
-                }
-                attempts += size
-                let results = try await scheduler.run(requests)
-                try StageContext.requireAnswers(results, what: "self-instruct")
-                // Answers are checked in attempt order, whatever order they arrived in: the outcome is deterministic.
-                for result in results {
-                    guard case .success(let answer) = result else { continue }
-                    calls += 1
-                    fromJournal += answer.fromJournal ? 1 : 0
-                    tokens += answer.completionTokens ?? 0
-                    guard accepted.count < config.count else { continue }
-                    guard let instruction = InstructionExtractor.extract(answer.text) else {
-                        rejected.append((answer.text, "unparsable", "no instruction found in the completion"))
-                        continue
-                    }
-                    let verdict = filter.check(instruction)
-                    if verdict.accepted {
-                        accepted.append(instruction)
-                        progress.record(completionTokens: answer.completionTokens, fromJournal: answer.fromJournal, failed: false)
-                    } else {
-                        rejected.append((instruction, verdict.reason?.rawValue ?? "rejected", verdict.detail))
-                    }
-                }
+        progress.finish()
+        if accepted.count < config.count && !run.context.quiet {
+            FileHandle.standardError.write(Data("gen-prompts: accepted \(accepted.count) of \(config.count) after \(attempts) attempts\n".utf8))
+        }
+        let runID = run.record.id
+        return StageOutput(stats: Self.stats(accepted: accepted.count, asked: config.count, attempts: attempts, rejected: rejected)) { writer in
+            for instruction in accepted {
+                try writer.append(["prompt": .text(Blobs.text([.user(instruction)])), "origin": .text("generated"),
+                                   "source_run_id": .int(runID)])
             }
-            progress.finish()
-            var stats = Self.stats(accepted: accepted.count, asked: config.count, attempts: attempts, rejected: rejected)
-            let seconds = Date().timeIntervalSince(started)
-            stats.merge(["calls": calls, "from_journal": fromJournal, "completion_tokens": tokens, "seconds": seconds,
-                         "calls_per_s": Double(calls) / max(seconds, 1e-9)]) { $1 }
-            if accepted.count < config.count && !context.quiet {
-                FileHandle.standardError.write(Data("gen-prompts: accepted \(accepted.count) of \(config.count) after \(attempts) attempts\n".utf8))
+            for r in rejected {
+                try RunLifecycle.recordRejection(writer, run: runID, text: Blobs.text([.user(r.text)]), reason: r.reason, detail: r.detail)
             }
-            let version = try context.commit(run: run, round: config.round, role: "prompts", stats: { stats }) { db in
-                let writer = try VersionWriter(db, experiment: context.experiment, name: Self.dataset, kind: .prompts, runID: run.id)
-                for instruction in accepted {
-                    try writer.append(["prompt": .text(Blobs.text([.user(instruction)])), "origin": .text("generated"),
-                                       "source_run_id": .int(run.id)])
-                }
-                let insert = try db.makeStatement(sql: "INSERT INTO prompt_rejection(run_id, prompt, reason, detail) VALUES (?, ?, ?, ?)")
-                for r in rejected {
-                    try insert.execute(arguments: [run.id, try writer.blobs.put(Blobs.text([.user(r.text)])), r.reason, r.detail])
-                }
-                return try writer.finish()
-            }
-            return StageResult(version: version, runID: run.id, reused: false,
-                               stats: ["accepted": Double(accepted.count), "attempts": Double(attempts),
-                                       "rejected": Double(rejected.count)])
-        } catch {
-            throw context.failRun(run, error)
         }
     }
 
@@ -208,20 +164,5 @@ public struct GenPrompts: Sendable {
         for r in rejected { reasons[r.reason, default: 0] += 1 }
         return ["accepted": accepted, "asked": asked, "attempts": attempts, "rejected": rejected.count,
                 "rejected_by_reason": reasons]
-    }
-}
-
-/// The prompt texts of a version: the last user message of each row's prompt.
-enum PromptTexts {
-    static func read(_ db: Database, _ version: DatasetVersion, generatedOnly: Bool = false) throws -> [String] {
-        guard version.kind.columnIndex("prompt") != nil else {
-            throw StoreError.invalid("\(version.ref) holds \(version.kind.rawValue) rows, which have no prompts")
-        }
-        let filter = generatedOnly ? " AND origin = 'generated'" : ""
-        var seen = Set<BlobID>()
-        return try BlobID.fetchAll(db, sql: "SELECT prompt FROM \(version.kind.table) WHERE version_id = ?\(filter) ORDER BY ord",
-                                   arguments: [version.id])
-            .filter { seen.insert($0).inserted }  // ranked data repeats each prompt once per reply
-            .compactMap { try Blobs.messages(db, $0).last { $0.role == "user" }?.content }
     }
 }

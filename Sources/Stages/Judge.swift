@@ -1,12 +1,11 @@
 import Foundation
-import GRDB
 import SRLMStore
 import SRLMEngines
 
 /// Step 3: model Mt judges each candidate with the additive 5-point prompt, k samples (paper: 3, averaged later).
 /// Free-form by default; `structured` constrains the output to end with a valid score line.
-public struct Judge: Sendable {
-    public static let stage = "judge"
+public struct Judge: BatchableStage {
+    public static let name = "judge"
     public static let dataset = "judgments"
 
     public struct Config: Codable, Hashable, Sendable {
@@ -14,73 +13,102 @@ public struct Judge: Sendable {
         public var samples = 3
         public var sampling = Sampling(temperature: 0.7, topP: 0.9, maxTokens: 256)
         public var structured = false
+        /// The candidates to judge ("": the round's gen-candidates output); recorded resolved, as NAME@N.
+        public var candidates = ""
+        /// Filled by `plan`: the template's version tag, the judging model's label and journal key.
         public var template = ""
         public var model = ""
         public var modelKey = ""
-        public var candidates = ""
 
         public init(round: Int) { self.round = round }
     }
 
+    public struct Work: Sendable {
+        let items: [StageRows.Candidate]
+        let template: JudgeTemplate
+        let requests: [ChatRequest]
+        /// Set by `prepare`: the stored template, which every judgments row names.
+        var templateBlob: BlobID = 0
+    }
+
     public var config: Config
-    public var candidatesRef: String?
+    /// A template file replacing the built-in rubric (its identity is the version recorded in the config).
     public var templateFile: String?
-    public var concurrency: Int?
 
-    public init(config: Config, candidatesRef: String? = nil, templateFile: String? = nil, concurrency: Int? = nil) {
+    public init(config: Config, templateFile: String? = nil) {
         self.config = config
-        self.candidatesRef = candidatesRef
         self.templateFile = templateFile
-        self.concurrency = concurrency
     }
 
-    public struct Item: Sendable {
-        let prompt: BlobID
-        let response: BlobID
-        let question: Messages
-        let answer: String
-    }
+    public static func requests(_ work: Work) -> [ChatRequest] { work.requests }
 
-    /// What the stage will ask: its resolved config, input, judged items and requests (also what `srlm batch
-    /// export` writes).
-    public func plan(_ context: StageContext, label: String, modelKey: String)
-        throws -> (config: Config, input: DatasetVersion, items: [Item], templateBlob: BlobID, requests: [ChatRequest]) {
-        let input = try Rounds.input(context.store, experiment: context.experiment, iteration: config.round,
-                                     role: "candidates", explicit: candidatesRef, producedBy: "gen-candidates")
-        let (template, templateBlob) = try JudgeTemplate.load(context.store, file: templateFile)
-        var config = self.config
-        config.template = template.versionTag
-        config.model = label
-        config.modelKey = modelKey
-        config.candidates = input.ref
-        let items: [Item] = try context.store.read { db in
-            try Row.fetchAll(db, sql: "SELECT prompt, response FROM candidate WHERE version_id = ? ORDER BY ord", arguments: [input.id])
-                .map { row in
-                    let p: BlobID = row["prompt"], r: BlobID = row["response"]
-                    return Item(prompt: p, response: r, question: try Blobs.messages(db, p),
-                                answer: try Blobs.messages(db, r).lastContent)
-                }
-        }
-        let requests = items.flatMap { item in
-            (0..<config.samples).map { k in
-                template.request(question: item.question, answer: item.answer, sampling: config.sampling, sample: k,
-                                 structured: config.structured)
+    /// k requests per item (sample k uses seed + k), items in order.
+    static func requests(_ items: [StageRows.Candidate], template: JudgeTemplate, samples: Int, sampling: Sampling,
+                         structured: Bool) -> [ChatRequest] {
+        items.flatMap { item in
+            (0..<samples).map { k in
+                template.request(question: item.question, answer: item.answer, sampling: sampling, sample: k, structured: structured)
             }
         }
-        return (config, input, items, templateBlob, requests)
     }
 
-    /// The output of an earlier finished run with the same config and inputs, if any (no model needed).
-    public func reusable(_ context: StageContext, label: String, modelKey: String) throws -> StageResult? {
-        let (config, input, _, _, _) = try plan(context, label: label, modelKey: modelKey)
-        return try context.reuse(stage: Self.stage, config: config, inputs: [input.id], round: config.round, role: "judgments")
+    public func plan(_ context: StageContext, model: ModelIdentity?) throws -> StagePlan<Config, Work> {
+        let input = try Rounds.input(context.store, experiment: context.experiment, iteration: config.round, role: .candidates,
+                                     explicit: config.candidates.isEmpty ? nil : config.candidates, producedBy: "gen-candidates")
+        let template = try JudgeTemplate.resolve(context.store, file: templateFile)
+        var config = self.config
+        config.template = template.versionTag
+        config.model = model?.label ?? ""
+        config.modelKey = model?.key ?? ""
+        config.candidates = input.ref
+        let items = try StageRows.responses(context.store, input)
+        let requests = Self.requests(items, template: template, samples: config.samples, sampling: config.sampling,
+                                     structured: config.structured)
+        return StagePlan(config: config, inputs: [input],
+                         destination: .init(dataset: Self.dataset, kind: .judgments, round: config.round, role: .judgments),
+                         seed: config.sampling.seed, work: Work(items: items, template: template, requests: requests))
     }
 
-    /// One judgments row: the raw output with its parsed score, or the parse failure (never a made-up number).
-    /// Returns whether a score parsed.
-    public static func append(_ writer: VersionWriter, prompt: BlobID, response: BlobID, judge: String, request: ChatRequest,
-                              output: String, structured: Bool, template: BlobID, modelKey: String) throws -> Bool {
-        let outcome = ScoreParser.parse(output)
+    public func prepare(_ plan: inout StagePlan<Config, Work>, _ context: StageContext) throws {
+        plan.work.templateBlob = try plan.work.template.register(context.store)
+    }
+
+    public func execute(_ plan: StagePlan<Config, Work>, _ run: StageRun) async throws -> StageOutput {
+        let (config, work) = (plan.config, plan.work)
+        let answers = try await run.answers(work.requests, what: "judge")
+        let rows = zip(work.requests, answers).enumerated().map { index, call in
+            JudgmentRow(prompt: work.items[index / config.samples].prompt, response: work.items[index / config.samples].response,
+                        request: call.0, output: call.1.text)
+        }
+        let parsed = rows.filter { $0.outcome.score != nil }.count
+        return StageOutput(stats: ["judgments": rows.count, "parsed": parsed,
+                                   "parse_rate": rows.isEmpty ? 0 : Double(parsed) / Double(rows.count)]) { writer in
+            for row in rows {
+                try row.append(to: writer, judge: config.model, structured: config.structured, template: work.templateBlob,
+                               modelKey: config.modelKey)
+            }
+        }
+    }
+}
+
+/// One judgments row: the raw output with its parsed score, or the parse failure (never a made-up number). The
+/// judge, build-eft's judged targets, judge-probe and eval judge all write their judgments through it.
+public struct JudgmentRow: Sendable {
+    public let prompt: BlobID
+    public let response: BlobID
+    public let request: ChatRequest
+    public let output: String
+    public let outcome: ScoreParser.Outcome
+
+    public init(prompt: BlobID, response: BlobID, request: ChatRequest, output: String) {
+        self.prompt = prompt
+        self.response = response
+        self.request = request
+        self.output = output
+        self.outcome = ScoreParser.parse(output)
+    }
+
+    public func append(to writer: VersionWriter, judge: String, structured: Bool, template: BlobID, modelKey: String) throws {
         try writer.append([
             "prompt": .blob(prompt), "response": .blob(response),
             "judge_model": .text(judge), "sample_index": .int(Int64(request.sampleIndex)),
@@ -89,47 +117,5 @@ public struct Judge: Sendable {
             "mode": .text(structured ? "structured" : "free"), "template": .blob(template),
             "call_hash": .bytes(request.hash(modelKey: modelKey).bytes),
         ])
-        return outcome.score != nil
-    }
-
-    public func run(_ context: StageContext, session: ModelSession) async throws -> StageResult {
-        let (config, input, items, templateBlob, requests) = try plan(context, label: session.spec.label, modelKey: session.modelKey)
-        if let reused = try context.reuse(stage: Self.stage, config: config, inputs: [input.id], round: config.round, role: "judgments") {
-            return reused
-        }
-        let run = try context.beginRun(stage: Self.stage, config: config, inputs: [input.id], seed: config.sampling.seed,
-                                       provenance: session.provenance)
-        do {
-            let progress = ProgressReporter(label: "judge", total: requests.count, quiet: context.quiet)
-            let scheduler = CallScheduler(client: session.client, journal: Journal(store: context.store),
-                                          modelKey: session.modelKey, concurrency: concurrency ?? session.slots, runID: run.id)
-            let results = try await scheduler.run(requests, progress: progress)
-            try StageContext.requireAnswers(results, what: "judge")
-            var parsed = 0
-            let totals = progress.totals
-            let stats = { () -> [String: Any] in
-                ["judgments": results.count, "parsed": parsed,
-                 "parse_rate": results.isEmpty ? 0 : Double(parsed) / Double(results.count),
-                 "calls": totals.calls, "from_journal": totals.fromJournal,
-                 "completion_tokens": totals.tokens, "seconds": totals.seconds]
-            }
-            let version = try context.commit(run: run, round: config.round, role: "judgments", stats: stats) { db in
-                let writer = try VersionWriter(db, experiment: context.experiment, name: Self.dataset, kind: .judgments, runID: run.id)
-                for (index, result) in results.enumerated() {
-                    guard case .success(let answer) = result else { continue }
-                    let item = items[index / config.samples]
-                    if try Self.append(writer, prompt: item.prompt, response: item.response, judge: config.model,
-                                       request: requests[index], output: answer.text, structured: config.structured,
-                                       template: templateBlob, modelKey: session.modelKey) {
-                        parsed += 1
-                    }
-                }
-                return try writer.finish()
-            }
-            return StageResult(version: version, runID: run.id, reused: false,
-                               stats: ["judgments": Double(results.count), "parsed": Double(parsed)])
-        } catch {
-            throw context.failRun(run, error)
-        }
     }
 }

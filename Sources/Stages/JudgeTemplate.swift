@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SRLMStore
 import SRLMEngines
 
@@ -61,23 +60,25 @@ public struct JudgeTemplate: Sendable, Hashable {
         gbnf: #"root ::= just "\nScore: " [0-5]"# + "\n" + #"just ::= [^\n]{20,400}"#,
         regex: #"[^\n]{20,400}\nScore: [0-5]"#)
 
-    /// The stored template: the built-in one (or the text of `file`), registered as a new version when its body is new.
-    public static func load(_ store: Store, file: String? = nil) throws -> (template: JudgeTemplate, blob: BlobID) {
-        let body = try file.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? builtIn
-        guard body.contains("{{question}}"), body.contains("{{response}}") else {
-            throw StoreError.invalid("\(file ?? "judge template"): must contain {{question}} and {{response}}")
-        }
-        return try store.write { db in
-            let blobs = try BlobWriter.in(db)
-            let blob = try blobs.put(body)
-            try blobs.flush()
-            if let version = try Int.fetchOne(db, sql: "SELECT version FROM template WHERE name = ? AND body = ?",
-                                              arguments: [name, blob]) {
-                return (JudgeTemplate(body: body, version: version), blob)
+    /// The template a stage will use: the built-in one (or the text of `file`), with the version it has in the
+    /// store, or the version it will get when `register` stores it. Reads only.
+    public static func resolve(_ store: Store, file: String? = nil) throws -> JudgeTemplate {
+        let body: String
+        if let file {
+            do { body = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw SRLMError.notFound("judge template \(file): cannot read it (\(error.localizedDescription))")
             }
-            let next = (try Int.fetchOne(db, sql: "SELECT coalesce(max(version), 0) + 1 FROM template WHERE name = ?", arguments: [name])) ?? 1
-            try db.execute(sql: "INSERT INTO template(name, version, body) VALUES (?, ?, ?)", arguments: [name, next, blob])
-            return (JudgeTemplate(body: body, version: next), blob)
+        } else {
+            body = builtIn
         }
+        guard body.contains("{{question}}"), body.contains("{{response}}") else {
+            throw SRLMError.invalid("\(file ?? "judge template"): must contain {{question}} and {{response}}")
+        }
+        return JudgeTemplate(body: body, version: try StageRows.templateVersion(store, name: name, body: body).version)
+    }
+
+    /// Stores the template under its version (once); the blob judgments rows point to.
+    public func register(_ store: Store) throws -> BlobID {
+        try StageRows.registerTemplate(store, name: Self.name, version: version, body: body)
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SRLMEngines
 import SRLMStore
 
@@ -17,53 +16,53 @@ public struct TrainSFT: Sendable {
         /// Output checkpoint ("": SFT, or M(N+1) in round mode) and base ("": the round's policy, else M0).
         public var name = ""
         public var base = ""
-        /// Resolved by `run`: the data refs and the base's weights key (both part of what makes a run reusable).
+        /// The training data: [SFT data, EFT data] as asked (either may be "" for the round's), recorded resolved
+        /// as NAME@N; with the base's weights key, part of what makes a run reusable.
         public var data: [String] = []
         public var baseWeights = ""
 
-        public init(round: Int? = nil) { self.round = round }
+        public init(round: Int? = nil, data: [String] = []) {
+            self.round = round
+            self.data = data
+        }
     }
 
     public var config: Config
-    public var dataRef: String?
-    public var eftRef: String?
     /// GGUF type to convert the result to (nil: no conversion).
     public var convert: GGUFType?
     public var home: EngineHome?
 
-    public init(config: Config, dataRef: String? = nil, eftRef: String? = nil, convert: GGUFType? = .q8_0, home: EngineHome? = nil) {
+    public init(config: Config, convert: GGUFType? = .q8_0, home: EngineHome? = nil) {
         self.config = config
-        self.dataRef = dataRef
-        self.eftRef = eftRef
         self.convert = convert
         self.home = home
     }
+
+    var dataRef: String? { config.data.first.flatMap { $0.isEmpty ? nil : $0 } }
+    var eftRef: String? { config.data.dropFirst().first.flatMap { $0.isEmpty ? nil : $0 } }
 
     public func run(_ context: StageContext) throws -> TrainResult {
         let home = try self.home ?? EngineHome.locate()
         var config = self.config
         let round = config.round
-        let (ift, eft): (DatasetVersion, DatasetVersion?) = try context.store.read { db in
-            let ift: DatasetVersion
-            if let dataRef {
-                ift = try DatasetVersion.resolve(db, dataRef, experiment: context.experiment)
-            } else if let round, let recorded = try Rounds.version(db, experiment: context.experiment, iteration: round, role: "ift") {
-                ift = recorded
-            } else {
-                throw StoreError.invalid(round.map { "round \($0) records no ift version: pass --data ift[@N]" }
-                                         ?? "give the training data (--data ift[@N]) or a round (--round 0)")
-            }
-            guard ift.kind == .ift || ift.kind == .eft else {
-                throw StoreError.invalid("--data \(ift.ref) holds \(ift.kind.rawValue); SFT trains on ift or eft data")
-            }
-            var eft = try eftRef.map { try DatasetVersion.resolve(db, $0, experiment: context.experiment) }
-            if eft == nil, let round { eft = try Rounds.version(db, experiment: context.experiment, iteration: round, role: "eft") }
-            if let eft, eft.kind != .eft { throw StoreError.invalid("--eft \(eft.ref) holds \(eft.kind.rawValue), not eft") }
-            if eft == nil, let round {
-                throw StoreError.invalid("round \(round) records no eft version: pass --eft eft[@N] (M1 trains on IFT + EFT), "
-                                         + "or train on IFT alone without --round")
-            }
-            return (ift, eft)
+        let ift: DatasetVersion
+        if let dataRef {
+            ift = try context.version(dataRef)
+        } else if let round, let recorded = try Rounds.version(context.store, experiment: context.experiment, iteration: round, role: .ift) {
+            ift = recorded
+        } else {
+            throw SRLMError.invalid(round.map { "round \($0) records no ift version: name the SFT data" }
+                                    ?? "SFT needs its data, or a round whose data it trains on")
+        }
+        guard ift.kind == .ift || ift.kind == .eft else {
+            throw SRLMError.wrongKind(ref: ift.ref, holds: ift.kind.rawValue, expected: "ift or eft (SFT data)")
+        }
+        var eft = try eftRef.map { try context.version($0) }
+        if eft == nil, let round { eft = try Rounds.version(context.store, experiment: context.experiment, iteration: round, role: .eft) }
+        if let eft, eft.kind != .eft { throw SRLMError.wrongKind(ref: eft.ref, holds: eft.kind.rawValue, expected: "eft") }
+        if eft == nil, let round {
+            throw SRLMError.invalid("round \(round) records no eft version: M1 trains on IFT + EFT (name the EFT data), "
+                                    + "or train on IFT alone without a round")
         }
         let inputs = [ift] + (eft.map { [$0] } ?? [])
         let base = try TrainBase.resolve(context, explicit: config.base, round: round, home: home)
@@ -73,11 +72,9 @@ public struct TrainSFT: Sendable {
         config.baseWeights = base.weightsKey
         if let round {
             // The round's data roles, when the caller named them explicitly and the round had none.
-            try context.store.write { db in
-                for (role, version) in [("ift", ift), ("eft", eft)] {
-                    guard let version, try Rounds.version(db, experiment: context.experiment, iteration: round, role: role) == nil else { continue }
-                    try Rounds.setVersion(db, experiment: context.experiment, iteration: round, role: role, version: version.id)
-                }
+            for (role, version) in [(RoundRole.ift, ift), (.eft, eft)] {
+                guard let version, try Rounds.version(context.store, experiment: context.experiment, iteration: round, role: role) == nil else { continue }
+                try RunLifecycle.link(context.store, experiment: context.experiment, round: round, role: role, version: version)
             }
         }
         let plan = TrainPlan(method: .sft, stage: Self.stage, hyper: config.hyper, launcher: config.launcher, name: config.name,
@@ -97,37 +94,41 @@ public struct TrainDPO: Sendable {
         /// Output checkpoint ("": M(N+1), or DPO without a round) and base ("": M_N, the round's policy).
         public var name = ""
         public var base = ""
+        /// The pairs as asked ([] or [""]: the round's), recorded resolved as NAME@N.
         public var data: [String] = []
         public var baseWeights = ""
 
-        public init(round: Int? = nil) { self.round = round }
+        public init(round: Int? = nil, data: [String] = []) {
+            self.round = round
+            self.data = data
+        }
     }
 
     public var config: Config
-    public var pairsRef: String?
     public var convert: GGUFType?
     public var home: EngineHome?
 
-    public init(config: Config, pairsRef: String? = nil, convert: GGUFType? = .q8_0, home: EngineHome? = nil) {
+    public init(config: Config, convert: GGUFType? = .q8_0, home: EngineHome? = nil) {
         self.config = config
-        self.pairsRef = pairsRef
         self.convert = convert
         self.home = home
     }
+
+    var pairsRef: String? { config.data.first.flatMap { $0.isEmpty ? nil : $0 } }
 
     public func run(_ context: StageContext) throws -> TrainResult {
         let home = try self.home ?? EngineHome.locate()
         var config = self.config
         let pairs: DatasetVersion
         if let round = config.round {
-            pairs = try Rounds.input(context.store, experiment: context.experiment, iteration: round, role: "pairs",
+            pairs = try Rounds.input(context.store, experiment: context.experiment, iteration: round, role: .pairs,
                                      explicit: pairsRef, producedBy: "pairs")
         } else if let pairsRef {
-            pairs = try context.store.read { try DatasetVersion.resolve($0, pairsRef, experiment: context.experiment) }
+            pairs = try context.version(pairsRef)
         } else {
-            throw StoreError.invalid("give a round (--round N: its pairs) or the pairs (--data pairs[@N])")
+            throw SRLMError.invalid("DPO needs its pairs, or a round whose pairs it trains on")
         }
-        guard pairs.kind == .pairs else { throw StoreError.invalid("\(pairs.ref) holds \(pairs.kind.rawValue); DPO trains on pairs") }
+        guard pairs.kind == .pairs else { throw SRLMError.wrongKind(ref: pairs.ref, holds: pairs.kind.rawValue, expected: "pairs (DPO data)") }
         let base = try TrainBase.resolve(context, explicit: config.base, round: config.round, home: home)
         config.base = base.name
         config.name = config.name.isEmpty ? (config.round.map { "M\($0 + 1)" } ?? "DPO") : config.name
@@ -147,18 +148,8 @@ enum TrainBase {
             return try CheckpointModels.resolve(context.store, experiment: context.experiment, name: explicit, home: home)
         }
         guard let round else { return try CheckpointModels.resolve(context.store, experiment: context.experiment, name: "M0", home: home) }
-        let recorded = try context.store.read { db -> Checkpoint? in
-            for (iteration, role) in [(round, "policy"), (round - 1, "result")] {
-                if let id = try Int64.fetchOne(db, sql: """
-                    SELECT m.checkpoint_id FROM round_member m JOIN round r ON r.id = m.round_id
-                    JOIN experiment e ON e.id = r.experiment_id
-                    WHERE e.name = ? AND r.iteration = ? AND m.role = ? AND m.checkpoint_id IS NOT NULL
-                    """, arguments: [context.experiment, iteration, role]) {
-                    return try Checkpoints.byID(db, id)
-                }
-            }
-            return nil
-        }
+        let recorded = try Rounds.checkpoint(context.store, experiment: context.experiment, iteration: round, role: .policy)
+            ?? Rounds.checkpoint(context.store, experiment: context.experiment, iteration: round - 1, role: .result)
         if let recorded { return recorded }
         return try CheckpointModels.resolve(context.store, experiment: context.experiment, name: "M\(round)", home: home)
     }

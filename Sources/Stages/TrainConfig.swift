@@ -52,7 +52,7 @@ public struct TrainHyperparameters: Codable, Hashable, Sendable {
         ]
         switch method {
         case .sft:
-            guard beta == nil else { throw StoreError.invalid("beta is a DPO setting; SFT takes none") }
+            guard beta == nil else { throw SRLMError.invalid("beta is a DPO setting; SFT takes none") }
         case .dpo:
             object["beta"] = beta ?? 0.1
         }
@@ -62,7 +62,7 @@ public struct TrainHyperparameters: Codable, Hashable, Sendable {
         var extra: [String: Any] = [:]
         for (key, text) in trainerArgs {
             guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) else {
-                throw StoreError.invalid("trainer argument \(key): '\(text)' is not JSON")
+                throw SRLMError.invalid("trainer argument \(key): '\(text)' is not JSON")
             }
             extra[key] = value
         }
@@ -73,7 +73,7 @@ public struct TrainHyperparameters: Codable, Hashable, Sendable {
     /// `KEY=VALUE` → (key, JSON text): VALUE as JSON when it parses (numbers, true, null, objects), else a string.
     public static func trainerArgument(_ text: String) throws -> (String, String) {
         let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
-        guard parts.count == 2, !parts[0].isEmpty else { throw StoreError.invalid("trainer argument '\(text)': expected KEY=VALUE") }
+        guard parts.count == 2, !parts[0].isEmpty else { throw SRLMError.invalid("trainer argument '\(text)': expected KEY=VALUE") }
         let value = parts[1]
         if (try? JSONSerialization.jsonObject(with: Data(value.utf8), options: .fragmentsAllowed)) != nil { return (parts[0], value) }
         return (parts[0], try CanonicalJSON.canonicalize(value))

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SRLMEngines
 import SRLMExport
 import SRLMStore
@@ -24,26 +23,26 @@ enum TrainDriver {
     static func run<C: Encodable>(_ context: StageContext, _ plan: TrainPlan, config: C) throws -> TrainResult {
         let store = context.store
         let inputIDs = plan.inputs.map(\.id)
-        if let done = try context.finishedRun(stage: plan.stage, config: config, inputs: inputIDs),
-           let made = try store.read({ try Checkpoints.made(byRun: done, $0) }) {
-            try store.write { try setRoundMembers($0, context, plan, result: made.id) }
+        if let done = try RunLifecycle.finishedRun(store, experiment: context.experiment, stage: plan.stage, config: config, inputs: inputIDs),
+           let made = try Checkpoints.made(byRun: done, store) {
+            try TrainRecords.linkRound(store, experiment: context.experiment, round: plan.round, policy: plan.base.id, result: made.id)
             let conversion = try convertIfMissing(context, plan, made)
-            let checkpoint = try store.read { try Checkpoints.byID($0, made.id) }
+            let checkpoint = try Checkpoints.byID(store, made.id)
             return TrainResult(checkpoint: checkpoint, runID: done, reused: true, stats: [:], conversion: conversion)
         }
-        if let existing = try store.read({ try Checkpoints.find($0, experiment: context.experiment, name: plan.name) }) {
-            throw StoreError.invalid("checkpoint '\(plan.name)' already exists"
+        if let existing = try Checkpoints.find(store, experiment: context.experiment, name: plan.name) {
+            throw SRLMError.invalid("checkpoint '\(plan.name)' already exists"
                 + (existing.trainRunID.map { " (trained by run \($0) with another config or data)" } ?? " (registered by hand)")
-                + ": pass --name to train under a new name")
+                + ": train under another name")
         }
         guard let baseFolder = CheckpointModels.hfFolder(plan.base) else {
-            throw StoreError.invalid("checkpoint '\(plan.base.name)' has no Hugging Face folder to train from (uri \(plan.base.uri)); "
+            throw SRLMError.invalid("checkpoint '\(plan.base.name)' has no Hugging Face folder to train from (uri \(plan.base.uri)); "
                 + "register one with `srlm checkpoint add NAME --hf DIR` (engines/gguf_to_hf.py makes a folder from a GGUF)")
         }
         var provenance: [String: Any] = ["trainer": "engines/train.py", "launcher": plan.launcher.kind.rawValue,
                                          "base": plan.base.name, "base_uri": baseFolder, "base_weights": plan.base.weightsKey]
-        let run = try context.beginRun(stage: plan.stage, config: config, inputs: inputIDs, seed: plan.hyper.seed,
-                                       provenance: provenance)
+        let run = try RunLifecycle.begin(store, experiment: context.experiment, stage: plan.stage, config: config,
+                                         inputs: inputIDs, seed: plan.hyper.seed, provenance: provenance)
         let checkpoint: Checkpoint
         var stats: [String: Double] = [:]
         do {
@@ -58,7 +57,7 @@ enum TrainDriver {
             let progress = TrainProgress(label: plan.stage, quiet: context.quiet)
             let outcome = try Trainer.run(plan.method, config: configPath, outputDir: outputDir, launcher: plan.launcher,
                                           home: plan.home, logPath: work + "/train.log", echo: !context.quiet) { metrics in
-                try store.write { db in try storeMetrics(db, run: run.id, metrics) }
+                try TrainRecords.storeMetrics(store, run: run.id, metrics.map { ($0.step, $0.values) })
                 progress.report(metrics)
             }
             let done = outcome.doneObject
@@ -72,24 +71,18 @@ enum TrainDriver {
                      "metric_rows": Double(outcome.metrics.reduce(0) { $0 + $1.values.count }),
                      "train_runtime_s": (done["train_runtime"] as? NSNumber)?.doubleValue ?? 0,
                      "peak_rss_mb": (done["peak_rss_mb"] as? NSNumber)?.doubleValue ?? 0]
-            let statsObject = stats
-            checkpoint = try store.write { db in
-                let made = try Checkpoints.register(db, experiment: context.experiment, NewCheckpoint(
-                    name: plan.name, uri: merged ?? outputDir, baseID: plan.base.id, trainRunID: run.id,
-                    dataVersionID: plan.inputs.first?.id, config: try CanonicalJSON.canonicalize(StageContext.configObject(config)),
-                    metrics: try CanonicalJSON.canonicalize(summary), files: files))
-                try setRoundMembers(db, context, plan, result: made.id)
-                provenance["start"] = outcome.start.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } ?? NSNull()
-                try Runs.setProvenance(db, run.id, provenance)
-                try Runs.setStats(db, run.id, statsObject)
-                try Runs.finish(db, run.id)
-                return made
-            }
+            provenance["start"] = outcome.start.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } ?? NSNull()
+            checkpoint = try TrainRecords.finish(store, experiment: context.experiment, run: run.id, checkpoint: NewCheckpoint(
+                name: plan.name, uri: merged ?? outputDir, baseID: plan.base.id, trainRunID: run.id,
+                dataVersionID: plan.inputs.first?.id, config: try CanonicalJSON.canonicalize(RunLifecycle.configObject(config)),
+                metrics: try CanonicalJSON.canonicalize(summary), files: files),
+                round: plan.round, provenance: provenance, stats: stats)
         } catch {
-            throw context.failRun(run, error)
+            RunLifecycle.fail(store, run, error)
+            throw error
         }
         let conversion = try convertIfMissing(context, plan, checkpoint)
-        let final = try store.read { try Checkpoints.byID($0, checkpoint.id) }
+        let final = try Checkpoints.byID(store, checkpoint.id)
         return TrainResult(checkpoint: final, runID: run.id, reused: false, stats: stats, conversion: conversion)
     }
 
@@ -111,32 +104,14 @@ enum TrainDriver {
             if FileManager.default.fileExists(atPath: path) { parts.append(path) }
         }
         guard rows > 0 else {
-            throw StoreError.invalid("\(inputs.map(\.ref).joined(separator: " + ")) hold no training rows: nothing to train on")
+            throw SRLMError.invalid("\(inputs.map(\.ref).joined(separator: " + ")) hold no training rows: nothing to train on")
         }
         let data = work + "/train.jsonl"
         _ = FileManager.default.createFile(atPath: data, contents: nil)
-        guard let out = FileHandle(forWritingAtPath: data) else { throw StoreError.invalid("cannot write \(data)") }
+        guard let out = FileHandle(forWritingAtPath: data) else { throw SRLMError.invalid("cannot write \(data)") }
         defer { try? out.close() }
         for part in parts { try out.write(contentsOf: try Data(contentsOf: URL(fileURLWithPath: part))) }
         return (data, rows)
-    }
-
-    /// Every value of every metrics.jsonl entry as train_metric(run, step, name, value); the final summary shares the
-    /// last step with the last log, so a repeated name (epoch) keeps its latest value.
-    static func storeMetrics(_ db: Database, run: Int64, _ metrics: [TrainMetric]) throws {
-        for metric in metrics {
-            for (name, value) in metric.values {
-                try db.execute(sql: "INSERT OR REPLACE INTO train_metric(run_id, step, name, value) VALUES (?, ?, ?, ?)",
-                               arguments: [run, metric.step, name, value])
-            }
-        }
-    }
-
-    /// Round stages record their input model as `policy` and their output as `result`.
-    static func setRoundMembers(_ db: Database, _ context: StageContext, _ plan: TrainPlan, result: Int64) throws {
-        guard let round = plan.round else { return }
-        try Rounds.setCheckpoint(db, experiment: context.experiment, iteration: round, role: "policy", checkpoint: plan.base.id)
-        try Rounds.setCheckpoint(db, experiment: context.experiment, iteration: round, role: "result", checkpoint: result)
     }
 
     static func convertIfMissing(_ context: StageContext, _ plan: TrainPlan, _ checkpoint: Checkpoint) throws -> GGUFConversion? {
@@ -145,7 +120,7 @@ enum TrainDriver {
             return try CheckpointModels.convert(context.store, experiment: context.experiment, name: checkpoint.name, type: type,
                                                 home: plan.home, echo: !context.quiet).conversion
         } catch {
-            throw EngineError.training("checkpoint '\(checkpoint.name)' is registered, but its GGUF conversion failed; "
+            throw SRLMError.training("checkpoint '\(checkpoint.name)' is registered, but its GGUF conversion failed; "
                                        + "retry with `srlm checkpoint convert \(checkpoint.name)`:\n\(error)")
         }
     }

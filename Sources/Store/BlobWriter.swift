@@ -37,7 +37,7 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
 
     /// The transaction's blob writer, made on first use. Must be called inside a write transaction.
     public static func `in`(_ db: Database) throws -> BlobWriter {
-        guard db.isInsideTransaction else { throw StoreError.invalid("blobs are written inside a write transaction") }
+        guard db.isInsideTransaction else { throw SRLMError.invalid("blobs are written inside a write transaction") }
         let key = ObjectIdentifier(db)
         if let writer = lock.withLock({ current[key] }) { return writer }
         let writer = try BlobWriter(db)
@@ -98,7 +98,7 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
     private var compressing: (row: PackRow, done: DispatchSemaphore, result: Box)?
 
     struct PackRow { let first: BlobID, count: Int, rawSize: Int, sizes: Data, keys: Data }
-    final class Box: @unchecked Sendable { var compressed: Result<Data, Error> = .failure(StoreError.invalid("not compressed")) }
+    final class Box: @unchecked Sendable { var compressed: Result<Data, Error> = .failure(SRLMError.invalid("not compressed")) }
 
     /// Writes the buffered blobs as one pack, and waits for any pack still compressing.
     public func flush() throws { try flush(wait: true) }
@@ -182,7 +182,7 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
 
     public func databaseWillCommit() throws {
         if !pending.isEmpty || compressing != nil {
-            throw StoreError.invalid("internal error: \(pending.count) blobs were not flushed before commit")
+            throw SRLMError.invalid("internal error: \(pending.count) blobs were not flushed before commit")
         }
     }
 
@@ -203,7 +203,7 @@ public enum BlobReader {
     public static func data(_ db: Database, _ id: BlobID) throws -> Data {
         guard let row = try Row.fetchOne(db, sql: "SELECT srlm_blob(?1), srlm_blob_key(?1)", arguments: [id]),
               let data = row[0] as Data?, let key = row[1] as Data? else {
-            throw StoreError.notFound("blob \(id) is missing")
+            throw SRLMError.notFound("blob \(id) is missing")
         }
         try verify(data, key: key, id: id)
         return data
@@ -215,7 +215,7 @@ public enum BlobReader {
 
     public static func verify(_ data: Data, key: Data, id: BlobID) throws {
         guard ContentHash(of: data).bytes.prefix(8) == key else {
-            throw StoreError.invalid("blob \(id) is corrupt: its bytes do not match its SHA-256 key")
+            throw SRLMError.invalid("blob \(id) is corrupt: its bytes do not match its SHA-256 key")
         }
     }
 }

@@ -85,7 +85,7 @@ public enum Checkpoints {
     /// Checkpoint names follow dataset names (ASCII letters, digits, '-', '_', '.', ':'), so they never read as paths.
     public static func validate(name: String) throws {
         do { try DatasetRef.validate(name: name) } catch {
-            throw StoreError.invalid("checkpoint name '\(name)' may hold only ASCII letters, digits, '-', '_', '.', ':'")
+            throw SRLMError.invalid("checkpoint name '\(name)' may hold only ASCII letters, digits, '-', '_', '.', ':'")
         }
     }
 
@@ -94,7 +94,7 @@ public enum Checkpoints {
     public static func register(_ db: Database, experiment: String, _ new: NewCheckpoint) throws -> Checkpoint {
         try validate(name: new.name)
         if let existing = try find(db, experiment: experiment, name: new.name) {
-            throw StoreError.invalid("checkpoint '\(new.name)' already exists in experiment '\(experiment)' (\(existing.uri))")
+            throw SRLMError.invalid("checkpoint '\(new.name)' already exists in experiment '\(experiment)' (\(existing.uri))")
         }
         try db.execute(sql: """
             INSERT INTO checkpoint(experiment_id, name, uri, base_id, train_run_id, data_version_id, config, metrics)
@@ -131,7 +131,7 @@ public enum Checkpoints {
             """, arguments: [id]).map { file -> CheckpointFile in
                 let format: String = file["format"]
                 guard let parsed = CheckpointFormat(rawValue: format) else {
-                    throw StoreError.invalid("checkpoint \(id): file \(file["path"] as String? ?? "?") has unknown format '\(format)'")
+                    throw SRLMError.invalid("checkpoint \(id): file \(file["path"] as String? ?? "?") has unknown format '\(format)'")
                 }
                 return CheckpointFile(path: file["path"], format: parsed, sha256: file["sha256"], size: file["size"])
             }
@@ -142,7 +142,7 @@ public enum Checkpoints {
 
     public static func byID(_ db: Database, _ id: Int64) throws -> Checkpoint {
         guard let row = try Row.fetchOne(db, sql: select + " WHERE c.id = ?", arguments: [id]) else {
-            throw StoreError.notFound("no checkpoint with id \(id)")
+            throw SRLMError.notFound("no checkpoint with id \(id)")
         }
         return try load(db, row)
     }
@@ -156,7 +156,7 @@ public enum Checkpoints {
     public static func resolve(_ db: Database, experiment: String, name: String) throws -> Checkpoint {
         if let found = try find(db, experiment: experiment, name: name) { return found }
         let known = try all(db, experiment: experiment).map(\.name)
-        throw StoreError.notFound("no checkpoint '\(name)' in experiment '\(experiment)'"
+        throw SRLMError.notFound("no checkpoint '\(name)' in experiment '\(experiment)'"
             + (known.isEmpty ? " (none registered: see `srlm checkpoint add`)" : " (known: \(known.joined(separator: ", ")))"))
     }
 

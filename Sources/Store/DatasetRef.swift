@@ -13,13 +13,13 @@ public struct DatasetRef: Hashable, Sendable, CustomStringConvertible {
     public init(parsing text: String) throws {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard let first = parts.first, !first.isEmpty, parts.count <= 2 else {
-            throw StoreError.invalid("'\(text)' is not a dataset reference (NAME or NAME@VERSION)")
+            throw SRLMError.invalid("'\(text)' is not a dataset reference (NAME or NAME@VERSION)")
         }
         try DatasetRef.validate(name: String(first))
         name = String(first)
         if parts.count == 2 {
             guard let v = Int(parts[1]), v >= 1 else {
-                throw StoreError.invalid("'\(text)': the version after @ must be a positive integer")
+                throw SRLMError.invalid("'\(text)': the version after @ must be a positive integer")
             }
             version = v
         } else {
@@ -32,7 +32,7 @@ public struct DatasetRef: Hashable, Sendable, CustomStringConvertible {
             ($0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil)) || "-_.:".unicodeScalars.contains($0)
         }
         guard ok, !name.isEmpty, name.count <= 128 else {
-            throw StoreError.invalid("dataset name '\(name)' may hold only ASCII letters, digits, '-', '_', '.', ':'")
+            throw SRLMError.invalid("dataset name '\(name)' may hold only ASCII letters, digits, '-', '_', '.', ':'")
         }
     }
 
@@ -65,7 +65,7 @@ public struct DatasetVersion: Hashable, Sendable, Codable {
         experiment = row["experiment"]
         name = row["name"]
         let kindName: String = row["kind"]
-        guard let kind = ArtifactKind(rawValue: kindName) else { throw StoreError.invalid("unknown kind \(kindName)") }
+        guard let kind = ArtifactKind(rawValue: kindName) else { throw SRLMError.invalid("unknown kind \(kindName)") }
         self.kind = kind
         version = row["version"]
         parentID = row["parent_id"]
@@ -88,7 +88,7 @@ public struct DatasetVersion: Hashable, Sendable, Codable {
             let exists = try Bool.fetchOne(db, sql: """
                 SELECT 1 FROM dataset d JOIN experiment e ON e.id = d.experiment_id WHERE e.name = ? AND d.name = ?
                 """, arguments: [experiment, ref.name]) ?? false
-            throw StoreError.notFound(exists ? "dataset \(ref) has no such version in experiment '\(experiment)'"
+            throw SRLMError.notFound(exists ? "dataset \(ref) has no such version in experiment '\(experiment)'"
                                              : "no dataset '\(ref.name)' in experiment '\(experiment)' (see `srlm datasets`)")
         }
         return try DatasetVersion(row: row)
@@ -100,7 +100,7 @@ public struct DatasetVersion: Hashable, Sendable, Codable {
 
     public static func byID(_ db: Database, _ id: Int64) throws -> DatasetVersion {
         guard let row = try Row.fetchOne(db, sql: select + " WHERE v.id = ?", arguments: [id]) else {
-            throw StoreError.notFound("no dataset version with id \(id)")
+            throw SRLMError.notFound("no dataset version with id \(id)")
         }
         return try DatasetVersion(row: row)
     }

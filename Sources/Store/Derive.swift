@@ -15,7 +15,7 @@ public enum Derive {
                                    arguments: [source.id])
             }
         } catch let error as DatabaseError {
-            throw StoreError.invalid("--where: \(error.message ?? "\(error)") (columns of \(source.kind.view) are available)")
+            throw SRLMError.invalid("--where: \(error.message ?? "\(error)") (columns of \(source.kind.view) are available)")
         }
         do {
             let version = try store.write { db -> DatasetVersion in
@@ -31,7 +31,7 @@ public enum Derive {
                 return version
             }
             return (version, nil)
-        } catch StoreError.unchanged(let ref) {
+        } catch SRLMError.unchanged(let ref) {
             return (nil, ref)
         }
     }

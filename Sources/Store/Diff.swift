@@ -37,10 +37,10 @@ public enum Differ {
     /// over in `from` with the n-th in `to`) as modified, and any surplus is added or removed.
     public static func diff(_ db: Database, from: DatasetVersion, to: DatasetVersion, rowLimit: Int? = nil) throws -> DatasetDiff {
         guard from.kind == to.kind else {
-            throw StoreError.invalid("cannot diff \(from.ref) (\(from.kind.rawValue)) with \(to.ref) (\(to.kind.rawValue)): "
+            throw SRLMError.invalid("cannot diff \(from.ref) (\(from.kind.rawValue)) with \(to.ref) (\(to.kind.rawValue)): "
                                      + "versions of different kinds")
         }
-        if let rowLimit, rowLimit < 0 { throw StoreError.invalid("the row limit must be 0 or more, not \(rowLimit)") }
+        if let rowLimit, rowLimit < 0 { throw SRLMError.invalid("the row limit must be 0 or more, not \(rowLimit)") }
         let kind = from.kind
         let old = try entries(db, from), new = try entries(db, to)
         let blobKey = isBlobKey(kind)

@@ -6,7 +6,7 @@ public enum Experiment {
 
     /// The experiment's id, creating it on first use.
     public static func id(_ db: Database, _ name: String) throws -> Int64 {
-        guard !name.isEmpty else { throw StoreError.invalid("experiment name is empty") }
+        guard !name.isEmpty else { throw SRLMError.invalid("experiment name is empty") }
         if let id = try Int64.fetchOne(db, sql: "SELECT id FROM experiment WHERE name = ?", arguments: [name]) {
             return id
         }

@@ -11,16 +11,16 @@ public enum FileDigest {
     public static func sha256(_ path: String) throws -> (sha256: String, size: Int64) {
         let attributes: [FileAttributeKey: Any]
         do { attributes = try FileManager.default.attributesOfItem(atPath: path) } catch {
-            throw StoreError.notFound("cannot read \(path): \(error.localizedDescription)")
+            throw SRLMError.notFound("cannot read \(path): \(error.localizedDescription)")
         }
         guard attributes[.type] as? FileAttributeType == .typeRegular else {
-            throw StoreError.invalid("\(path) is not a regular file")
+            throw SRLMError.invalid("\(path) is not a regular file")
         }
         let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
         let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         let key = Key(path: path, size: size, modified: modified)
         if let hit = cache.withLock({ $0[key] }) { return (hit, size) }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw StoreError.notFound("cannot open \(path)") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw SRLMError.notFound("cannot open \(path)") }
         defer { try? handle.close() }
         var hasher = Hasher256()
         var total: Int64 = 0
@@ -30,7 +30,7 @@ public enum FileDigest {
             hasher.update(chunk)
             total += Int64(chunk.count)
         }
-        guard total == size else { throw StoreError.invalid("\(path) changed while it was hashed (\(size) → \(total) bytes)") }
+        guard total == size else { throw SRLMError.invalid("\(path) changed while it was hashed (\(size) → \(total) bytes)") }
         let hex = hasher.finish().hex
         cache.withLock { $0[key] = hex }
         return (hex, size)
@@ -43,11 +43,11 @@ public enum FileDigest {
     public static func weightFiles(in directory: String, format: CheckpointFormat) throws -> [CheckpointFile] {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
-            throw StoreError.notFound("cannot list \(directory): \(error.localizedDescription)")
+            throw SRLMError.notFound("cannot list \(directory): \(error.localizedDescription)")
         }
         let weights = names.filter { weightExtensions.contains(URL(fileURLWithPath: $0).pathExtension) && !isTrainerState($0) }.sorted()
         guard !weights.isEmpty else {
-            throw StoreError.invalid("\(directory) holds no weight files (\(weightExtensions.map { "*." + $0 }.joined(separator: ", ")))")
+            throw SRLMError.invalid("\(directory) holds no weight files (\(weightExtensions.map { "*." + $0 }.joined(separator: ", ")))")
         }
         return try weights.map { name in
             let path = URL(fileURLWithPath: directory).appendingPathComponent(name).standardizedFileURL.path

@@ -78,7 +78,7 @@ public enum SQLQuery {
             return try store.pool.read { db in
                 let statement = try db.makeStatement(sql: sql)
                 if !statement.isReadonly {
-                    throw StoreError.invalid("srlm sql is read-only: write statements are refused (use `srlm derive` to make a new version)")
+                    throw SRLMError.invalid("srlm sql is read-only: write statements are refused (use `srlm derive` to make a new version)")
                 }
                 statement.arguments = arguments
                 let columns = statement.columnNames
@@ -88,7 +88,7 @@ public enum SQLQuery {
                 return QueryResult(columns: columns, rows: rows)
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
-            throw StoreError.invalid("srlm sql is read-only: write statements are refused (\(error.message ?? ""))")
+            throw SRLMError.invalid("srlm sql is read-only: write statements are refused (\(error.message ?? ""))")
         }
     }
 }

@@ -18,7 +18,7 @@ public final class Store: Sendable {
         Store.registerFunctions
         let exists = FileManager.default.fileExists(atPath: path)
         if !exists && !create {
-            throw StoreError.notFound("no store at \(path): run `srlm init` (or pass --store / set SRLM_STORE)")
+            throw SRLMError.notFound("no store at \(path): run `srlm init` (or pass --store / set SRLM_STORE)")
         }
         var config = Configuration()
         config.readonly = readOnly
@@ -32,7 +32,7 @@ public final class Store: Sendable {
             try Store.migrator().migrate(pool)
         } else {
             let pending = try pool.read { try Store.migrator().hasCompletedMigrations($0) }
-            if !pending { throw StoreError.notFound("store at \(path) needs migrating: open it once with srlm (not read-only)") }
+            if !pending { throw SRLMError.notFound("store at \(path) needs migrating: open it once with srlm (not read-only)") }
         }
     }
 
@@ -60,7 +60,7 @@ public enum Schema {
     static func resourceDirectory() throws -> URL {
         if let env = ProcessInfo.processInfo.environment["SRLM_SQL_DIR"] { return URL(fileURLWithPath: env) }
         guard let url = Bundle.module.resourceURL else {
-            throw StoreError.notFound("srlm's SQL resources (schema/, queries/) are missing")
+            throw SRLMError.notFound("srlm's SQL resources (schema/, queries/) are missing")
         }
         return url
     }
@@ -86,22 +86,8 @@ public enum Schema {
     public static func query(named name: String) throws -> String {
         let known = try queryNames()
         guard known.contains(name) else {
-            throw StoreError.notFound("no query named '\(name)'; known: \(known.joined(separator: ", "))")
+            throw SRLMError.notFound("no query named '\(name)'; known: \(known.joined(separator: ", "))")
         }
         return try String(contentsOf: resourceDirectory().appendingPathComponent(name + ".sql"), encoding: .utf8)
-    }
-}
-
-public enum StoreError: Error, CustomStringConvertible, Equatable {
-    case notFound(String)
-    case invalid(String)
-    /// Identical content: nothing was written; names the version that already holds it.
-    case unchanged(String)
-
-    public var description: String {
-        switch self {
-        case .notFound(let m), .invalid(let m): return m
-        case .unchanged(let ref): return "unchanged: identical to \(ref); nothing written"
-        }
     }
 }

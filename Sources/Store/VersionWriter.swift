@@ -2,13 +2,14 @@ import Foundation
 import GRDB
 
 /// Writes one new immutable version of a dataset inside the caller's write transaction: append rows, then
-/// `finish()`. Identical content to the latest version throws `StoreError.unchanged` so the caller's transaction
+/// `finish()`. Identical content to the latest version throws `SRLMError.unchanged` so the caller's transaction
 /// rolls back and nothing is written.
 public final class VersionWriter {
     public let kind: ArtifactKind
     public let name: String
     public let blobs: BlobWriter
-    private let db: Database
+    /// The write transaction the version goes into (internal: rows that go with it, e.g. prompt rejections).
+    let db: Database
     private let datasetID: Int64
     private let versionID: Int64
     private let runID: Int64?
@@ -31,7 +32,7 @@ public final class VersionWriter {
                                       arguments: [experimentID, name]) {
             let existing: String = row["kind"]
             guard existing == kind.rawValue else {
-                throw StoreError.invalid("dataset '\(name)' holds \(existing) rows, not \(kind.rawValue)")
+                throw SRLMError.invalid("dataset '\(name)' holds \(existing) rows, not \(kind.rawValue)")
             }
             datasetID = row["id"]
         } else {
@@ -56,7 +57,7 @@ public final class VersionWriter {
     /// Appends a row given by column name; missing columns are NULL.
     public func append(_ values: [String: Value]) throws {
         let unknown = Set(values.keys).subtracting(kind.columns.map(\.name))
-        guard unknown.isEmpty else { throw StoreError.invalid("\(kind.rawValue) rows have no column(s) \(unknown.sorted())") }
+        guard unknown.isEmpty else { throw SRLMError.invalid("\(kind.rawValue) rows have no column(s) \(unknown.sorted())") }
         try append(kind.columns.map { values[$0.name] ?? .null })
     }
 
@@ -100,7 +101,7 @@ public final class VersionWriter {
         if let latest = try Row.fetchOne(db, sql: "SELECT version, content_hash FROM dataset_version WHERE dataset_id = ? ORDER BY version DESC LIMIT 1",
                                          arguments: [datasetID]) {
             if (latest["content_hash"] as String) == contentHash {
-                throw StoreError.unchanged("\(name)@\(latest["version"] as Int)")
+                throw SRLMError.unchanged("\(name)@\(latest["version"] as Int)")
             }
         }
         let next = (try Int.fetchOne(db, sql: "SELECT coalesce(max(version), 0) + 1 FROM dataset_version WHERE dataset_id = ?",

@@ -24,7 +24,7 @@ enum EFTFixture {
         let store = try EFTFixture.store()
         var config = BuildEFT.Config()
         config.targets = .human
-        let result = try await BuildEFT(config: config, rankedRef: "ranked").run(StageContext(store: store, quiet: true), session: nil)
+        let result = try await StageContext(store: store, quiet: true).perform(BuildEFT(config: config))
         let rows = try store.read { db in
             try Row.fetchAll(db, sql: "SELECT question, split, score, human_rank, target_origin FROM eft_example WHERE version_id = ?",
                              arguments: [result.version.id])
@@ -41,7 +41,7 @@ enum EFTFixture {
         // Dropped rows are counted with their reason, and the round records the version for M0 → M1.
         let stats = try store.read { try String.fetchOne($0, sql: "SELECT stats FROM run WHERE id = ?", arguments: [result.runID]) } ?? ""
         #expect(stats.contains("prompt_in_ift"))
-        #expect(try store.read { try Rounds.version($0, experiment: "default", iteration: 0, role: "eft") }?.id == result.version.id)
+        #expect(try store.read { try Rounds.version($0, experiment: "default", iteration: 0, role: .eft) }?.id == result.version.id)
         // Targets are judge outputs in form: a rationale, then a score line the parser reads back.
         let texts = try store.read { try String.fetchAll($0, sql: "SELECT response_text FROM v_eft WHERE version_id = ?", arguments: [result.version.id]) }
         #expect(texts.allSatisfy { ScoreParser.parse($0).score != nil })
@@ -68,9 +68,10 @@ extension EngineBacked {
             _ = try Derive.run(store, name: "few", from: "ranked", where: "ord >= 176")  // the last trees: not in IFT
             var config = BuildEFT.Config()
             config.targets = .structured
+            config.ranked = "few"
             config.sampling.maxTokens = 96
             let result = try await ModelSession.with(ModelSpec(gguf: try EngineSupport.modelPath(), parallel: 2, contextPerSlot: 2048)) {
-                try await BuildEFT(config: config, rankedRef: "few").run(StageContext(store: store, quiet: true), session: $0)
+                try await StageContext(store: store, quiet: true).perform(BuildEFT(config: config), session: $0)
             }
             let judged = try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM model_call WHERE status = 'ok'") } ?? 0
             let stats = try store.read { try String.fetchOne($0, sql: "SELECT stats FROM run WHERE id = ?", arguments: [result.runID]) } ?? ""

@@ -40,7 +40,7 @@ import Testing
             #expect(file.sha256 == (try Self.sha256sum(file.path)))
             #expect(file.size == (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? NSNumber)?.int64Value)
         }
-        #expect(throws: StoreError.self) { try FileDigest.weightFiles(in: TestSupport.temporaryDirectory("empty").path, format: .hf) }
+        #expect(throws: SRLMError.self) { try FileDigest.weightFiles(in: TestSupport.temporaryDirectory("empty").path, format: .hf) }
     }
 
     @Test func registerResolveAndRefuseDuplicates() throws {
@@ -54,10 +54,10 @@ import Testing
             try Checkpoints.register(db, experiment: "default", NewCheckpoint(name: "Child", uri: folder, baseID: base.id, files: []))
         }
         #expect(child.base == "Base")
-        #expect(throws: StoreError.self) {
+        #expect(throws: SRLMError.self) {
             try CheckpointModels.add(store, experiment: "default", name: "Base", hf: folder, gguf: nil)
         }
-        #expect(throws: StoreError.self) { try CheckpointModels.add(store, experiment: "default", name: "a/b", hf: folder, gguf: nil) }
+        #expect(throws: SRLMError.self) { try CheckpointModels.add(store, experiment: "default", name: "a/b", hf: folder, gguf: nil) }
         do {
             _ = try store.read { try Checkpoints.resolve($0, experiment: "default", name: "Nope") }
             Issue.record("resolving an unknown name succeeded")
@@ -79,7 +79,7 @@ import Testing
         let byName = try CheckpointModels.localModel("M1", experiment: "default", store: { store })
         #expect(byName.gguf == gguf && byName.label == "M1")
         // A .gguf path is used as is, without opening the store.
-        let byPath = try CheckpointModels.localModel(gguf, experiment: "default", store: { throw StoreError.notFound("unused") })
+        let byPath = try CheckpointModels.localModel(gguf, experiment: "default", store: { throw SRLMError.notFound("unused") })
         #expect(byPath.gguf == gguf && byPath.label == "m1.gguf")
         do {
             _ = try CheckpointModels.localModel("HFOnly", experiment: "default", store: { store })
@@ -87,10 +87,10 @@ import Testing
         } catch {
             #expect("\(error)".contains("srlm checkpoint convert HFOnly"))
         }
-        #expect(throws: StoreError.self) { try CheckpointModels.localModel("M9", experiment: "default", store: { store }) }
+        #expect(throws: SRLMError.self) { try CheckpointModels.localModel("M9", experiment: "default", store: { store }) }
         // A GGUF that changed on disk since it was registered is refused.
         try Data("gguf bytes, now longer".utf8).write(to: URL(fileURLWithPath: gguf))
-        #expect(throws: StoreError.self) { try CheckpointModels.localModel("M1", experiment: "default", store: { store }) }
+        #expect(throws: SRLMError.self) { try CheckpointModels.localModel("M1", experiment: "default", store: { store }) }
     }
 
     @Test func launcherCommandLines() {
@@ -117,8 +117,8 @@ import Testing
         #expect(extra?["warmup_ratio"] as? Double == 0.1 && extra?["optim"] as? String == "adamw_torch")
         let dpo = try TrainHyperparameters.dpo.trainerConfig(method: .dpo, model: "/m", data: "/d", outputDir: "/o")
         #expect(dpo["beta"] as? Double == 0.1 && dpo["learning_rate"] as? Double == 1e-6 && dpo["min_lr"] as? Double == 1e-7)
-        #expect(throws: StoreError.self) { try TrainHyperparameters.trainerArgument("no-equals-sign") }
-        #expect(throws: StoreError.self) { try TrainHyperparameters.dpo.trainerConfig(method: .sft, model: "", data: "", outputDir: "") }
+        #expect(throws: SRLMError.self) { try TrainHyperparameters.trainerArgument("no-equals-sign") }
+        #expect(throws: SRLMError.self) { try TrainHyperparameters.dpo.trainerConfig(method: .sft, model: "", data: "", outputDir: "") }
     }
 
     @Test func metricsFollowerReadsCompleteLinesOnly() throws {
@@ -151,7 +151,7 @@ import Testing
             try w.append(["prompt": .text(Blobs.text([.user("Hi")])), "response": .text(Blobs.text([.assistant("Hello")]))])
             return try w.finish()
         }
-        #expect(throws: StoreError.self) { try Exporter.run(store, version: ift, format: .sft, to: FileSink(path: path), split: "train") }
+        #expect(throws: SRLMError.self) { try Exporter.run(store, version: ift, format: .sft, to: FileSink(path: path), split: "train") }
     }
 }
 

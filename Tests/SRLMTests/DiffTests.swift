@@ -86,7 +86,7 @@ import Testing
         let store = try TestSupport.makeStore()
         let pairs = try write(store, "hh", .pairs, [pair("p", "c", "r")])
         let sft = try write(store, "sft", .ift, [ift("p", "c")])
-        #expect(throws: StoreError.invalid("cannot diff hh@1 (pairs) with sft@1 (ift): versions of different kinds")) {
+        #expect(throws: SRLMError.invalid("cannot diff hh@1 (pairs) with sft@1 (ift): versions of different kinds")) {
             _ = try diff(store, pairs, sft)
         }
     }
@@ -103,7 +103,7 @@ import Testing
         #expect(capped.rows == Array(full.rows.prefix(7)))
         #expect((capped.added, capped.removed, capped.modified, capped.unchanged) == (5, 5, 3, 2))
         #expect(try diff(store, v1, v2, limit: 0).rows.isEmpty)
-        #expect(throws: StoreError.self) { _ = try diff(store, v1, v2, limit: -1) }
+        #expect(throws: SRLMError.self) { _ = try diff(store, v1, v2, limit: -1) }
     }
 
     @Test func multiColumnKeysAndProvenanceColumns() throws {

@@ -11,7 +11,7 @@ enum EngineSupport {
     static func modelPath() throws -> String {
         let path = home.defaultGGUF
         guard FileManager.default.fileExists(atPath: path), FileManager.default.isExecutableFile(atPath: home.python) else {
-            throw EngineError.setup("engine tests need `make setup` first (missing \(path) or \(home.python))")
+            throw SRLMError.setup("engine tests need `make setup` first (missing \(path) or \(home.python))")
         }
         return path
     }
@@ -57,7 +57,7 @@ enum EngineSupport {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let script = TestSupport.packageRoot.appendingPathComponent("Tests/Fixtures/fault_proxy.py").path
         let child = try Child(home.python, [script, "--upstream", upstream, "--log", log, "--mode", mode] + extra)
-        guard let port = child.info["port"] as? Int else { throw EngineError.server("fault proxy did not start") }
+        guard let port = child.info["port"] as? Int else { throw SRLMError.server("fault proxy did not start") }
         return (child, "http://127.0.0.1:\(port)", log)
     }
 

@@ -113,7 +113,7 @@ enum ExportFixtures {
         }
         // A system message before the user turn is refused too: it would be lost in a plain string prompt.
         let system = try F.write(store, "sys", .pairs, [F.pair([.user("ok")], "a", "b"), F.pair([.system("S"), .user("Q")], "a", "b")])
-        #expect(throws: StoreError.invalid("row ord 1 of sys@1: format trl-standard needs a prompt of exactly one user message, "
+        #expect(throws: SRLMError.invalid("row ord 1 of sys@1: format trl-standard needs a prompt of exactly one user message, "
                                            + "this one has 2 (system, user); format trl keeps whole conversations")) {
             _ = try F.export(store, system, .trlStandard)
         }
@@ -174,7 +174,7 @@ enum ExportFixtures {
             F.example([.user("fine")], "ok"),
             ["prompt": F.list([Message(role: "prompter", content: "Q")]), "response": F.list([.assistant("A")])],
         ])
-        #expect(throws: StoreError.invalid("row ord 1 of odd@1: role 'prompter' is not one OpenAI chat fine-tuning accepts (system, developer, user, assistant)")) {
+        #expect(throws: SRLMError.invalid("row ord 1 of odd@1: role 'prompter' is not one OpenAI chat fine-tuning accepts (system, developer, user, assistant)")) {
             _ = try F.export(store, v, .openaiChat)
         }
         // The generic messages format keeps roles as they are.
@@ -187,11 +187,11 @@ enum ExportFixtures {
 
     @Test func wrongKindIsRefusedWithTheFormatsNeeds() throws {
         let (store, pairs) = try pairsStore()
-        #expect(throws: StoreError.invalid("dataset 'hh@1' holds pairs; format sft needs ift, eft or candidates")) {
+        #expect(throws: SRLMError.invalid("dataset 'hh@1' holds pairs; format sft needs ift, eft or candidates")) {
             _ = try Exporter.run(store, version: pairs, format: .sft, to: CollectingSink())
         }
         let (ift, sft) = try iftStore()
-        #expect(throws: StoreError.invalid("dataset 'sft@1' holds ift; format trl needs pairs")) {
+        #expect(throws: SRLMError.invalid("dataset 'sft@1' holds ift; format trl needs pairs")) {
             _ = try Exporter.run(ift, version: sft, format: .trl, to: CollectingSink())
         }
         for format in ExportFormat.allCases {
@@ -212,14 +212,14 @@ enum ExportFixtures {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["a.jsonl", "b.jsonl"])
 
         // trl-standard fails at row 1: the existing file stays as it was and no temporary file is left behind.
-        #expect(throws: StoreError.self) { try Exporter.run(store, version: v, format: .trlStandard, to: FileSink(path: a)) }
+        #expect(throws: SRLMError.self) { try Exporter.run(store, version: v, format: .trlStandard, to: FileSink(path: a)) }
         let fresh = dir.appendingPathComponent("fresh.jsonl").path
-        #expect(throws: StoreError.self) { try Exporter.run(store, version: v, format: .trlStandard, to: FileSink(path: fresh)) }
+        #expect(throws: SRLMError.self) { try Exporter.run(store, version: v, format: .trlStandard, to: FileSink(path: fresh)) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["a.jsonl", "b.jsonl"])
         #expect(try Data(contentsOf: URL(fileURLWithPath: a)) == bytes)
 
         let missing = dir.appendingPathComponent("no/such/dir/out.jsonl").path
-        #expect(throws: StoreError.self) { try Exporter.run(store, version: v, format: .trl, to: FileSink(path: missing)) }
+        #expect(throws: SRLMError.self) { try Exporter.run(store, version: v, format: .trl, to: FileSink(path: missing)) }
     }
 
     @Test func emptyVersionExportsAnEmptyFile() throws {

@@ -21,12 +21,13 @@ extension EngineBacked {
             config.sampling.maxTokens = 48
             config.batch = 4
             config.maxAttempts = 12
-            let stage = GenPrompts(config: config, decontaminate: ["alpaca-eval"])
+            config.decontaminate = ["alpaca-eval"]
+            let stage = GenPrompts(config: config)
             let spec = ModelSpec(gguf: try EngineSupport.modelPath(), parallel: 2, contextPerSlot: 2048)
             let (first, again) = try await ModelSession.with(spec) { session in
-                let first = try await stage.run(StageContext(store: store, quiet: true), session: session)
+                let first = try await StageContext(store: store, quiet: true).perform(stage, session: session)
                 // The same stage in another experiment rebuilds the same requests: every answer comes from the journal.
-                let again = try await stage.run(StageContext(store: store, experiment: "replay", quiet: true), session: session)
+                let again = try await StageContext(store: store, experiment: "replay", quiet: true).perform(stage, session: session)
                 return (first, again)
             }
 
@@ -55,8 +56,8 @@ extension EngineBacked {
             #expect(reasons.count == stats[0]["rejected"] as? Int)
             #expect(accepted.count + reasons.count <= (stats[0]["calls"] as? Int ?? 0))
             // What was accepted passes the filter against the seeds and the evaluation set.
-            let seeds = try store.read { try PromptTexts.read($0, try DatasetVersion.resolve($0, "ift", experiment: "default")) }
-            let evaluation = try store.read { try PromptTexts.read($0, try DatasetVersion.resolve($0, "alpaca-eval", experiment: "default")) }
+            let seeds = try StageRows.promptTexts(store, try StageContext(store: store).version("ift"))
+            let evaluation = try StageRows.promptTexts(store, try StageContext(store: store).version("alpaca-eval"))
             let filter = PromptFilter(config: PromptFilterConfig(), existing: seeds, evaluationSets: evaluation)
             for prompt in accepted { #expect(filter.check(prompt).accepted, "\(prompt)") }
             // The rows say where they came from, and the round records them.
@@ -64,7 +65,7 @@ extension EngineBacked {
                 try Row.fetchAll(db, sql: "SELECT DISTINCT origin, source_run_id FROM prompt WHERE version_id = ?", arguments: [first.version.id])
             }
             if !accepted.isEmpty { #expect(origins.map { [$0[0] as String, String($0[1] as Int64)] } == [["generated", String(first.runID)]]) }
-            let roundPrompts = try store.read { try Rounds.version($0, experiment: "default", iteration: 1, role: "prompts") }
+            let roundPrompts = try store.read { try Rounds.version($0, experiment: "default", iteration: 1, role: .prompts) }
             #expect(roundPrompts?.id == first.version.id)
         }
     }

@@ -20,14 +20,14 @@ extension EngineBacked {
             let probe = JudgeProbe(config: config)
             let context = StageContext(store: store, quiet: true)
             let (first, again) = try await ModelSession.with(ModelSpec(gguf: try EngineSupport.modelPath(), parallel: 2, contextPerSlot: 2048)) {
-                session in (try await probe.run(context, session: session), try await probe.run(context, session: session))
+                session in (try await context.perform(probe, session: session), try await context.perform(probe, session: session))
             }
-            #expect(first.judged == 12 && !first.reused)
+            #expect(first.stats["judged"] == 12 && first.version.rowCount == 12 && !first.reused)
             let scored = try store.read {
                 try Int.fetchOne($0, sql: "SELECT count(score) FROM judgment WHERE version_id = ? AND mode = 'free'", arguments: [first.version.id])
             }
-            #expect(first.parsed == scored)
-            #expect(again.reused && again.version.id == first.version.id && again.parsed == first.parsed)
+            #expect(first.stats["parsed"].map { Int($0) } == scored)
+            #expect(again.reused && again.version.id == first.version.id && again.stats["parsed"] == first.stats["parsed"])
             let stats = try store.read { try String.fetchOne($0, sql: "SELECT stats FROM run WHERE stage = 'judge-probe'") } ?? ""
             #expect(stats.contains("\"judged\":12"))
         }

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 @testable import SRLMEngines
 @testable import SRLMLoop
+@testable import CLI
 @testable import SRLMStages
 @testable import SRLMStore
 
@@ -17,7 +18,7 @@ import Testing
                 + Array(repeating: ["gen-prompts", "gen-candidates", "judge", "pairs", "train-dpo"], count: 2).flatMap { $0 })
         #expect(plan.steps.map { $0.model ?? "-" } == ["M0", "SFT", "SFT", "M1", "M1", "M1", "M1", "M1", "-", "M2",
                                                        "M2", "M2", "M2", "-", "M3"])
-        options.eftTargets = .human
+        options.buildEFT.targets = .human
         #expect(!LoopPlan.loop(options).steps.contains { $0.model == "SFT" })
         let store = try TestSupport.makeStore()
         try plan.save(store, experiment: "default")
@@ -87,11 +88,61 @@ extension EngineBacked {
                 let local = try CheckpointModels.localModel(name, experiment: "default", store: { store })
                 return ModelSpec(gguf: local.gguf, label: local.label)
             })
-            let predicted = try #require(try runner.identity(LoopPlan.Step("gen-candidates", round: 1, model: "M1")))
+            let predicted = try #require(try runner.identity(LoopPlan.Step(round: 1, model: "M1", .genCandidates(GenCandidates.Config(round: 1)))))
             let recorded = try store.read {
                 try String.fetchOne($0, sql: "SELECT json_extract(config, '$.modelKey') FROM run WHERE stage = 'gen-candidates' AND status = 'finished'")
             }
-            #expect(predicted.modelKey == recorded && predicted.label == "M1")
+            #expect(predicted.key == recorded && predicted.label == "M1")
         }
+    }
+}
+
+@Suite struct LoopDefaultsTests {
+    func action(_ plan: LoopPlan, _ stage: String, round: Int = 1) throws -> LoopPlan.Action {
+        try #require(plan.steps.first { $0.stage == stage && $0.round == round }).action
+    }
+
+    /// A loop step holds the config its stage command builds from the same settings, so a stage run by hand and the
+    /// same stage in a loop reuse each other's runs (they differed: 256 vs 512 candidate tokens, seed 42 vs 0).
+    @Test func aLoopStepHasTheStageCommandsConfig() throws {
+        let plan = LoopPlan.loop(try LoopOptions.parse([]).options(iterations: 1))
+        guard case .genCandidates(let candidates) = try action(plan, "gen-candidates"),
+              case .judge(let judge) = try action(plan, "judge"),
+              case .genPrompts(let prompts) = try action(plan, "gen-prompts"),
+              case .pairs(let pairs) = try action(plan, "pairs"),
+              case .trainDPO(let dpo, _) = try action(plan, "train-dpo") else { Issue.record("plan steps"); return }
+        #expect(try candidates == GenCandidatesCommand.parse(["--round", "1"]).stage.config)
+        #expect(candidates.sampling.maxTokens == 512 && candidates.sampling.seed == 0)
+        #expect(try judge == JudgeCommand.parse(["--round", "1"]).stage.config)
+        #expect(try prompts.count == 8 && prompts == GenPromptsCommand.parse(["--round", "1", "--count", "8"]).stage.config)
+        #expect(pairs == Pairs.Config(round: 1))
+        var dpoByHand = try TrainDPOCommand.parse(["--round", "1", "--base", "M1", "--name", "M2"]).config()
+        dpoByHand.launcher = dpo.launcher
+        #expect(dpo == dpoByHand && dpo.hyper.seed == TrainHyperparameters.dpo.seed)
+        guard case .trainSFT(let m1) = try action(plan, "train-sft", round: 0) else { Issue.record("no SFT step"); return }
+        #expect(m1.hyper == (try TrainSFTCommand.parse(["--round", "0"]).config()).hyper)
+    }
+
+    /// `--seed` sets every stage's seed; without it each keeps its own default.
+    @Test func oneSeedForEveryStage() throws {
+        let plan = LoopPlan.loop(try LoopOptions.parse(["--seed", "7"]).options(iterations: 1))
+        for step in plan.steps {
+            switch step.action {
+            case .genCandidates(let c): #expect(c.sampling.seed == 7)
+            case .judge(let c): #expect(c.sampling.seed == 7)
+            case .genPrompts(let c): #expect(c.sampling.seed == 7)
+            case .buildEFT(let c): #expect(c.seed == 7 && c.sampling.seed == 7)
+            case .trainSFT(let c): #expect(c.hyper.seed == 7)
+            case .trainDPO(let c, _): #expect(c.hyper.seed == 7)
+            case .judgeProbe(let c): #expect(c.sampling.seed == 7)
+            case .pairs: break
+            }
+        }
+    }
+
+    /// A plan row stored by an older srlm (options, no config) is refused with a way forward.
+    @Test func anOldPlanRowSaysToStoreThePlanAnew() throws {
+        let old = #"{"stage":"judge","round":1,"model":"M1","options":{"samples":"3"}}"#
+        #expect(throws: SRLMError.self) { try JSONDecoder().decode(LoopPlan.Step.self, from: Data(old.utf8)) }
     }
 }

@@ -6,14 +6,16 @@ import Testing
 /// against brute force, Self-Instruct's filters and the instruction extractor.
 @Suite struct PromptFilterTests {
     /// The 175 seed and 252 user-oriented instructions, in file order (seed lines 0…174, user lines 175…426).
-    static let instructions: [String] = {
-        ["self-instruct/seed_tasks.jsonl", "self-instruct/user_oriented_instructions.jsonl"].flatMap { file in
-            let text = try! String(contentsOfFile: TestSupport.sharedData(file), encoding: .utf8)
-            return text.split(separator: "\n").map { line in
-                (try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any])["instruction"] as! String
+    /// Read per test, throwing: a missing file fails the tests that need it, not the whole runner.
+    static func instructions() throws -> [String] {
+        try ["self-instruct/seed_tasks.jsonl", "self-instruct/user_oriented_instructions.jsonl"].flatMap { file in
+            let text = try String(contentsOfFile: TestSupport.sharedData(file), encoding: .utf8)
+            return try text.split(separator: "\n").map { line in
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                return try #require(object?["instruction"] as? String, "\(file): a line without an instruction")
             }
         }
-    }()
+    }
 
     // MARK: - RougeL vs rouge_score
 
@@ -62,8 +64,8 @@ import Testing
         return w.joined(separator: " ")
     }
 
-    @Test func sharedInstructionPairsMatchRougeScore() {
-        let texts = Self.instructions
+    @Test func sharedInstructionPairsMatchRougeScore() throws {
+        let texts = try Self.instructions()
         #expect(texts.count == 427)
         // (kind, line i, line j, rouge_score F): plain = F(text i, text j); drop3/swap = text i against its perturbation.
         let cases: [(String, Int, Int, Double)] = [
@@ -113,8 +115,9 @@ import Testing
         return words.joined(separator: " ")
     }
 
-    static func corpus(size: Int, seed: UInt64) -> [String] {
+    static func corpus(size: Int, seed: UInt64) throws -> [String] {
         var rng = SeededGenerator(seed: seed)
+        let instructions = try instructions()
         var out = instructions
         while out.count < size { out.append(perturb(out.randomElement(using: &rng)!, &rng, donors: instructions)) }
         out.shuffle(using: &rng)
@@ -122,15 +125,16 @@ import Testing
     }
 
     @Test(arguments: [0.5, 0.7, 0.9])
-    func indexAgreesWithBruteForce(threshold: Double) {
-        let texts = Self.corpus(size: 2_000, seed: 42)
+    func indexAgreesWithBruteForce(threshold: Double) throws {
+        let texts = try Self.corpus(size: 2_000, seed: 42)
+        let instructions = try Self.instructions()
         let index = RougeIndex(threshold: threshold)
         let indexed = Array(texts.prefix(1_500))
         for t in indexed { index.add(t) }
         #expect(index.count == 1_500)
         var rng = SeededGenerator(seed: 7)
         let queries = Array(texts.suffix(500)) + (0..<500).map { _ in
-            Self.perturb(indexed.randomElement(using: &rng)!, &rng, donors: Self.instructions)
+            Self.perturb(indexed.randomElement(using: &rng)!, &rng, donors: instructions)
         }
         var hits = 0
         for q in queries {

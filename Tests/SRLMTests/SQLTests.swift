@@ -28,7 +28,7 @@ func writeSamplePairs(_ store: Store, name: String = "pairs", count: Int = 20) t
         #expect(result.rows[1][1] == "question 1: why is the sky blue?".databaseValue)
         #expect(result.rows[1][2] == "Rayleigh scattering, answer 1.".databaseValue)
         #expect(result.rows[1][3] == 3.0.databaseValue)
-        let error = #expect(throws: StoreError.self) { try SQLQuery.run(readOnly, "DELETE FROM pair") }
+        let error = #expect(throws: SRLMError.self) { try SQLQuery.run(readOnly, "DELETE FROM pair") }
         #expect(error?.description.contains("read-only") == true)
         #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM pair") } == 20)
         // Renderings carry the same values.
@@ -49,7 +49,7 @@ func writeSamplePairs(_ store: Store, name: String = "pairs", count: Int = 20) t
         // Same filter again: nothing new.
         #expect(try Derive.run(store, name: "wide", from: source.ref, where: "chosen_score >= 4").unchanged == "wide@1")
         // A filter cannot write and bad SQL names the problem.
-        #expect(throws: StoreError.self) { try Derive.run(store, name: "bad", from: source.ref, where: "no_such_column > 1") }
+        #expect(throws: SRLMError.self) { try Derive.run(store, name: "bad", from: source.ref, where: "no_such_column > 1") }
         #expect(throws: (any Error).self) { try Derive.run(store, name: "bad", from: source.ref, where: "1); DELETE FROM pair; (1") }
         #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM pair WHERE version_id = ?", arguments: [source.id]) } == 20)
     }

@@ -1,5 +1,8 @@
+import Foundation
+import GRDB
 import Testing
-@testable import SRLMStages
+@testable import SRLMImport
+@testable import SRLMStore
 
 @Suite struct ScoreParserTests {
     @Test(arguments: [
@@ -25,5 +28,19 @@ import Testing
     func failuresAreFailuresNotNumbers(output: String) {
         #expect(ScoreParser.parse(output).score == nil)
         #expect(ScoreParser.parse(output).failure != nil)
+    }
+
+    /// Imported EFT examples are read by the same parser as the judge's outputs: "Score: 10" is no score for either.
+    @Test func importReadsScoresAsTheJudgeDoes() throws {
+        let store = try TestSupport.makeStore()
+        let responses = ["Fine.\nScore: 4", "Too generous.\nScore: 10", "**Score:** 3"]
+        let lines = try responses.map { response in
+            String(decoding: try JSONSerialization.data(withJSONObject: ["prompt": "Q?", "completion": response]), as: UTF8.self)
+        }
+        let path = TestSupport.writeTemp(lines.joined(separator: "\n") + "\n")
+        let version = try #require(try Importer.run(store, ImportOptions(target: .eft, path: path)).version)
+        let scores = try store.read { try Double?.fetchAll($0, sql: "SELECT score FROM eft_example WHERE version_id = ? ORDER BY ord", arguments: [version.id]) }
+        #expect(scores == [4, nil, 3])
+        #expect(scores == responses.map { ScoreParser.parse($0).score })
     }
 }

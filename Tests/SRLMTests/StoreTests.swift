@@ -111,7 +111,7 @@ import Testing
         let v1 = try write([a, b, b])
         #expect(v1.version == 1 && v1.rowCount == 3)
         // Same rows in another order: identical content, nothing written.
-        #expect(throws: StoreError.unchanged("pairs@1")) { try write([b, a, b]) }
+        #expect(throws: SRLMError.unchanged("pairs@1")) { try write([b, a, b]) }
         // One duplicate fewer is a different version.
         let v2 = try write([a, b])
         #expect(v2.version == 2 && v2.parentID == v1.id && v2.contentHash != v1.contentHash)
@@ -123,7 +123,7 @@ import Testing
         }
         let latest = try store.read { try DatasetVersion.resolve($0, "pairs", experiment: "default") }
         #expect(latest.version == 2)
-        #expect(throws: StoreError.self) { try store.read { try DatasetVersion.resolve($0, "pairs@9", experiment: "default") } }
+        #expect(throws: SRLMError.self) { try store.read { try DatasetVersion.resolve($0, "pairs@9", experiment: "default") } }
     }
 }
 

@@ -18,10 +18,10 @@ extension EngineBacked {
             defer { TrainSupport.removeStoreFolder(store) }
             let ift = try TrainSupport.importIFT(store, trees: 3)
             let eft = try TrainSupport.writeEFT(store)
-            var config = TrainSFT.Config(round: 0)
+            var config = TrainSFT.Config(round: 0, data: ["ift", "eft"])
             config.hyper = TrainSupport.small(.sft)
             let context = StageContext(store: store, quiet: true)
-            let result = try TrainSFT(config: config, dataRef: "ift", eftRef: "eft", convert: .q8_0, home: EngineSupport.home).run(context)
+            let result = try TrainSFT(config: config, convert: .q8_0, home: EngineSupport.home).run(context)
             let m1 = result.checkpoint
             #expect(!result.reused && m1.name == "M1" && m1.base == "M0" && m1.dataVersion == ift.ref && m1.trainRunID == result.runID)
             #expect(result.stats["steps"] == 2)
@@ -69,7 +69,7 @@ extension EngineBacked {
 
             // The same step again is skipped.
             let runs = try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM run") }
-            let again = try TrainSFT(config: config, dataRef: "ift", eftRef: "eft", home: EngineSupport.home).run(context)
+            let again = try TrainSFT(config: config, home: EngineSupport.home).run(context)
             #expect(again.reused && again.checkpoint.id == m1.id && again.runID == result.runID)
             #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM run") } == runs)
         }
@@ -81,8 +81,8 @@ extension EngineBacked {
             let pairs = try TrainSupport.importPairs(store, count: 4)
             let m0 = try CheckpointModels.resolve(store, experiment: "default", name: "M0", home: EngineSupport.home)
             try store.write { db in
-                try Rounds.setVersion(db, experiment: "default", iteration: 1, role: "pairs", version: pairs.id)
-                try Rounds.setCheckpoint(db, experiment: "default", iteration: 1, role: "policy", checkpoint: m0.id)
+                try Rounds.setVersion(db, experiment: "default", iteration: 1, role: .pairs, version: pairs.id)
+                try Rounds.setCheckpoint(db, experiment: "default", iteration: 1, role: .policy, checkpoint: m0.id)
             }
             var config = TrainDPO.Config(round: 1)
             config.hyper = TrainSupport.small(.dpo)
@@ -122,11 +122,11 @@ extension EngineBacked {
             let store = try TestSupport.makeStore()
             defer { TrainSupport.removeStoreFolder(store) }
             _ = try TrainSupport.importIFT(store, trees: 2)
-            var config = TrainSFT.Config()
+            var config = TrainSFT.Config(data: ["ift"])
             config.hyper = TrainSupport.small(.sft)
             config.hyper.batchSize = 0
             do {
-                _ = try TrainSFT(config: config, dataRef: "ift", convert: nil, home: EngineSupport.home).run(StageContext(store: store, quiet: true))
+                _ = try TrainSFT(config: config, convert: nil, home: EngineSupport.home).run(StageContext(store: store, quiet: true))
                 Issue.record("a batch size of 0 trained")
             } catch {
                 let text = "\(error)"

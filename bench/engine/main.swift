@@ -114,11 +114,12 @@ func srlm(_ session: ModelSession, _ prompts: [String], options: Options, seed: 
     var config = GenCandidates.Config(round: 1)
     config.candidates = 1
     config.sampling = Sampling(temperature: 0.7, topP: 0.9, maxTokens: options.maxTokens, seed: Int64(seed))
-    let stage = GenCandidates(config: config, promptsRef: version.ref, concurrency: options.parallel)
+    config.prompts = version.ref
     let start = DispatchTime.now().uptimeNanoseconds
-    let result = try await stage.run(StageContext(store: store, quiet: true), session: session)
+    let result = try await StageContext(store: store, quiet: true).perform(GenCandidates(config: config), session: session,
+                                                                           concurrency: options.parallel)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    return Phase(name: "srlm gen-candidates", calls: Int(result.stats["calls"] ?? 0), tokens: Int(result.stats["tokens"] ?? 0),
+    return Phase(name: "srlm gen-candidates", calls: Int(result.stats["calls"] ?? 0), tokens: Int(result.stats["completion_tokens"] ?? 0),
                  seconds: seconds)
 }
 

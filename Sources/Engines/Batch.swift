@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import SRLMStore
-import SRLMEngines
 
 /// Offline inference through batch files. `export` writes a stage's unanswered requests as OpenAI Batch JSONL (what
 /// the OpenAI Batch API and vLLM's `run_batch` read) and notes them in the journal as pending; `importResults` reads
@@ -45,12 +44,12 @@ public enum Batch {
     /// All or nothing: a line that is not such a result, or names no exported request, fails the import and names
     /// the line.
     public static func importResults(_ store: Store, path: String) throws -> ImportSummary {
-        guard let data = FileManager.default.contents(atPath: path) else { throw StoreError.notFound("\(path): cannot read the file") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw SRLMError.notFound("\(path): cannot read the file") }
         return try store.write { db in
             var answered = 0, failed = 0
             for (n, raw) in data.split(separator: 0x0a, omittingEmptySubsequences: false).enumerated() where !raw.isEmpty {
                 let line = n + 1
-                func bad(_ why: String) -> StoreError { .invalid("\(path):\(line): \(why)") }
+                func bad(_ why: String) -> SRLMError { .invalid("\(path):\(line): \(why)") }
                 guard let object = try? JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any] else { throw bad("not a JSON object") }
                 guard let id = object["custom_id"] as? String, let hash = ContentHash(hex: id) else {
                     throw bad("field custom_id: missing or not a request hash")
@@ -72,7 +71,7 @@ public enum Batch {
                     failed += 1
                 }
             }
-            if answered + failed == 0 { throw StoreError.invalid("\(path): no results") }
+            if answered + failed == 0 { throw SRLMError.invalid("\(path): no results") }
             return ImportSummary(answered: answered, failed: failed)
         }
     }

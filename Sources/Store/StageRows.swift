@@ -1,0 +1,128 @@
+import GRDB
+
+/// The read side the stages use: a version's rows as typed records, in row order, with their texts where a stage
+/// needs them. The SQL lives here, beside the schema it reads.
+public enum StageRows {
+    public struct Candidate: Sendable {
+        public let prompt: BlobID
+        public let response: BlobID
+        public let question: Messages
+        public let answer: String
+    }
+
+    public struct Judgment: Sendable {
+        public let prompt: BlobID
+        public let response: BlobID
+        public let sampleIndex: Int
+        public let score: Double?
+    }
+
+    public struct RankedReply: Sendable {
+        public let prompt: BlobID
+        public let reply: BlobID
+        public let rank: Int
+        public let question: Messages
+        public let answer: String
+    }
+
+    public static func messages(_ db: Database, _ id: BlobID) throws -> Messages {
+        try CanonicalJSON.decodeMessages(try BlobReader.data(db, id))
+    }
+
+    /// The `prompt` column of a prompts version, with each prompt's messages.
+    public static func prompts(_ store: Store, _ version: DatasetVersion) throws -> [(id: BlobID, messages: Messages)] {
+        guard version.kind == .prompts else { throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "prompts") }
+        return try store.read { db in
+            try BlobID.fetchAll(db, sql: "SELECT prompt FROM prompt WHERE version_id = ? ORDER BY ord", arguments: [version.id])
+                .map { ($0, try messages(db, $0)) }
+        }
+    }
+
+    /// (prompt, response) rows of a candidates or ift version, with the question and the answer's text.
+    public static func responses(_ store: Store, _ version: DatasetVersion) throws -> [Candidate] {
+        guard version.kind == .candidates || version.kind == .ift else {
+            throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "candidates or ift")
+        }
+        return try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT prompt, response FROM \(version.kind.table) WHERE version_id = ? ORDER BY ord",
+                             arguments: [version.id]).map { row in
+                let p: BlobID = row[0], r: BlobID = row[1]
+                return Candidate(prompt: p, response: r, question: try messages(db, p), answer: try messages(db, r).lastContent)
+            }
+        }
+    }
+
+    /// A judgments version's scores, in row order (score nil: the output did not parse).
+    public static func judgments(_ store: Store, _ version: DatasetVersion) throws -> [Judgment] {
+        guard version.kind == .judgments else { throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "judgments") }
+        return try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT prompt, response, sample_index, score FROM judgment WHERE version_id = ? ORDER BY ord",
+                             arguments: [version.id])
+                .map { Judgment(prompt: $0[0], response: $0[1], sampleIndex: $0[2], score: $0[3]) }
+        }
+    }
+
+    /// A ranked version's replies in row order, with texts.
+    public static func rankedReplies(_ store: Store, _ version: DatasetVersion) throws -> [RankedReply] {
+        guard version.kind == .ranked else { throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "ranked replies") }
+        return try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT prompt, reply, human_rank FROM ranked_reply WHERE version_id = ? ORDER BY ord",
+                             arguments: [version.id]).map { row in
+                let p: BlobID = row[0], r: BlobID = row[1]
+                return RankedReply(prompt: p, reply: r, rank: row[2], question: try messages(db, p),
+                                   answer: try messages(db, r).lastContent)
+            }
+        }
+    }
+
+    /// The distinct prompt blobs of any version with a prompt column.
+    public static func promptIDs(_ store: Store, _ version: DatasetVersion) throws -> Set<BlobID> {
+        guard version.kind.columnIndex("prompt") != nil else {
+            throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "rows with prompts")
+        }
+        return try store.read { db in
+            Set(try BlobID.fetchAll(db, sql: "SELECT prompt FROM \(version.kind.table) WHERE version_id = ?", arguments: [version.id]))
+        }
+    }
+
+    /// The prompt texts of a version: the last user message of each distinct prompt, in row order.
+    public static func promptTexts(_ store: Store, _ version: DatasetVersion, generatedOnly: Bool = false) throws -> [String] {
+        guard version.kind.columnIndex("prompt") != nil else {
+            throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "rows with prompts")
+        }
+        let filter = generatedOnly ? " AND origin = 'generated'" : ""
+        return try store.read { db in
+            var seen = Set<BlobID>()
+            return try BlobID.fetchAll(db, sql: "SELECT prompt FROM \(version.kind.table) WHERE version_id = ?\(filter) ORDER BY ord",
+                                       arguments: [version.id])
+                .filter { seen.insert($0).inserted }  // ranked data repeats each prompt once per reply
+                .compactMap { try messages(db, $0).last { $0.role == "user" }?.content }
+        }
+    }
+
+    /// The version a template body has when it is already registered, else the version it would get.
+    public static func templateVersion(_ store: Store, name: String, body: String) throws -> (version: Int, registered: Bool) {
+        try store.read { db in
+            let versions = try Row.fetchAll(db, sql: "SELECT version, body FROM template WHERE name = ?", arguments: [name])
+            for row in versions where try BlobReader.text(db, row[1]) == body { return (row[0], true) }
+            return ((versions.map { $0[0] as Int }.max() ?? 0) + 1, false)
+        }
+    }
+
+    /// Registers a template body under `name` as `version` (what `templateVersion` said it would be).
+    public static func registerTemplate(_ store: Store, name: String, version: Int, body: String) throws -> BlobID {
+        try store.write { db in
+            let blobs = try BlobWriter.in(db)
+            let blob = try blobs.put(body)
+            try blobs.flush()
+            if let existing = try Int.fetchOne(db, sql: "SELECT version FROM template WHERE name = ? AND body = ?", arguments: [name, blob]) {
+                guard existing == version else {
+                    throw SRLMError.invalid("template \(name): this body is version \(existing), not \(version) (registered meanwhile)")
+                }
+                return blob
+            }
+            try db.execute(sql: "INSERT INTO template(name, version, body) VALUES (?, ?, ?)", arguments: [name, version, blob])
+            return blob
+        }
+    }
+}

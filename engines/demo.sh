@@ -30,3 +30,13 @@ echo; echo "== Round history"
 $B query round-history
 echo; echo "== Checkpoints"
 $B checkpoints
+
+# Did the rounds work? Each checkpoint judges the ranked prompts no training step saw (not in the IFT data, not in
+# the EFT train split) with the loop's judge settings; the random judge is printed beside every figure. At this
+# scale (a handful of held-out prompts) the intervals are wide: the README shows the same commands on the OASST trees.
+echo; echo "== The judge against human rankings, per checkpoint (held-out ranked prompts)"
+for m in M0 M1 M2 M3; do
+  $B eval judge --model "$m" --data ranked --exclude ift eft --samples 2 --max-tokens 128 --structured --quiet
+done
+$B query judge-health
+$B report --out demo-report.html

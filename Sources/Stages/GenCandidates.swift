@@ -60,18 +60,24 @@ public struct GenCandidates: BatchableStage {
         let answers = try await run.answers(work.requests, what: "candidate")
         return StageOutput(stats: [:]) { writer in
             for (index, answer) in answers.enumerated() {
-                let request = work.requests[index]
-                try writer.append([
-                    "prompt": .blob(work.prompts[index / config.candidates].id),
-                    "response": .text(Blobs.text([.assistant(answer.text)])),
-                    "model": .text(config.model), "sample_index": .int(Int64(request.sampleIndex)),
-                    "temperature": .real(request.temperature), "top_p": .real(request.topP),
-                    "max_tokens": .int(Int64(request.maxTokens)), "seed": .int(request.seed),
-                    "completion_tokens": answer.completionTokens.map { .int(Int64($0)) } ?? .null,
-                    "finish_reason": answer.finishReason.map { .text($0) } ?? .null,
-                    "call_hash": .bytes(request.hash(modelKey: config.modelKey).bytes),
-                ])
+                try Self.append(writer, prompt: work.prompts[index / config.candidates].id, request: work.requests[index],
+                                answer: answer, model: config.model, modelKey: config.modelKey)
             }
         }
+    }
+
+    /// One candidates row: the answer with the sampling that made it, its token count and finish reason.
+    public static func append(_ writer: VersionWriter, prompt: BlobID, request: ChatRequest, answer: ChatResponse,
+                              model: String, modelKey: String) throws {
+        try writer.append([
+            "prompt": .blob(prompt),
+            "response": .text(Blobs.text([.assistant(answer.text)])),
+            "model": .text(model), "sample_index": .int(Int64(request.sampleIndex)),
+            "temperature": .real(request.temperature), "top_p": .real(request.topP),
+            "max_tokens": .int(Int64(request.maxTokens)), "seed": .int(request.seed),
+            "completion_tokens": answer.completionTokens.map { .int(Int64($0)) } ?? .null,
+            "finish_reason": answer.finishReason.map { .text($0) } ?? .null,
+            "call_hash": .bytes(request.hash(modelKey: modelKey).bytes),
+        ])
     }
 }

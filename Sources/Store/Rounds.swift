@@ -52,6 +52,15 @@ public enum Rounds {
         try store.read { try checkpoint($0, experiment: experiment, iteration: iteration, role: role) }
     }
 
+    /// The experiment's rounds, in order.
+    public static func iterations(_ store: Store, experiment: String) throws -> [Int] {
+        try store.read { db in
+            try Int.fetchAll(db, sql: """
+                SELECT r.iteration FROM round r JOIN experiment e ON e.id = r.experiment_id WHERE e.name = ? ORDER BY r.iteration
+                """, arguments: [experiment])
+        }
+    }
+
     /// The round's input for `role`: an explicit ref, else what the round recorded, else an error naming the stage
     /// that makes it.
     public static func input(_ store: Store, experiment: String, iteration: Int, role: RoundRole, explicit: String?,

@@ -25,6 +25,19 @@ public enum StageRows {
         public let answer: String
     }
 
+    public struct Pair: Sendable {
+        public let prompt: BlobID
+        public let chosen: BlobID
+        public let rejected: BlobID
+        public let chosenScore: Double?
+        public let rejectedScore: Double?
+    }
+
+    public struct JudgeSample: Sendable {
+        public let output: String
+        public let score: Double?
+    }
+
     public static func messages(_ db: Database, _ id: BlobID) throws -> Messages {
         try CanonicalJSON.decodeMessages(try BlobReader.data(db, id))
     }
@@ -34,6 +47,19 @@ public enum StageRows {
         guard version.kind == .prompts else { throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "prompts") }
         return try store.read { db in
             try BlobID.fetchAll(db, sql: "SELECT prompt FROM prompt WHERE version_id = ? ORDER BY ord", arguments: [version.id])
+                .map { ($0, try messages(db, $0)) }
+        }
+    }
+
+    /// The distinct prompts of any version with a prompt column, in row order, with their messages.
+    public static func distinctPrompts(_ store: Store, _ version: DatasetVersion) throws -> [(id: BlobID, messages: Messages)] {
+        guard version.kind.columnIndex("prompt") != nil else {
+            throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "rows with prompts")
+        }
+        return try store.read { db in
+            var seen = Set<BlobID>()
+            return try BlobID.fetchAll(db, sql: "SELECT prompt FROM \(version.kind.table) WHERE version_id = ? ORDER BY ord", arguments: [version.id])
+                .filter { seen.insert($0).inserted }
                 .map { ($0, try messages(db, $0)) }
         }
     }
@@ -62,6 +88,33 @@ public enum StageRows {
         }
     }
 
+    /// A pairs version's rows, largest margin first (then row order).
+    public static func pairs(_ store: Store, _ version: DatasetVersion, limit: Int) throws -> [Pair] {
+        guard version.kind == .pairs else { throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "pairs") }
+        return try store.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT prompt, chosen, rejected, chosen_score, rejected_score FROM pair WHERE version_id = ?
+                ORDER BY coalesce(chosen_score - rejected_score, 0) DESC, ord LIMIT ?
+                """, arguments: [version.id, limit])
+                .map { Pair(prompt: $0[0], chosen: $0[1], rejected: $0[2], chosenScore: $0[3], rejectedScore: $0[4]) }
+        }
+    }
+
+    /// Every judge sample of one (prompt, response) in a judgments version, in sample order.
+    public static func judgeSamples(_ store: Store, _ version: DatasetVersion, prompt: BlobID, response: BlobID) throws -> [JudgeSample] {
+        try store.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT output, score FROM judgment WHERE version_id = ? AND prompt = ? AND response = ? ORDER BY sample_index, ord
+                """, arguments: [version.id, prompt, response])
+                .map { JudgeSample(output: try BlobReader.text(db, $0[0]), score: $0[1]) }
+        }
+    }
+
+    /// The last message's text of a stored message list (a prompt's question, a reply's content).
+    public static func lastContent(_ store: Store, _ id: BlobID) throws -> String {
+        try store.read { try messages($0, id).lastContent }
+    }
+
     /// A ranked version's replies in row order, with texts.
     public static func rankedReplies(_ store: Store, _ version: DatasetVersion) throws -> [RankedReply] {
         guard version.kind == .ranked else { throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "ranked replies") }
@@ -82,6 +135,16 @@ public enum StageRows {
         }
         return try store.read { db in
             Set(try BlobID.fetchAll(db, sql: "SELECT prompt FROM \(version.kind.table) WHERE version_id = ?", arguments: [version.id]))
+        }
+    }
+
+    /// The questions a version trains on: an eft version's train-split questions (its prompts are judge prompts),
+    /// any other version's prompts. What an evaluation leaves out to measure on held-out data.
+    public static func trainedPrompts(_ store: Store, _ version: DatasetVersion) throws -> Set<BlobID> {
+        guard version.kind == .eft else { return try promptIDs(store, version) }
+        return try store.read { db in
+            Set(try BlobID.fetchAll(db, sql: "SELECT question FROM eft_example WHERE version_id = ? AND split = 'train' AND question IS NOT NULL",
+                                    arguments: [version.id]))
         }
     }
 

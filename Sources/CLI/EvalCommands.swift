@@ -1,0 +1,194 @@
+import ArgumentParser
+import Foundation
+import SRLMEngines
+import SRLMEval
+import SRLMReport
+import SRLMStages
+import SRLMStore
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval", abstract: "Did the round work? The judge against human rankings, and policies head to head.",
+        subcommands: [EvalJudgeCommand.self, EvalH2HCommand.self, EvalWinrateCommand.self])
+}
+
+/// Prints an eval run's figures: value, 95 % interval, what it is over, and the random judge beside it.
+func printMetrics(_ title: String, _ result: StageResult, _ store: Store) throws {
+    let metrics = try EvalRecords.metrics(store, run: result.runID)
+    let random = Dictionary(metrics.filter { $0.metric.hasPrefix("random.") }.map { (String($0.metric.dropFirst(7)), $0) }) { a, _ in a }
+    func number(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "—" }
+    print("\(title): \(result.reused ? "reused" : "wrote") \(result.version.ref) (run \(result.runID))")
+    let rows = metrics.filter { !$0.metric.hasPrefix("random.") }.map { m -> [String] in
+        [m.metric, number(m.value), m.lo.map { "[\(number($0)), \(number(m.hi))]" } ?? "", m.n.map(String.init) ?? "",
+         random[m.metric].map { number($0.value) } ?? ""]
+    }
+    let header = ["metric", "value", "95% interval", "n", "random judge"]
+    let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
+    for row in [header] + rows {
+        print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
+    }
+}
+
+struct EvalJudgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "judge",
+        abstract: "The judge against human rankings (the paper's Table 4): pairwise accuracy, 5-best, exact match, Spearman, Kendall, with intervals and the random judge.",
+        discussion: """
+            Judges every reply of a ranked version with the loop's rubric, template and sampling. Leave out what \
+            training saw: `--exclude ift eft` drops prompts of the IFT data and of the EFT train split.
+            """)
+    static let defaults = EvalJudge.Config()
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Human-ranked replies (a ranked version).") var data = defaults.data
+    @Option(parsing: .upToNextOption, help: "Versions whose prompts were trained on (eft: its train split) and are left out.")
+    var exclude: [String] = defaults.exclude
+    @Option(help: "Judge samples per reply (averaged).") var samples = defaults.samples
+    @Option(help: "Sampling temperature.") var temperature = defaults.sampling.temperature
+    @Option(help: "Nucleus sampling top-p.") var topP = defaults.sampling.topP
+    @Option(help: "Most tokens per judgment.") var maxTokens = defaults.sampling.maxTokens
+    @Option(help: "Base seed (sample k uses seed + k).") var seed = defaults.sampling.seed
+    @Flag(help: "Constrain the output to end with a valid 'Score: N' line.") var structured = false
+    @Option(help: "A judge template file replacing the built-in rubric.") var template: String?
+    @Option(help: "Bootstrap resamples for the 95 % intervals.") var resamples = defaults.resamples
+    @Flag(help: "No progress output.") var quiet = false
+
+    func run() async throws {
+        var config = EvalJudge.Config()
+        config.data = data
+        config.exclude = exclude
+        config.samples = samples
+        config.sampling = Sampling(temperature: temperature, topP: topP, maxTokens: maxTokens, seed: seed)
+        config.structured = structured
+        config.resamples = resamples
+        let context = StageContext(store: try store.open(), experiment: store.experiment, quiet: quiet)
+        let result = try await perform(EvalJudge(config: config, templateFile: template), context, model: model)
+        try printMetrics("eval judge", result, context.store)
+    }
+}
+
+/// The judge of a comparison: a checkpoint (or .gguf) served locally, or OpenAI-compatible endpoints.
+struct JudgeOptions: ParsableArguments {
+    @Option(help: "The judge: a checkpoint name or a .gguf file, served locally.") var judge: String?
+    @Option(help: "An OpenAI-compatible judge endpoint instead (repeatable).") var judgeEndpoint: [String] = []
+    @Option(help: "The `model` name sent to the judge endpoint.") var judgeServedModel = "default"
+    @Option(help: "Identity of the judge endpoint's weights (recorded with every verdict).") var judgeWeightsId: String?
+    @Option(help: "Environment variable holding the judge endpoint's API key (never stored).") var judgeApiKeyEnv: String?
+    @Option(help: "Judge endpoint dialect for constrained output: llamacpp, vllm or openai.") var judgeFlavor = "llamacpp"
+    @Flag(help: "Constrain the judge's output to end with a verdict line ([[A]], [[B]] or [[C]]).") var structured = false
+
+    func spec(_ store: Store, experiment: String, server: ServerOptions) throws -> ModelSpec {
+        if !judgeEndpoint.isEmpty {
+            guard let flavor = Endpoint.Flavor(rawValue: judgeFlavor) else {
+                throw ValidationError("--judge-flavor must be one of \(Endpoint.Flavor.allCases.map(\.rawValue))")
+            }
+            return ModelSpec(endpoints: judgeEndpoint.map { Endpoint(baseURL: $0, modelName: judgeServedModel, flavor: flavor, apiKeyEnv: judgeApiKeyEnv) },
+                             weightsID: judgeWeightsId)
+        }
+        guard let judge else { throw ValidationError("name the judge: --judge CHECKPOINT (or .gguf) or --judge-endpoint URL") }
+        return try localSpec(judge, store, experiment: experiment, server: server)
+    }
+}
+
+func localSpec(_ name: String, _ store: Store, experiment: String, server: ServerOptions) throws -> ModelSpec {
+    let local = try CheckpointModels.localModel(name, experiment: experiment, store: { store })
+    return server.spec(gguf: local.gguf, label: local.label)
+}
+
+/// What h2h and winrate share: answering, comparing, the judge and the local server's shape.
+struct CompareOptions: ParsableArguments {
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var judge: JudgeOptions
+    @OptionGroup var server: ServerOptions
+    @Option(help: "Most tokens per answer.") var maxTokens = EvalAnswers.Config().sampling.maxTokens
+    @Option(help: "Most tokens per judge verdict.") var judgeMaxTokens = EvalCompare.Config().sampling.maxTokens
+    @Option(help: "Bootstrap resamples for the 95 % intervals.") var resamples = EvalCompare.Config().resamples
+    @Flag(help: "No progress output.") var quiet = false
+
+    func context() throws -> StageContext {
+        StageContext(store: try store.open(), experiment: store.experiment, quiet: quiet)
+    }
+
+    /// A model's answers to a version's prompts (journaled; reused when already made).
+    func answers(_ model: String, prompts: String, _ context: StageContext) async throws -> StageResult {
+        var config = EvalAnswers.Config(prompts: prompts)
+        config.sampling.maxTokens = maxTokens
+        return try await ModelSession.with(try localSpec(model, context.store, experiment: context.experiment, server: server)) {
+            try await context.perform(EvalAnswers(config: config), session: $0)
+        }
+    }
+
+    func compare(kind: String, a: StageResult, aModel: String, b: String, bModel: String, _ context: StageContext) async throws -> StageResult {
+        var config = EvalCompare.Config()
+        config.kind = kind
+        (config.a, config.aModel, config.b, config.bModel) = (a.version.ref, aModel, b, bModel)
+        config.sampling.maxTokens = judgeMaxTokens
+        config.structured = judge.structured
+        config.resamples = resamples
+        return try await ModelSession.with(try judge.spec(context.store, experiment: context.experiment, server: server)) {
+            try await context.perform(EvalCompare(config: config), session: $0)
+        }
+    }
+}
+
+struct EvalH2HCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "h2h", abstract: "Head to head: A's and B's answers to the same prompts, compared by a judge in both orders (inconsistent = tie).")
+    @OptionGroup var options: CompareOptions
+    @Option(help: "Model A (a checkpoint or .gguf).") var a: String
+    @Option(help: "Model B (a checkpoint or .gguf).") var b: String
+    @Option(help: "The prompts both answer (any version with prompts).") var prompts: String
+
+    func run() async throws {
+        let context = try options.context()
+        let answersA = try await options.answers(a, prompts: prompts, context)
+        let answersB = try await options.answers(b, prompts: prompts, context)
+        let result = try await options.compare(kind: "h2h", a: answersA, aModel: a, b: answersB.version.ref, bModel: b, context)
+        try printMetrics("eval h2h \(a) vs \(b)", result, context.store)
+    }
+}
+
+struct EvalWinrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "winrate",
+        abstract: "Win rate against reference outputs (AlpacaEval style), raw and length-controlled, judged in both orders.",
+        discussion: """
+            Import the reference first: `srlm import ift ../shared/data/alpaca-eval/gpt4_1106_preview_model_outputs.json \
+            --format alpaca-eval --name alpaca-ref`.
+            """)
+    @OptionGroup var options: CompareOptions
+    @Option(help: "The model (a checkpoint or .gguf).") var model: String
+    @Option(help: "Reference outputs: an ift version (prompt, reference response).") var reference: String
+
+    func run() async throws {
+        let context = try options.context()
+        let answers = try await options.answers(model, prompts: reference, context)
+        let result = try await options.compare(kind: "winrate", a: answers, aModel: model, b: reference, bModel: reference, context)
+        try printMetrics("eval winrate \(model) vs \(reference)", result, context.store)
+    }
+}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "One self-contained HTML file (or Markdown) with the evaluations, judge health, round history and example pairs.")
+    @OptionGroup var store: StoreOptions
+    @Option(name: .shortAndLong, help: "The file to write (- for standard output).") var out = "report.html"
+    @Option(help: "html or md.") var format = "html"
+    @Option(help: "Example pairs shown.") var examples = 3
+
+    func run() throws {
+        guard ["html", "md"].contains(format) else { throw ValidationError("--format must be html or md") }
+        let store = try self.store.openReadOnly()
+        let report = try ReportBuilder.build(store, experiment: self.store.experiment, examples: examples)
+        let text = format == "html" ? HTMLRenderer.render(report) : MarkdownRenderer.render(report)
+        if out == "-" { return print(text, terminator: "") }
+        let target = URL(fileURLWithPath: out).standardizedFileURL.resolvingSymlinksInPath().path
+        let storePath = URL(fileURLWithPath: store.path).standardizedFileURL.resolvingSymlinksInPath().path
+        guard ![storePath, storePath + "-wal", storePath + "-shm"].contains(target) else {
+            throw ValidationError("--out \(out) is the store itself: choose another file")
+        }
+        try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+        print("report: wrote \(out) (\(text.utf8.count) bytes, \(report.sections.count) sections)")
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import SRLMEngines
+import SRLMMetrics
+import SRLMStages
+import SRLMStore
+
+/// The judge against human rankings (the paper's Table 4): the model judges every reply of a human-ranked version
+/// with the loop's own rubric, template and sampling (`Judge.Config`'s defaults), and the run stores its judgments
+/// as a version and its figures in `eval_metric`, with bootstrap intervals and the random-judge baseline.
+/// Prompts that appear in an `exclude` version (the IFT data; an EFT version's train split) are left out, so what is
+/// measured is held out from training.
+public struct EvalJudge: Stage {
+    public static let name = "eval-judge"
+    public static let dataset = "eval-judgments"
+
+    public struct Config: Codable, Hashable, Sendable {
+        /// The human-ranked replies; recorded resolved, as NAME@N.
+        public var data = "ranked"
+        /// Versions whose prompts were trained on and are left out (an eft version: its train split only).
+        public var exclude: [String] = []
+        public var samples = Judge.Config(round: 0).samples
+        public var sampling = Judge.Config(round: 0).sampling
+        public var structured = Judge.Config(round: 0).structured
+        /// Bootstrap resamples for the intervals, and the random-judge repetitions.
+        public var resamples = BootstrapOptions().resamples
+        public var randomRepetitions = RandomJudgeOptions().repetitions
+        /// Filled by `plan`: the template's version tag, the judging model's label and journal key.
+        public var template = ""
+        public var model = ""
+        public var modelKey = ""
+
+        public init() {}
+    }
+
+    public struct Work: Sendable {
+        let groups: [[StageRows.RankedReply]]
+        let template: JudgeTemplate
+        let requests: [ChatRequest]
+        let held: Int
+        var templateBlob: BlobID = 0
+    }
+
+    public var config: Config
+    public var templateFile: String?
+
+    public init(config: Config = Config(), templateFile: String? = nil) {
+        self.config = config
+        self.templateFile = templateFile
+    }
+
+    public func plan(_ context: StageContext, model: ModelIdentity?) throws -> StagePlan<Config, Work> {
+        let data = try context.version(config.data)
+        guard data.kind == .ranked else { throw SRLMError.wrongKind(ref: data.ref, holds: data.kind.rawValue, expected: "ranked replies") }
+        let excluded = try config.exclude.map { try context.version($0) }
+        var trained = Set<BlobID>()
+        for version in excluded { trained.formUnion(try StageRows.trainedPrompts(context.store, version)) }
+        let template = try JudgeTemplate.resolve(context.store, file: templateFile)
+        var config = self.config
+        config.data = data.ref
+        config.exclude = excluded.map(\.ref)
+        config.template = template.versionTag
+        config.model = model?.label ?? ""
+        config.modelKey = model?.key ?? ""
+        var byPrompt: [BlobID: [StageRows.RankedReply]] = [:], order: [BlobID] = []
+        for reply in try StageRows.rankedReplies(context.store, data) where !trained.contains(reply.prompt) {
+            if byPrompt[reply.prompt] == nil { order.append(reply.prompt) }
+            byPrompt[reply.prompt, default: []].append(reply)
+        }
+        let groups = order.map { byPrompt[$0]! }.filter { $0.count >= 2 }
+        let requests = groups.flatMap { $0 }.flatMap { reply in
+            (0..<config.samples).map { k in
+                template.request(question: reply.question, answer: reply.answer, sampling: config.sampling, sample: k,
+                                 structured: config.structured)
+            }
+        }
+        return StagePlan(config: config, inputs: [data] + excluded, destination: .init(dataset: Self.dataset, kind: .judgments),
+                         seed: config.sampling.seed,
+                         work: Work(groups: groups, template: template, requests: requests, held: order.count))
+    }
+
+    public func prepare(_ plan: inout StagePlan<Config, Work>, _ context: StageContext) throws {
+        plan.work.templateBlob = try plan.work.template.register(context.store)
+    }
+
+    public func execute(_ plan: StagePlan<Config, Work>, _ run: StageRun) async throws -> StageOutput {
+        let (config, work) = (plan.config, plan.work)
+        guard !work.groups.isEmpty else {
+            throw SRLMError.invalid("\(config.data): no prompt with 2 or more replies is left to evaluate after the exclusions")
+        }
+        let answers = try await run.answers(work.requests, what: "eval judge")
+        let replies = work.groups.flatMap { $0 }
+        let rows = zip(work.requests, answers).enumerated().map { index, call in
+            JudgmentRow(prompt: replies[index / config.samples].prompt, response: replies[index / config.samples].reply,
+                        request: call.0, output: call.1.text)
+        }
+        var next = 0
+        let prompts = work.groups.map { group in
+            RankedPrompt(replies: group.map { reply in
+                defer { next += config.samples }
+                return RankedReply(humanRank: reply.rank, scores: rows[next..<(next + config.samples)].map(\.outcome.score),
+                                   length: reply.answer.count)
+            })
+        }
+        let agreement = RankedAgreement.compute(prompts, bootstrap: BootstrapOptions(resamples: config.resamples),
+                                                randomJudge: RandomJudgeOptions(repetitions: config.randomRepetitions))
+        let metrics = Self.metrics(agreement)
+        var stats: [String: Any] = ["prompts": work.groups.count, "replies": replies.count, "judgments": rows.count]
+        for m in metrics where !m.metric.hasPrefix("random.") { stats[m.metric] = m.value ?? NSNull() }
+        return StageOutput(stats: stats) { writer in
+            for row in rows {
+                try row.append(to: writer, judge: config.model, structured: config.structured, template: work.templateBlob,
+                               modelKey: config.modelKey)
+            }
+            try EvalRecords.write(writer, run: run.record.id, metrics)
+        }
+    }
+
+    /// The figures as stored: each metric with its interval and count, and `random.<metric>` for the baseline (its
+    /// mean over repetitions, with the 2.5 / 97.5 percentiles as lo / hi).
+    static func metrics(_ agreement: RankedAgreement) -> [EvalMetric] {
+        let c = agreement.counts
+        var out = [EvalMetric("prompts", Double(c.promptsUsed), n: c.promptsUsed),
+                   EvalMetric("comparable_pairs", Double(c.comparablePairs), n: c.promptsUsed)]
+        for metric in RankedMetric.allCases {
+            let n: Int
+            switch metric {
+            case .pairwiseAccuracy, .pairwiseAccuracyTiesHalf, .judgeTieRate: n = c.comparablePairs
+            case .fiveBest: n = c.fiveBestPrompts
+            case .exactMatch: n = c.exactMatchPrompts
+            case .spearmanPerPrompt: n = c.spearmanPrompts
+            case .kendallPerPrompt: n = c.kendallPrompts
+            case .sampleParseRate: n = c.samples
+            case .spearmanPooled, .kendallPooled, .lengthSpearman, .lengthPearson: n = c.scoredReplies
+            }
+            let estimate = agreement[metric]
+            out.append(EvalMetric(metric.rawValue, estimate?.value, lo: estimate?.interval?.low, hi: estimate?.interval?.high, n: n))
+            if let spread = agreement.randomJudge[metric] {
+                out.append(EvalMetric("random." + metric.rawValue, spread.mean, lo: spread.low, hi: spread.high,
+                                      n: agreement.randomJudge.repetitions))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import SRLMMetrics
+import SRLMReport
+import SRLMStore
+
+/// `srlm report`: did the rounds work? The store's figures as a `Report` — the judge against human rankings per
+/// checkpoint (Table 4) beside the random judge, head-to-head results, judge health per round with its alarms, the
+/// round history, the judge-probe parse rates, and example pairs with every judge sample behind them. Built from
+/// the named queries, so every number in it is reachable from SQL; nothing time-dependent, so the same store gives
+/// the same bytes.
+public enum ReportBuilder {
+    public static func build(_ store: Store, experiment: String, examples: Int = 3) throws -> Report {
+        var sections = [try judgeAgreement(store, experiment)]
+        sections += try headToHead(store, experiment)
+        sections.append(try health(store, experiment))
+        sections.append(try table(store, experiment, query: "round-history", title: "Round history",
+                                  note: "Per round: prompts kept, candidates, judge parse rate and mean score, pairs, and the DPO run's last reward margin and accuracy."))
+        sections.append(try table(store, experiment, query: "judge-probe", title: "Can the model judge at all? (judge-probe)",
+                                  note: "Free-form judge outputs that end in a valid score line, on a fixed probe set, per model."))
+        if let pairs = try examplePairs(store, experiment, limit: examples) { sections.append(pairs) }
+        let runs = try NamedQuery.run(store, "eval-judge", experiment: experiment).rows.count
+        return Report(title: "srlm report — experiment \(experiment)",
+                      subtitle: "Store \(URL(fileURLWithPath: store.path).lastPathComponent); \(runs) judge evaluation\(runs == 1 ? "" : "s"). "
+                        + "Every figure comes from a named query (`srlm query NAME`).",
+                      sections: sections)
+    }
+
+    /// Table 4 per checkpoint: each eval-judge run's figures with their intervals, and a chart of pairwise accuracy
+    /// against the random judge.
+    static func judgeAgreement(_ store: Store, _ experiment: String) throws -> Section {
+        let runs = try NamedQuery.run(store, "eval-judge", experiment: experiment).records
+        guard !runs.isEmpty else {
+            return Section(title: "The judge against human rankings (Table 4)",
+                           blocks: [.paragraph("No `srlm eval judge` run yet: `srlm eval judge --model M1 --data ranked --exclude ift eft` measures one checkpoint.")])
+        }
+        var rows: [[Cell]] = []
+        var points: [Point?] = [], random: [Double] = []
+        for run in runs {
+            let metrics = try EvalRecords.metrics(store, run: Int64(run.int("run_id") ?? 0))
+            func cell(_ name: String, _ format: NumberFormat) -> Cell {
+                let m = metrics.first { $0.metric == name }
+                return .interval(value: m?.value, low: m?.lo, high: m?.hi, format)
+            }
+            rows.append([.text(run.text("model") ?? "?"), .text(run.text("data") ?? ""), .number(run.double("prompts"), .decimal(places: 0)),
+                         cell("pairwiseAccuracy", .percent(places: 1)), cell("pairwiseAccuracyTiesHalf", .percent(places: 1)),
+                         cell("fiveBest", .percent(places: 1)), cell("exactMatch", .percent(places: 1)),
+                         cell("spearmanPerPrompt", .decimal(places: 3)), cell("kendallPerPrompt", .decimal(places: 3)),
+                         cell("sampleParseRate", .percent(places: 1)), cell("lengthSpearman", .decimal(places: 3)),
+                         cell("random.pairwiseAccuracy", .percent(places: 1))])
+            let accuracy = metrics.first { $0.metric == "pairwiseAccuracy" }
+            points.append(accuracy?.value.map { Point($0, low: accuracy?.lo, high: accuracy?.hi) })
+            if let r = run.double("random_pairwise_acc") { random.append(r) }
+        }
+        let chart = Chart(kind: .line, title: "Pairwise accuracy against human rankings", categories: runs.map { $0.text("model") ?? "?" },
+                          series: [Series(name: "pairwise accuracy (judge tie = wrong)", points: points)],
+                          baseline: random.isEmpty ? nil : Baseline(label: "random judge", value: random.reduce(0, +) / Double(random.count)),
+                          xLabel: "checkpoint", yLabel: "share of comparable pairs", yRange: 0...1, format: .percent(places: 0))
+        return Section(title: "The judge against human rankings (Table 4)",
+                       note: "Each checkpoint judges held-out human-ranked replies with the loop's rubric and sampling; 95 % bootstrap intervals over prompts; the random judge draws each sample uniformly from 1–5.",
+                       blocks: [.chart(chart),
+                                .table(Table(columns: ["checkpoint", "data", "prompts", "pairwise acc.", "ties ½", "5-best", "exact match",
+                                                       "Spearman ρ", "Kendall τ", "parse rate", "length ρ", "random judge"],
+                                             rows: rows))])
+    }
+
+    /// Head-to-head and win-rate results, when any eval run compared policies.
+    static func headToHead(_ store: Store, _ experiment: String) throws -> [Section] {
+        let rows = try NamedQuery.run(store, "eval-h2h", experiment: experiment).records
+        guard !rows.isEmpty else { return [] }
+        let cells: [[Cell]] = rows.map { row in
+            [.text(row.text("a") ?? ""), .text(row.text("b") ?? ""), .text(row.text("judge") ?? ""), .number(row.double("items"), .decimal(places: 0)),
+             .interval(value: row.double("win"), low: row.double("win_lo"), high: row.double("win_hi"), .percent(places: 1)),
+             .interval(value: row.double("tie"), low: row.double("tie_lo"), high: row.double("tie_hi"), .percent(places: 1)),
+             .interval(value: row.double("loss"), low: row.double("loss_lo"), high: row.double("loss_hi"), .percent(places: 1)),
+             .number(row.double("consistency"), .percent(places: 1)),
+             .number(row.double("a_length"), .decimal(places: 0)), .number(row.double("b_length"), .decimal(places: 0))]
+        }
+        return [Section(title: "Is the policy better? Head to head",
+                        note: "A's and B's answers to the same prompts, compared by the named judge in both orders; a verdict that flips with the order is a tie. 95 % bootstrap intervals over prompts.",
+                        blocks: [.table(Table(columns: ["A", "B", "judge", "prompts", "A wins", "ties", "B wins", "order-consistent",
+                                                        "A length", "B length"], rows: cells))])]
+    }
+
+    static func health(_ store: Store, _ experiment: String) throws -> Section {
+        let result = try JudgeHealth.rounds(store, experiment: experiment)
+        var blocks: [Block] = JudgeHealth.warnings(result).map { .warning($0) }
+        blocks.append(.table(table(result)))
+        let rounds = result.records
+        if !rounds.isEmpty {
+            let categories = rounds.map { "round \($0.int("iteration") ?? 0)" }
+            blocks.append(.chart(Chart(kind: .bar, title: "Reply length of chosen and rejected candidates", categories: categories,
+                                       series: [Series(name: "chosen", points: rounds.map { $0.double("chosen_len").map { Point($0) } }),
+                                                Series(name: "rejected", points: rounds.map { $0.double("rejected_len").map { Point($0) } })],
+                                       xLabel: "round", yLabel: "characters", format: .decimal(places: 0))))
+        }
+        return Section(title: "Judge health per round",
+                       note: "Saturation, parse failures, ties and length drift of the self-judge (queries/judge-health.sql); warnings at \(Int(JudgeHealth.saturationPct)) % saturation, \(Int(JudgeHealth.unparsedPct)) % unparsed, \(Int(JudgeHealth.tiedPct)) % tied prompts, a chosen/rejected length ratio of \(JudgeHealth.lengthRatio).",
+                       blocks: blocks)
+    }
+
+    static func table(_ store: Store, _ experiment: String, query: String, title: String, note: String) throws -> Section {
+        let result = try NamedQuery.run(store, query, experiment: experiment)
+        return Section(title: title, note: note, blocks: [result.rows.isEmpty ? .paragraph("Nothing recorded yet.") : .table(table(result))])
+    }
+
+    static func table(_ result: QueryResult) -> Table {
+        Table(columns: result.columns, rows: result.records.map { row in
+            result.columns.map { column in
+                if let number = row.double(column), row.text(column).flatMap(Double.init) != nil {
+                    return .number(number, number == number.rounded() && abs(number) < 1e12 ? .decimal(places: 0) : .decimal(places: 3))
+                }
+                return .text(row.text(column) ?? "")
+            }
+        })
+    }
+
+    /// The latest round's widest-margin pairs, each side with every judge sample's rationale and score.
+    static func examplePairs(_ store: Store, _ experiment: String, limit: Int) throws -> Section? {
+        guard limit > 0, let (round, pairs, judgments) = try latestRoundWithPairs(store, experiment) else { return nil }
+        let examples = try StageRows.pairs(store, pairs, limit: limit).enumerated().map { n, pair in
+            func side(_ response: BlobID, _ score: Double?) throws -> ExampleSide {
+                let samples = try judgments.map { try StageRows.judgeSamples(store, $0, prompt: pair.prompt, response: response) } ?? []
+                return ExampleSide(text: try StageRows.lastContent(store, response), meanScore: score,
+                                   judgments: samples.map { Judgment(rationale: $0.output, score: $0.score) })
+            }
+            return Example(title: "Round \(round), pair \(n + 1)", prompt: try StageRows.lastContent(store, pair.prompt),
+                           chosen: try side(pair.chosen, pair.chosenScore), rejected: try side(pair.rejected, pair.rejectedScore))
+        }
+        return Section(title: "Example pairs", note: "The widest-margin pairs of round \(round) (\(pairs.ref)), with each judge sample behind the scores.",
+                       blocks: [.examples(examples)])
+    }
+
+    static func latestRoundWithPairs(_ store: Store, _ experiment: String) throws -> (Int, DatasetVersion, DatasetVersion?)? {
+        for round in try Rounds.iterations(store, experiment: experiment).reversed() where round >= 1 {
+            if let pairs = try Rounds.version(store, experiment: experiment, iteration: round, role: .pairs), pairs.rowCount > 0 {
+                return (round, pairs, try Rounds.version(store, experiment: experiment, iteration: round, role: .judgments))
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,37 @@
+import GRDB
+
+/// One row of a query result read by column name, for library code that shows a named query's figures (the report)
+/// without touching SQLite types.
+public struct QueryRow: Sendable {
+    let values: [String: DatabaseValue]
+
+    public func double(_ column: String) -> Double? {
+        switch values[column]?.storage {
+        case .int64(let v): Double(v)
+        case .double(let v): v
+        case .string(let s): Double(s)
+        default: nil
+        }
+    }
+
+    public func int(_ column: String) -> Int? { double(column).map { Int($0) } }
+
+    public func text(_ column: String) -> String? {
+        guard let value = values[column], !value.isNull else { return nil }
+        return QueryResult.display(value)
+    }
+}
+
+extension QueryResult {
+    public var records: [QueryRow] {
+        rows.map { QueryRow(values: Dictionary(zip(columns, $0), uniquingKeysWith: { first, _ in first })) }
+    }
+}
+
+public enum NamedQuery {
+    /// Runs `queries/NAME.sql` for an experiment.
+    public static func run(_ store: Store, _ name: String, experiment: String) throws -> QueryResult {
+        let sql = try Schema.query(named: name)
+        return try SQLQuery.run(store, sql, arguments: sql.contains(":experiment") ? ["experiment": experiment] : [])
+    }
+}

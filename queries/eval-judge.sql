@@ -1,0 +1,21 @@
+-- The judge against human rankings (the paper's Table 4), one row per `srlm eval judge` run: the checkpoint, the
+-- held-out data and template, then pairwise accuracy with its 95 % bootstrap interval, the ties-as-half variant,
+-- 5-best, exact match, Spearman ρ and Kendall τ-b per prompt (averaged), the sample parse rate, the length bias and
+-- what a random judge scores on the same data. `v_eval` has every figure with its interval and count.
+WITH m AS (SELECT * FROM v_eval WHERE experiment = :experiment AND stage = 'eval-judge')
+SELECT run_id, model, data, template, samples, structured,
+       max(CASE WHEN metric = 'prompts' THEN value END) AS prompts,
+       max(CASE WHEN metric = 'comparable_pairs' THEN value END) AS pairs,
+       round(max(CASE WHEN metric = 'pairwiseAccuracy' THEN value END), 4) AS pairwise_acc,
+       round(max(CASE WHEN metric = 'pairwiseAccuracy' THEN lo END), 4) AS pairwise_lo,
+       round(max(CASE WHEN metric = 'pairwiseAccuracy' THEN hi END), 4) AS pairwise_hi,
+       round(max(CASE WHEN metric = 'pairwiseAccuracyTiesHalf' THEN value END), 4) AS pairwise_ties_half,
+       round(max(CASE WHEN metric = 'fiveBest' THEN value END), 4) AS five_best,
+       round(max(CASE WHEN metric = 'exactMatch' THEN value END), 4) AS exact_match,
+       round(max(CASE WHEN metric = 'spearmanPerPrompt' THEN value END), 4) AS spearman,
+       round(max(CASE WHEN metric = 'kendallPerPrompt' THEN value END), 4) AS kendall,
+       round(max(CASE WHEN metric = 'sampleParseRate' THEN value END), 4) AS parse_rate,
+       round(max(CASE WHEN metric = 'lengthSpearman' THEN value END), 4) AS length_spearman,
+       round(max(CASE WHEN metric = 'random.pairwiseAccuracy' THEN value END), 4) AS random_pairwise_acc,
+       round(max(CASE WHEN metric = 'random.fiveBest' THEN value END), 4) AS random_five_best
+FROM m GROUP BY run_id ORDER BY run_id;

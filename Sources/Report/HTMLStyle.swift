@@ -26,8 +26,7 @@ enum HTMLStyle {
     svg .tick { fill: #444; }
     svg .axis-label { fill: #222; font-weight: 600; }
     svg .legend text { fill: #1d2127; }
-    svg .baseline line { stroke: #777; stroke-width: 1.5; stroke-dasharray: 6 4; }
-    svg .baseline text { fill: #555; font-style: italic; }
+    svg line.baseline { stroke: #777; stroke-width: 1.5; stroke-dasharray: 6 4; }
     svg .whisker { fill: none; stroke-width: 1.5; }
     svg g.series rect + .whisker { stroke: #222; }
     .example { border: 1px solid #d8dde3; border-radius: 6px; padding: 12px 16px; margin: 16px 0; }

@@ -21,7 +21,7 @@ struct SVGChart {
             + "width=\"\(n(width))\" height=\"\(n(height))\" role=\"img\" aria-label=\"\(label)\">",
                      "<text class=\"chart-title\" x=\"\(n(left))\" y=\"20\">\(label)</text>"]
         parts += legend() + axes()
-        if let baseline = chart.baseline { parts += self.baseline(baseline) }
+        if let baseline = chart.baseline { parts.append(baselineLine(baseline)) }
         for (index, series) in chart.series.enumerated() { parts += draw(series, index: index) }
         parts.append("</svg>")
         return parts.joined(separator: "\n")
@@ -41,14 +41,22 @@ struct SVGChart {
 
     private func color(_ index: Int) -> String { SVGChart.palette[index % SVGChart.palette.count] }
 
+    /// Series swatches, then the baseline as a dashed stroke: labelled here rather than on the plot, where a
+    /// series running along it would hide the label.
     private func legend() -> [String] {
         var offset = left
-        return chart.series.enumerated().map { index, series in
+        var items = chart.series.enumerated().map { index, series in
             let item = "<g class=\"legend\"><rect x=\"\(n(offset))\" y=\"32\" width=\"14\" height=\"14\" fill=\"\(color(index))\"/>"
                 + "<text x=\"\(n(offset + 20))\" y=\"44\">\(Escaping.html(series.name))</text></g>"
             offset += 34 + 7.5 * Double(series.name.count)
             return item
         }
+        if let baseline = chart.baseline {
+            items.append("<g class=\"legend\"><line class=\"baseline\" x1=\"\(n(offset))\" y1=\"39\" x2=\"\(n(offset + 24))\" "
+                + "y2=\"39\"/><text x=\"\(n(offset + 30))\" y=\"44\">\(Escaping.html(baseline.label)) "
+                + "(\(Escaping.html(chart.format.format(baseline.value))))</text></g>")
+        }
+        return items
     }
 
     private func axes() -> [String] {
@@ -71,11 +79,9 @@ struct SVGChart {
         return parts
     }
 
-    private func baseline(_ baseline: Baseline) -> [String] {
-        let level = y(baseline.value)
-        return ["<g class=\"baseline\"><line x1=\"\(n(left))\" y1=\"\(n(level))\" x2=\"\(n(plotRight))\" y2=\"\(n(level))\"/>",
-                "<text x=\"\(n(plotRight - 4))\" y=\"\(n(level - 5))\" text-anchor=\"end\">"
-                    + "\(Escaping.html(baseline.label)) (\(Escaping.html(chart.format.format(baseline.value))))</text></g>"]
+    private func baselineLine(_ baseline: Baseline) -> String {
+        let level = n(y(baseline.value))
+        return "<line class=\"baseline\" x1=\"\(n(left))\" y1=\"\(level)\" x2=\"\(n(plotRight))\" y2=\"\(level)\"/>"
     }
 
     private func draw(_ series: Series, index: Int) -> [String] {

@@ -7,39 +7,46 @@ import Testing
 /// without Chromium; otherwise a missing browser is a failure, not a silent pass.
 @Suite(.serialized) struct ReportBrowserTests {
     static let skip = ProcessInfo.processInfo.environment["SRLM_SKIP_BROWSER"] == "1"
+    static let missing: Comment = "chromium not found on PATH: apt-get install chromium (or set SRLM_SKIP_BROWSER=1 to skip)"
     /// Tries to retitle the page both ways an injected element could run code.
     static let hostile = "<img src=x onerror=\"document.title='PWNED'\"><script>document.title='PWNED'</script>"
 
     @Test(.enabled(if: !skip, "SRLM_SKIP_BROWSER=1 is set: the headless-browser test is skipped"))
     func chartsArePaintedAndHostileTextDoesNotRun() throws {
-        let browser = try #require(Self.chromium(), "chromium not found on PATH: apt-get install chromium")
+        let browser = try #require(Self.chromium(), Self.missing)
         let directory = TestSupport.temporaryDirectory("srlm-browser")
         defer { try? FileManager.default.removeItem(at: directory) }
         let page = directory.appendingPathComponent("report.html")
-        try HTMLRenderer.render(ReportTests.sample(hostile: Self.hostile)).write(to: page, atomically: true, encoding: .utf8)
+        // The paper's report on top (what the screenshot shows), the hostile sections below it.
+        let report = ReportExample.paper(appending: ReportTests.sample(hostile: Self.hostile).sections)
+        try HTMLRenderer.render(report).write(to: page, atomically: true, encoding: .utf8)
 
         let screenshot = directory.appendingPathComponent("report.png")
         _ = try Self.run(browser, Self.headless(directory) + ["--screenshot=\(screenshot.path)", "--window-size=1200,1600",
                                                              page.absoluteString])
+        if let keep = ProcessInfo.processInfo.environment["SRLM_SAVE_SCREENSHOT"] {
+            try? FileManager.default.removeItem(atPath: keep)
+            try FileManager.default.copyItem(at: screenshot, to: URL(fileURLWithPath: keep))
+        }
         let pixels = try Self.countPixels(screenshot, colours: Array(SVGChart.palette.prefix(2)))
         #expect(pixels.width == 1200 && pixels.height == 1600)
         // The first two series' colours appear only in the charts; a legend swatch is 14×14 = 196 pixels and each
-        // colour has two, so more than 1,000 pixels means lines and bars were painted, not just the legend.
+        // colour has two in view, so more than 1,000 pixels means lines and bars were painted, not just the legend.
         for colour in SVGChart.palette.prefix(2) {
             #expect((pixels.colours[colour] ?? 0) > 1_000, "\(colour): \(pixels.colours[colour] ?? 0) pixels")
         }
 
         let dom = try Self.run(browser, Self.headless(directory) + ["--dump-dom", page.absoluteString])
-        #expect(dom.contains("<title>srlm report: run 42</title>"), "the page was retitled: \(dom.prefix(400))")
+        #expect(dom.contains("<title>\(report.title)</title>"), "the page was retitled: \(dom.prefix(400))")
         #expect(!dom.contains("<img") && !dom.contains("<script"))
-        #expect(dom.components(separatedBy: "<polyline").count - 1 == 2)
+        #expect(dom.components(separatedBy: "<polyline").count - 1 == 3 + 2)  // the two line charts' series
         #expect(dom.contains("&lt;img src=x onerror=\"document.title='PWNED'\"&gt;"))
     }
 
     /// The check above can fail: the same payload unescaped, in a page without the CSP, does retitle the page.
     @Test(.enabled(if: !skip, "SRLM_SKIP_BROWSER=1 is set: the headless-browser test is skipped"))
     func unescapedPayloadWouldBeCaught() throws {
-        let browser = try #require(Self.chromium(), "chromium not found on PATH: apt-get install chromium")
+        let browser = try #require(Self.chromium(), Self.missing)
         let directory = TestSupport.temporaryDirectory("srlm-browser")
         defer { try? FileManager.default.removeItem(at: directory) }
         let page = directory.appendingPathComponent("unsafe.html")

@@ -7,12 +7,25 @@ struct SVGChart {
 
     let chart: Chart
     let scale: ChartScale
-    let width = 760.0, height = 340.0
-    let left = 70.0, right = 20.0, top = 64.0, bottom = 58.0
+    let legend: [LegendEntry]
+    let width = 760.0, left = 70.0, right = 20.0, bottom = 58.0
+    /// The plot starts below the title and however many legend rows the names need.
+    let top: Double
+    let height: Double
 
     init(_ chart: Chart) {
         self.chart = chart
         scale = ChartScale(chart: chart)
+        var entries = chart.series.enumerated().map { index, series in
+            LegendEntry(text: series.name, colour: SVGChart.palette[index % SVGChart.palette.count])
+        }
+        if let baseline = chart.baseline {
+            entries.append(LegendEntry(text: "\(baseline.label) (\(chart.format.format(baseline.value)))", colour: nil))
+        }
+        legend = LegendEntry.layout(entries, from: left, to: width - right)
+        let rows = Double((legend.map(\.row).max() ?? 0) + 1)
+        top = 46 + 18 * rows
+        height = 276 + top
     }
 
     var svg: String {
@@ -20,7 +33,7 @@ struct SVGChart {
         var parts = ["<svg class=\"chart\" viewBox=\"0 0 \(n(width)) \(n(height))\" "
             + "width=\"\(n(width))\" height=\"\(n(height))\" role=\"img\" aria-label=\"\(label)\">",
                      "<text class=\"chart-title\" x=\"\(n(left))\" y=\"20\">\(label)</text>"]
-        parts += legend() + axes()
+        parts += legendItems() + axes()
         if let baseline = chart.baseline { parts.append(baselineLine(baseline)) }
         for (index, series) in chart.series.enumerated() { parts += draw(series, index: index) }
         parts.append("</svg>")
@@ -43,20 +56,17 @@ struct SVGChart {
 
     /// Series swatches, then the baseline as a dashed stroke: labelled here rather than on the plot, where a
     /// series running along it would hide the label.
-    private func legend() -> [String] {
-        var offset = left
-        var items = chart.series.enumerated().map { index, series in
-            let item = "<g class=\"legend\"><rect x=\"\(n(offset))\" y=\"32\" width=\"14\" height=\"14\" fill=\"\(color(index))\"/>"
-                + "<text x=\"\(n(offset + 20))\" y=\"44\">\(Escaping.html(series.name))</text></g>"
-            offset += 34 + 7.5 * Double(series.name.count)
-            return item
+    private func legendItems() -> [String] {
+        legend.map { entry in
+            let y = 32 + 18 * Double(entry.row)
+            let marker = if let colour = entry.colour {
+                "<rect x=\"\(n(entry.x))\" y=\"\(n(y))\" width=\"14\" height=\"14\" fill=\"\(colour)\"/>"
+            } else {
+                "<line class=\"baseline\" x1=\"\(n(entry.x - 6))\" y1=\"\(n(y + 7))\" x2=\"\(n(entry.x + 16))\" y2=\"\(n(y + 7))\"/>"
+            }
+            return "<g class=\"legend\">\(marker)<text x=\"\(n(entry.x + 20))\" y=\"\(n(y + 12))\">"
+                + "\(Escaping.html(entry.text))</text></g>"
         }
-        if let baseline = chart.baseline {
-            items.append("<g class=\"legend\"><line class=\"baseline\" x1=\"\(n(offset))\" y1=\"39\" x2=\"\(n(offset + 24))\" "
-                + "y2=\"39\"/><text x=\"\(n(offset + 30))\" y=\"44\">\(Escaping.html(baseline.label)) "
-                + "(\(Escaping.html(chart.format.format(baseline.value))))</text></g>")
-        }
-        return items
     }
 
     private func axes() -> [String] {
@@ -99,8 +109,8 @@ struct SVGChart {
             let zero = y(min(max(0, scale.low), scale.high))
             for (category, point) in points {
                 let barLeft = x(category) - groupWidth / 2 + Double(index) * barWidth
-                let top = min(zero, y(point.value)), barHeight = abs(zero - y(point.value))
-                parts.append("<rect x=\"\(n(barLeft))\" y=\"\(n(top))\" width=\"\(n(barWidth * 0.9))\" "
+                let barTop = min(zero, y(point.value)), barHeight = abs(zero - y(point.value))
+                parts.append("<rect x=\"\(n(barLeft))\" y=\"\(n(barTop))\" width=\"\(n(barWidth * 0.9))\" "
                     + "height=\"\(n(barHeight))\" stroke=\"none\"/>")
                 if let whisker = whisker(point, at: barLeft + barWidth * 0.45) { parts.append(whisker) }
             }

@@ -109,3 +109,20 @@ import SRLMMetrics
         #expect(Cell.number(.nan, .decimal(places: 2)).text == "—")
     }
 }
+
+extension ReportTests {
+    @Test func longLegendsWrapAndGrowTheChart() {
+        // Each 40-character name takes 34 + 7·40 = 314 px; the plot spans 70…740 px, so two fit on a row.
+        let names = (0..<4).map { String(repeating: "\($0)", count: 40) }
+        let chart = Chart(kind: .line, title: "t", categories: ["a"], series: names.map { Series(name: $0, points: [Point(1)]) },
+                          xLabel: "x", yLabel: "y")
+        let drawn = SVGChart(chart)
+        #expect(drawn.legend.map(\.row) == [0, 0, 1, 1])
+        #expect(drawn.legend.map(\.x) == [70, 384, 70, 384])
+        #expect(drawn.height == 340 + 18)  // one legend row more than the usual 340 px chart
+        let long = SVGChart(Chart(kind: .bar, title: "t", categories: ["a"],
+                                  series: [Series(name: String(repeating: "x", count: 200), points: [Point(1)])],
+                                  xLabel: "x", yLabel: "y"))
+        #expect(long.legend[0].text.count == 80 && long.legend[0].text.hasSuffix("…"))
+    }
+}

@@ -5,9 +5,10 @@ SWIFT_BUILD = swift build --build-tests
 
 .PHONY: build setup test test-fast bench demo system-deps
 
+# chromium: the report's browser test (ReportBrowserTests) renders the HTML report headless.
 system-deps:
-	@command -v apt-get >/dev/null && { dpkg -s libzstd-dev libsqlite3-dev zlib1g-dev sqlite3 >/dev/null 2>&1 || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libzstd-dev libsqlite3-dev zlib1g-dev sqlite3; }; } || true
+	@command -v apt-get >/dev/null && { dpkg -s libzstd-dev libsqlite3-dev zlib1g-dev sqlite3 chromium >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libzstd-dev libsqlite3-dev zlib1g-dev sqlite3 chromium; }; } || true
 
 build: system-deps
 	$(SWIFT_BUILD)

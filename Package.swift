@@ -8,7 +8,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "srlm", targets: ["CLI"]),
-        .library(name: "SRLM", targets: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMLoop", "SRLMExport"]),
+        .library(name: "SRLM", targets: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMLoop",
+                                         "SRLMExport", "SRLMMetrics", "SRLMReport"]),
         // `sqlite3 store.sqlite -cmd ".load .build/debug/libsrlmsqlite"` gives plain sqlite3 srlm_text().
         .library(name: "srlmsqlite", type: .dynamic, targets: ["SQLiteExtension"]),
     ],
@@ -39,8 +40,15 @@ let package = Package(
                                .product(name: "NIOHTTP1", package: "swift-nio")],
                 path: "Sources/Engines"),
         // Training exports its data with the exporter.
-        .target(name: "SRLMStages", dependencies: ["SRLMStore", "SRLMEngines", "SRLMExport"], path: "Sources/Stages"),
-        .target(name: "SRLMEval", dependencies: ["SRLMStore", "SRLMEngines", "SRLMStages"], path: "Sources/Eval"),
+        .target(name: "SRLMStages", dependencies: ["SRLMStore", "SRLMEngines", "SRLMExport", "SRLMMetrics"],
+                path: "Sources/Stages"),
+        // The paper's evaluation statistics (and srlm's seeded generator), pure and dependency-free: checked
+        // against scipy.
+        .target(name: "SRLMMetrics", path: "Sources/Eval/Metrics"),
+        .target(name: "SRLMEval", dependencies: ["SRLMStore", "SRLMEngines", "SRLMStages", "SRLMMetrics"],
+                path: "Sources/Eval", exclude: ["Metrics"]),
+        // The report model and its HTML/Markdown renderers: pure functions, filled from the store by the caller.
+        .target(name: "SRLMReport", dependencies: ["SRLMMetrics"], path: "Sources/Report"),
         // The loop as data: plans of stage steps, run in order (resumable, each step reused when already done).
         .target(name: "SRLMLoop", dependencies: ["SRLMStore", "SRLMEngines", "SRLMStages", "SRLMEval"], path: "Sources/Loop"),
         .target(name: "SRLMExport", dependencies: ["SRLMStore"], path: "Sources/Export"),
@@ -67,7 +75,8 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "bench/engine"),
         .testTarget(name: "SRLMTests",
-                    dependencies: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMLoop", "SRLMExport", "CLI"],
+                    dependencies: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMLoop", "SRLMExport",
+                                   "SRLMMetrics", "SRLMReport", "CLI"],
                     path: "Tests/SRLMTests"),
     ]
 )

@@ -1,15 +1,6 @@
+import SRLMMetrics
+
 /// SplitMix64: draws that depend only on the seed (gen-prompts' shots, build-eft's split and rebalancing, the
-/// benchmarks' and tests' generated corpora).
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// benchmarks' and tests' generated corpora). One implementation serves srlm: it lives in the dependency-free
+/// SRLMMetrics, whose bootstrap needs it too.
+public typealias SeededGenerator = SplitMix64

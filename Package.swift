@@ -45,7 +45,7 @@ let package = Package(
         // The paper's evaluation statistics (and srlm's seeded generator), pure and dependency-free: checked
         // against scipy.
         .target(name: "SRLMMetrics", path: "Sources/Eval/Metrics"),
-        .target(name: "SRLMEval", dependencies: ["SRLMStore", "SRLMEngines", "SRLMStages", "SRLMMetrics"],
+        .target(name: "SRLMEval", dependencies: ["SRLMStore", "SRLMEngines", "SRLMStages", "SRLMMetrics", "SRLMReport"],
                 path: "Sources/Eval", exclude: ["Metrics"]),
         // The report model and its HTML/Markdown renderers: pure functions, filled from the store by the caller.
         .target(name: "SRLMReport", dependencies: ["SRLMMetrics"], path: "Sources/Report"),
@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "SRLMLoop", dependencies: ["SRLMStore", "SRLMEngines", "SRLMStages", "SRLMEval"], path: "Sources/Loop"),
         .target(name: "SRLMExport", dependencies: ["SRLMStore"], path: "Sources/Export"),
         .executableTarget(name: "CLI",
-                          dependencies: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMLoop", "SRLMExport",
+                          dependencies: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMLoop", "SRLMExport", "SRLMReport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "GRDB", package: "GRDB.swift")],
                           path: "Sources/CLI"),

@@ -30,7 +30,7 @@ public struct GenCandidates: BatchableStage {
     public init(config: Config) { self.config = config }
 
     /// The requests for every (prompt, sample), in output order.
-    static func requests(prompts: [Messages], config: Config) -> [ChatRequest] {
+    public static func requests(prompts: [Messages], config: Config) -> [ChatRequest] {
         prompts.flatMap { prompt in
             (0..<config.candidates).map { i in
                 ChatRequest(messages: prompt, temperature: config.sampling.temperature, topP: config.sampling.topP,

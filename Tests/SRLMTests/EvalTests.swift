@@ -14,8 +14,8 @@ enum HealthFixture {
     static func store(scores: [[Double?]], chosenLength: Int = 400, rejectedLength: Int = 100) throws -> Store {
         let store = try TestSupport.makeStore()
         try store.write { db in
+            // One writer at a time: a version's id is taken when its writer starts.
             let judgments = try VersionWriter(db, experiment: "default", name: "judgments", kind: .judgments, runID: nil)
-            let pairs = try VersionWriter(db, experiment: "default", name: "pairs", kind: .pairs, runID: nil)
             for (p, candidates) in scores.enumerated() {
                 let prompt = Blobs.text([.user("question \(p)")])
                 for (c, score) in candidates.enumerated() {
@@ -27,10 +27,14 @@ enum HealthFixture {
                                               "parse_error": score == nil ? .text("no score") : .null, "mode": .text("free")])
                     }
                 }
-                try pairs.append([.text(prompt), .text(Blobs.text([.assistant(String(repeating: "x", count: chosenLength))])),
-                                  .text(Blobs.text([.assistant(String(repeating: "y", count: rejectedLength))])), .real(5), .real(4)])
             }
             try Rounds.setVersion(db, experiment: "default", iteration: 1, role: .judgments, version: try judgments.finish().id)
+            let pairs = try VersionWriter(db, experiment: "default", name: "pairs", kind: .pairs, runID: nil)
+            for p in scores.indices {
+                try pairs.append([.text(Blobs.text([.user("question \(p)")])),
+                                  .text(Blobs.text([.assistant(String(repeating: "x", count: chosenLength))])),
+                                  .text(Blobs.text([.assistant(String(repeating: "y", count: rejectedLength))])), .real(5), .real(4)])
+            }
             try Rounds.setVersion(db, experiment: "default", iteration: 1, role: .pairs, version: try pairs.finish().id)
         }
         return store
@@ -80,7 +84,6 @@ enum HealthFixture {
         let store = try TestSupport.makeStore()
         try store.write { db in
             let judgments = try VersionWriter(db, experiment: "default", name: "judgments", kind: .judgments, runID: nil)
-            let pairs = try VersionWriter(db, experiment: "default", name: "pairs", kind: .pairs, runID: nil)
             let prompt = Blobs.text([.user("<script>alert(1)</script> What is 2+2?")])
             let chosen = Blobs.text([.assistant("4 <img src=x onerror=alert(1)>")])
             let rejected = Blobs.text([.assistant("5")])
@@ -89,8 +92,9 @@ enum HealthFixture {
                                       "sample_index": .int(0), "output": .text("Because </pre><script>x()</script>\nScore: \(Int(score))"),
                                       "score": .real(score), "mode": .text("free")])
             }
-            try pairs.append([.text(prompt), .text(chosen), .text(rejected), .real(5), .real(1)])
             try Rounds.setVersion(db, experiment: "default", iteration: 1, role: .judgments, version: try judgments.finish().id)
+            let pairs = try VersionWriter(db, experiment: "default", name: "pairs", kind: .pairs, runID: nil)
+            try pairs.append([.text(prompt), .text(chosen), .text(rejected), .real(5), .real(1)])
             try Rounds.setVersion(db, experiment: "default", iteration: 1, role: .pairs, version: try pairs.finish().id)
         }
         let report = try ReportBuilder.build(store, experiment: "default")

@@ -107,6 +107,10 @@ import SRLMMetrics
         #expect(NumberFormat.percent(places: 1).format(0.7874) == "78.7 %")
         #expect(Cell.interval(value: 0.787, low: 0.7, high: 0.85, .decimal(places: 3)).text == "0.787 [0.70, 0.85]")
         #expect(Cell.number(.nan, .decimal(places: 2)).text == "—")
+        #expect(Cell.spread(Spread(mean: 0.397, low: 0.37, high: 0.42, defined: 200), .percent(places: 1)).text
+            == "39.7 % [37, 42]")
+        #expect(Cell.estimate(nil, .decimal(places: 3)).text == "—")
+        #expect(Point(Estimate(value: 0.8, interval: Interval(low: 0.7, high: 0.9))) == Point(0.8, low: 0.7, high: 0.9))
     }
 }
 

@@ -15,6 +15,13 @@ public struct Spread: Codable, Hashable, Sendable {
     public var low: Double
     public var high: Double
     public var defined: Int
+
+    public init(mean: Double, low: Double, high: Double, defined: Int) {
+        self.mean = mean
+        self.low = low
+        self.high = high
+        self.defined = defined
+    }
 }
 
 /// What chance alone scores on the same prompts, so "78 % pairwise accuracy" can be read against the floor: with

@@ -1,3 +1,5 @@
+import SRLMMetrics
+
 /// A chart over ordered categories (checkpoints, rounds): several named series, each a value per category.
 public struct Chart: Codable, Hashable, Sendable {
     public enum Kind: String, Codable, Hashable, Sendable {
@@ -54,6 +56,11 @@ public struct Point: Codable, Hashable, Sendable {
         self.value = value
         self.low = low
         self.high = high
+    }
+
+    /// A metric's estimate with its bootstrap interval as the whisker.
+    public init(_ estimate: Estimate) {
+        self.init(estimate.value, low: estimate.interval?.low, high: estimate.interval?.high)
     }
 }
 

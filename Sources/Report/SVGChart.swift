@@ -95,7 +95,9 @@ struct SVGChart {
     }
 
     private func draw(_ series: Series, index: Int) -> [String] {
-        let points = series.points.enumerated().compactMap { category, point in point.map { (category, $0) } }
+        // Points past the last category have no place on the x axis.
+        let points = series.points.prefix(chart.categories.count).enumerated()
+            .compactMap { category, point in point.map { (category, $0) } }
         var parts = ["<g class=\"series\" data-series=\"\(index)\" fill=\"\(color(index))\" stroke=\"\(color(index))\">"]
         switch chart.kind {
         case .line:

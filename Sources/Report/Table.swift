@@ -49,6 +49,11 @@ public enum Cell: Codable, Hashable, Sendable {
         .interval(value: estimate?.value, low: estimate?.interval?.low, high: estimate?.interval?.high, format)
     }
 
+    /// The random judge's mean with its 2.5–97.5 percentile band, written like an interval.
+    public static func spread(_ spread: Spread?, _ format: NumberFormat) -> Cell {
+        .interval(value: spread?.mean, low: spread?.low, high: spread?.high, format)
+    }
+
     /// The cell as plain text, before any escaping.
     public var text: String {
         switch self {

@@ -70,6 +70,14 @@ extension MetricsTests {
             #expect(result == RankedAgreement.compute(MetricsTests.fixture, randomJudge: RandomJudgeOptions(repetitions: 50)))
         }
 
+        @Test func storesAsJSONKeyedByMetricName() throws {
+            let json = try JSONEncoder().encode(result)
+            let object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+            let estimates = try #require(object["estimates"] as? [String: Any])
+            #expect(Set(estimates.keys) == Set(RankedMetric.allCases.map(\.rawValue)))
+            #expect(try JSONDecoder().decode(RankedAgreement.self, from: json) == result)
+        }
+
         @Test func allEqualScoresLeaveCorrelationsUndefined() {
             let flat = RankedAgreement.compute([MetricsTests.prompt([(0, [4], 10), (1, [4], 20), (2, [4], 30)])],
                                                bootstrap: BootstrapOptions(resamples: 20),

@@ -107,6 +107,10 @@ import SRLMMetrics
         #expect(NumberFormat.percent(places: 1).format(0.7874) == "78.7 %")
         #expect(Cell.interval(value: 0.787, low: 0.7, high: 0.85, .decimal(places: 3)).text == "0.787 [0.70, 0.85]")
         #expect(Cell.number(.nan, .decimal(places: 2)).text == "—")
+        #expect(Cell.spread(Spread(mean: 0.397, low: 0.37, high: 0.42, defined: 200), .percent(places: 1)).text
+            == "39.7 % [37, 42]")
+        #expect(Cell.estimate(nil, .decimal(places: 3)).text == "—")
+        #expect(Point(Estimate(value: 0.8, interval: Interval(low: 0.7, high: 0.9))) == Point(0.8, low: 0.7, high: 0.9))
     }
 }
 
@@ -124,5 +128,24 @@ extension ReportTests {
                                   series: [Series(name: String(repeating: "x", count: 200), points: [Point(1)])],
                                   xLabel: "x", yLabel: "y"))
         #expect(long.legend[0].text.count == 80 && long.legend[0].text.hasSuffix("…"))
+    }
+}
+
+extension ReportTests {
+    @Test func fittedAxesCoverTheDataOnRoundTicks() {
+        // Values 0.62…0.86 and a baseline at 0.4: range 0.46, rough step 0.092 → 0.1; bounds round out to 0.4…0.9.
+        let line = ChartScale(chart: Chart(kind: .line, title: "t", categories: ["a", "b"],
+                                           series: [Series(name: "s", points: [Point(0.62), Point(0.8, low: 0.74, high: 0.86)])],
+                                           baseline: Baseline(label: "random", value: 0.4), xLabel: "x", yLabel: "y"))
+        #expect(abs(line.low - 0.4) < 1e-12 && abs(line.high - 0.9) < 1e-12 && line.ticks.count == 6)
+        // Bars start at 0: 0…2800, rough step 560 → 1000, ticks 0, 1000, 2000, 3000.
+        let bars = ChartScale(chart: Chart(kind: .bar, title: "t", categories: ["a"],
+                                           series: [Series(name: "s", points: [Point(2552, low: 2300, high: 2800)])],
+                                           xLabel: "x", yLabel: "y"))
+        #expect(bars.ticks == [0, 1000, 2000, 3000])
+        // One value: a unit range around it, so the point is not drawn on a zero-height axis.
+        let flat = ChartScale(chart: Chart(kind: .line, title: "t", categories: ["a"], series: [Series(name: "s", points: [Point(5)])],
+                                           xLabel: "x", yLabel: "y"))
+        #expect(flat.low < 5 && flat.high > 5)
     }
 }

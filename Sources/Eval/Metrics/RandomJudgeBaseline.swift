@@ -15,13 +15,22 @@ public struct Spread: Codable, Hashable, Sendable {
     public var low: Double
     public var high: Double
     public var defined: Int
+
+    public init(mean: Double, low: Double, high: Double, defined: Int) {
+        self.mean = mean
+        self.low = low
+        self.high = high
+        self.defined = defined
+    }
 }
 
-/// What chance alone scores on the same prompts, so "78 % pairwise accuracy" can be read against the floor: with
-/// 5-point scores and k samples a random judge ties often, so its pairwise accuracy is well under 50 %, and its
-/// 5-best is far from 0. The random judge draws each of a reply's k samples (k as observed for that reply, all
-/// parsing) uniformly from {1, 2, 3, 4, 5} and averages them like the real judge; every metric is computed as for
-/// the real judge, and the Monte-Carlo expectation over `repetitions` seeded repetitions is reported.
+/// What chance alone scores on the same prompts, so "78 % pairwise accuracy" can be read against the floor, which
+/// is not the textbook 50 %: on a 5-point scale a random judge ties (and ties count wrong), so with one sample it
+/// orders a pair right 40 % of the time, and its 5-best depends on k (1/5 with one sample, 1/125 with three).
+/// The random judge draws each of a reply's k samples (k as observed for that reply, all parsing) uniformly from
+/// {1, 2, 3, 4, 5} and averages them like the real judge; every metric is computed as for the real judge, on the
+/// same prompts and human ranks, and its Monte-Carlo distribution over `repetitions` seeded repetitions is reported
+/// (`Spread`: mean, 2.5 and 97.5 percentiles).
 public struct RandomJudgeBaseline: Codable, Hashable, Sendable {
     public var repetitions: Int
     public var seed: UInt64

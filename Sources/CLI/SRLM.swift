@@ -14,7 +14,7 @@ struct SRLM: AsyncParsableCommand {
             Derive.self, Log.self, Fsck.self,
             Serve.self, GenPromptsCommand.self, GenCandidatesCommand.self, JudgeCommand.self, PairsCommand.self,
             BuildEFTCommand.self, JudgeProbeCommand.self, Train.self, CheckpointsCommand.self, CheckpointCommand.self,
-            LoopCommand.self, RoundCommand.self, BatchCommand.self, EvalCommand.self, ReportCommand.self,
+            LoopCommand.self, RoundCommand.self, PlanCommand.self, BatchCommand.self, EvalCommand.self, ReportCommand.self,
         ])
 
     /// Library errors print as their message plus the CLI's hint (which command or flag fixes it).

@@ -221,8 +221,6 @@ struct BuildEFTCommand: AsyncParsableCommand {
     }
 }
 
-extension BuildEFT.Targets: ExpressibleByArgument {}
-
 struct JudgeProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "judge-probe",

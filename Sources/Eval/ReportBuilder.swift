@@ -13,6 +13,7 @@ public enum ReportBuilder {
         var sections = [try judgeAgreement(store, experiment)]
         sections += try headToHead(store, experiment)
         sections.append(try health(store, experiment))
+        sections += try drift(store, experiment)
         sections.append(try table(store, experiment, query: "round-history", title: "Round history",
                                   note: "Per round: prompts kept, candidates, judge parse rate and mean score, pairs, and the DPO run's last reward margin and accuracy."))
         sections.append(try table(store, experiment, query: "judge-probe", title: "Can the model judge at all? (judge-probe)",
@@ -96,6 +97,33 @@ public enum ReportBuilder {
         return Section(title: "Judge health per round",
                        note: "Saturation, parse failures, ties and length drift of the self-judge (queries/judge-health.sql); warnings at \(Int(JudgeHealth.saturationPct)) % saturation, \(Int(JudgeHealth.unparsedPct)) % unparsed, \(Int(JudgeHealth.tiedPct)) % tied prompts, a chosen/rejected length ratio of \(JudgeHealth.lengthRatio).",
                        blocks: blocks)
+    }
+
+    /// Round to round: the last two rounds' candidates and pairs summarised side by side (`srlm diff --rounds`), and
+    /// the per-round means (`queries/round-drift.sql`).
+    static func drift(_ store: Store, _ experiment: String) throws -> [Section] {
+        let rounds = try Rounds.iterations(store, experiment: experiment).filter { $0 >= 1 }
+        guard rounds.count >= 2 else { return [] }
+        let (a, b) = (rounds[rounds.count - 2], rounds[rounds.count - 1])
+        var rows: [[Cell]] = []
+        for role in [RoundRole.candidates, .pairs] {
+            guard let va = try Rounds.version(store, experiment: experiment, iteration: a, role: role),
+                  let vb = try Rounds.version(store, experiment: experiment, iteration: b, role: role) else { continue }
+            let summary = DiffSummary.compute(try VersionColumns.read(store, va), try VersionColumns.read(store, vb),
+                                              unchangedRows: try Differ.diff(store, from: va, to: vb, rowLimit: 0).unchanged)
+            for c in summary.columns where c.column != "prompt" && c.a.count + c.b.count > 0 {
+                let places = c.unit == "value" ? 2 : 0
+                rows.append([.text("\(role.rawValue): \(c.column)"), .text(c.unit),
+                             .interval(value: c.a.mean, low: c.a.meanInterval?.low, high: c.a.meanInterval?.high, .decimal(places: places)),
+                             .interval(value: c.b.mean, low: c.b.meanInterval?.low, high: c.b.meanInterval?.high, .decimal(places: places)),
+                             .interval(value: c.change?.value, low: c.change?.interval?.low, high: c.change?.interval?.high, .decimal(places: places)),
+                             .interval(value: c.novelty?.value, low: c.novelty?.interval?.low, high: c.novelty?.interval?.high, .percent(places: 1))])
+            }
+        }
+        let means = try table(store, experiment, query: "round-drift", title: "", note: "").blocks
+        return [Section(title: "Round \(a) → round \(b): how the data moved",
+                        note: "Means with 95 % intervals (normal; the change Welch's), and the share of round \(b)'s word 3-grams unseen in round \(a) (bootstrap).",
+                        blocks: [.table(Table(columns: ["column", "unit", "round \(a)", "round \(b)", "change", "novelty"], rows: rows))] + means)]
     }
 
     static func table(_ store: Store, _ experiment: String, query: String, title: String, note: String) throws -> Section {

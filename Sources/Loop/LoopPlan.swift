@@ -188,11 +188,17 @@ public struct LoopPlan: Codable, Hashable, Sendable {
         ]
     }
 
-    /// Stores the plan as the experiment's current plan (one row per step, its config as JSON).
-    public func save(_ store: Store, experiment: String) throws {
+    /// Stores the plan as the experiment's current plan (one row per step, its config as JSON), with the recipe it
+    /// was built from, so `srlm plan show` prints the file back.
+    public func save(_ store: Store, experiment: String, recipe: Options? = nil) throws {
         try PlanRows.save(store, experiment: experiment, steps: try steps.map {
             ($0.stage, String(decoding: try CanonicalJSON.encode($0), as: UTF8.self))
-        })
+        }, recipe: try recipe.map { String(decoding: try CanonicalJSON.encode($0), as: UTF8.self) })
+    }
+
+    /// The recipe the experiment's stored plan was built from, if it was stored with one.
+    public static func recipe(_ store: Store, experiment: String) throws -> Options? {
+        try PlanRows.recipe(store, experiment: experiment).map { try JSONDecoder().decode(Options.self, from: Data($0.utf8)) }
     }
 
     /// The experiment's stored plan, if any.

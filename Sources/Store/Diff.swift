@@ -211,3 +211,25 @@ struct Hash32: Comparable, Hashable {
 
     var hex: String { String(format: "%016llx%016llx%016llx%016llx", a, b, c, d) }
 }
+
+extension Differ {
+    /// The diff in its own read.
+    public static func diff(_ store: Store, from: DatasetVersion, to: DatasetVersion, rowLimit: Int? = nil) throws -> DatasetDiff {
+        try store.read { try diff($0, from: from, to: to, rowLimit: rowLimit) }
+    }
+}
+
+extension DatasetVersion {
+    /// `NAME[@N]` in `experiment`, or `exp:EXPERIMENT/NAME[@N]` in another one (`/` never occurs in a name).
+    public static func resolve(_ store: Store, qualified text: String, experiment: String) throws -> DatasetVersion {
+        var (experiment, ref) = (experiment, text)
+        if text.hasPrefix("exp:") {
+            let rest = text.dropFirst(4)
+            guard let slash = rest.firstIndex(of: "/"), slash != rest.startIndex else {
+                throw SRLMError.invalid("'\(text)': a version of another experiment is exp:EXPERIMENT/NAME[@N]")
+            }
+            (experiment, ref) = (String(rest[..<slash]), String(rest[rest.index(after: slash)...]))
+        }
+        return try store.read { try resolve($0, ref, experiment: experiment) }
+    }
+}

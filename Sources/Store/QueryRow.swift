@@ -23,6 +23,11 @@ public struct QueryRow: Sendable {
 }
 
 extension QueryResult {
+    /// The same columns with only the rows at `indices`.
+    public func keeping(_ indices: [Int]) -> QueryResult {
+        QueryResult(columns: columns, rows: indices.map { rows[$0] })
+    }
+
     public var records: [QueryRow] {
         rows.map { QueryRow(values: Dictionary(zip(columns, $0), uniquingKeysWith: { first, _ in first })) }
     }

@@ -146,3 +146,43 @@ extension EngineBacked {
         #expect(throws: SRLMError.self) { try JSONDecoder().decode(LoopPlan.Step.self, from: Data(old.utf8)) }
     }
 }
+
+@Suite struct PlanFileTests {
+    /// `srlm plan init` writes every default; reading it back gives the same recipe, and the loop's flags override it.
+    @Test func aPlanFileRoundTripsAndFlagsOverrideIt() throws {
+        var recipe = LoopPlan.Options()
+        recipe.iterations = 3
+        recipe.genCandidates.candidates = 6
+        recipe.sft.hyper.lora = LoRAConfig()
+        let text = try recipe.yaml()
+        #expect(text.contains("genCandidates:") && text.contains("learningRate:"))
+        #expect(try LoopPlan.Options(yaml: text, file: "plan.yaml") == recipe)
+        let path = TestSupport.writeTemp(text, name: "plan.yaml")
+        let options = try LoopOptions.parse(["--plan", path, "--judge-samples", "5"]).options()
+        #expect(options.genCandidates.candidates == 6 && options.judge.samples == 5 && options.iterations == 3)
+        #expect(options.sft.hyper.lora == LoRAConfig())
+    }
+
+    /// A file that names only some fields keeps the defaults for the rest; a wrong field is named.
+    @Test func partialFilesAndMistakes() throws {
+        let partial = try LoopPlan.Options(yaml: "genCandidates:\n  candidates: 2\nminPairs: 3\n", file: "p.yaml")
+        var expected = LoopPlan.Options()
+        expected.genCandidates.candidates = 2
+        expected.minPairs = 3
+        #expect(partial == expected)
+        let unknown = #expect(throws: SRLMError.self) { try LoopPlan.Options(yaml: "candidatez: 2\n", file: "p.yaml") }
+        #expect("\(unknown!)".contains("candidatez") && "\(unknown!)".contains("p.yaml"))
+        let mistyped = #expect(throws: SRLMError.self) { try LoopPlan.Options(yaml: "judge:\n  samples: many\n", file: "p.yaml") }
+        #expect("\(mistyped!)".contains("judge.samples") || "\(mistyped!)".contains("samples"))
+    }
+
+    /// The store keeps the recipe with the plan, so `srlm plan show` prints the file back.
+    @Test func theStoredRecipePrintsBack() throws {
+        let store = try TestSupport.makeStore()
+        var recipe = LoopPlan.Options()
+        recipe.genPrompts.count = 5
+        try LoopPlan.loop(recipe).save(store, experiment: "default", recipe: recipe)
+        #expect(try LoopPlan.recipe(store, experiment: "default") == recipe)
+        #expect(try LoopPlan.recipe(store, experiment: "default")?.yaml() == recipe.yaml())
+    }
+}

@@ -1,4 +1,4 @@
--- srlm store, migration 006: evaluation results. An eval run's config names what was measured (the checkpoint and
+-- srlm store, migration 007: evaluation results. An eval run's config names what was measured (the checkpoint and
 -- its weights key, the data version, the judge template and the sampling), so its figures are keyed by the run:
 -- one row per metric, with its 95 % interval where it has one and the count it was computed over.
 CREATE TABLE eval_metric (

@@ -97,7 +97,8 @@ enum CLI {
         }.start()
         let sink = try ExportDestination.sink(path: fifo, storePath: store.path, force: false)
         #expect(try Exporter.run(store, version: version, format: .trl, to: sink) == 5)
-        done.wait()
+        // A replaced FIFO never gets a writer: its reader would wait forever.
+        #expect(done.wait(timeout: .now() + 30) == .success, "the FIFO's reader got nothing")
         #expect(box.data.split(separator: UInt8(ascii: "\n")).count == 5)
         var info = stat()
         #expect(lstat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO, "the FIFO was replaced")
@@ -105,20 +106,29 @@ enum CLI {
     }
 
     @Test func aCharacterDeviceStaysADevice() throws {
-        let (store, version, _) = try storeWithPairs()
-        let sink = try ExportDestination.sink(path: "/dev/null", storePath: store.path, force: false)
+        let (store, version, dir) = try storeWithPairs()
+        // A null device (1, 3) of our own where we may make one (root), so a regression replaces only that; elsewhere
+        // /dev/null, which an unprivileged rename cannot replace.
+        let own = dir.appendingPathComponent("null").path
+        let device = mknod(own, S_IFCHR | 0o666, dev_t(1 << 8 | 3)) == 0 ? own : "/dev/null"
+        let sink = try ExportDestination.sink(path: device, storePath: store.path, force: false)
         #expect(try Exporter.run(store, version: version, format: .trl, to: sink) == 5)
         var info = stat()
-        #expect(stat("/dev/null", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR)
+        #expect(stat(device, &info) == 0 && info.st_mode & S_IFMT == S_IFCHR, "\(device) is no longer a device")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }.isEmpty)
     }
 
-    @Test func devStdoutAndDashReachThePipeTheReaderHolds() throws {
+    @Test func standardOutputIsWrittenThroughTheDescriptorTheReaderHolds() throws {
         let (store, _, _) = try storeWithPairs()
         try store.close()
-        for output in ["/dev/stdout", "-"] {
+        // /dev/fd/1 rather than /dev/stdout here: a regression that renamed over it could not replace /proc.
+        for output in ["-", "/dev/fd/1"] {
             let (status, text) = try CLI.srlm(["export", "pairs", "--format", "trl", "-o", output, "--store", store.path])
             #expect(status == 0, "\(text)")
             #expect(text.split(separator: "\n").filter { $0.hasPrefix("{\"chosen\"") }.count == 5, "\(output): \(text)")
+        }
+        for output in ["/dev/stdout", "/dev/stderr", "/proc/self/fd/1"] {
+            #expect(try ExportDestination.sink(path: output, storePath: store.path, force: false) is StreamSink, "\(output)")
         }
     }
 

@@ -3,6 +3,13 @@ import GRDB
 import Testing
 @testable import SRLMStore
 
+/// Expects `body` to be refused by one of the schema's seals (not, say, by a busy lock), naming why.
+func expectSealed(_ reason: String, _ comment: String = "", sourceLocation: SourceLocation = #_sourceLocation,
+                  _ body: () throws -> Void) {
+    let error = #expect(throws: DatabaseError.self, Comment(rawValue: comment), sourceLocation: sourceLocation) { try body() }
+    #expect(error?.message?.contains(reason) == true, "\(comment): \(String(describing: error))", sourceLocation: sourceLocation)
+}
+
 /// A plain SQLite connection to a store, as any client (sqlite3, Datasette, a script) would open it: no srlm
 /// functions, no srlm code in the way.
 func plainConnection(_ store: Store) throws -> DatabaseQueue {
@@ -15,16 +22,16 @@ func plainConnection(_ store: Store) throws -> DatabaseQueue {
         let store = try TestSupport.makeStore()
         let version = try writeSamplePairs(store, count: 4)
         let other = try plainConnection(store)
-        #expect(throws: DatabaseError.self) {
+        expectSealed("immutable") {
             try other.write { try $0.execute(sql: "DELETE FROM pair WHERE version_id = ?", arguments: [version.id]) }
         }
-        #expect(throws: DatabaseError.self) {
+        expectSealed("immutable") {
             try other.write {
                 try $0.execute(sql: "INSERT INTO pair(version_id, ord, prompt, chosen, rejected) SELECT version_id, 99, prompt, chosen, rejected FROM pair WHERE version_id = ? AND ord = 0",
                                arguments: [version.id])
             }
         }
-        #expect(throws: DatabaseError.self) {
+        expectSealed("immutable") {
             try other.write { try $0.execute(sql: "UPDATE pair SET chosen_score = 0 WHERE version_id = ?", arguments: [version.id]) }
         }
         #expect(try Fsck.run(store).ok)
@@ -41,9 +48,9 @@ func plainConnection(_ store: Store) throws -> DatabaseQueue {
                     "INSERT INTO zstd_dict(id, data) VALUES (7, x'00')", "UPDATE zstd_dict SET data = x'00'"] {
             // The dictionary table is empty here: its insert is allowed, the update then refused.
             if sql.hasPrefix("INSERT INTO zstd_dict") { try other.write { try $0.execute(sql: sql) }; continue }
-            #expect(throws: DatabaseError.self, "\(sql)") { try other.write { try $0.execute(sql: sql) } }
+            expectSealed(sql.hasPrefix("INSERT") ? "appended" : "immutable", sql) { try other.write { try $0.execute(sql: sql) } }
         }
-        #expect(throws: DatabaseError.self) { try other.write { try $0.execute(sql: "DELETE FROM zstd_dict") } }
+        expectSealed("immutable") { try other.write { try $0.execute(sql: "DELETE FROM zstd_dict") } }
         #expect(try Fsck.run(store).ok)
     }
 
@@ -52,7 +59,7 @@ func plainConnection(_ store: Store) throws -> DatabaseQueue {
         let version = try writeSamplePairs(store, count: 4)
         let other = try plainConnection(store)
         // Rows staged for a version id not yet used, then a version row that claims fewer of them.
-        #expect(throws: DatabaseError.self) {
+        expectSealed("count exactly") {
             try other.write { db in
                 try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
                 try db.execute(sql: "INSERT INTO pair(version_id, ord, prompt, chosen, rejected) SELECT 99, ord, prompt, chosen, rejected FROM pair WHERE version_id = ?",

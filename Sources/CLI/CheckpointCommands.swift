@@ -27,7 +27,7 @@ struct CheckpointsCommand: ParsableCommand {
                    v.uri, v.created
             FROM v_checkpoints v WHERE v.experiment = ? ORDER BY v.checkpoint_id
             """, arguments: [options.experiment])
-        print(result.render(.table, maxWidth: 80), terminator: "")
+        printQuery(result, .table, maxWidth: 80)
     }
 }
 

@@ -13,7 +13,7 @@ struct Import: ParsableCommand {
         abstract: "Import a file as a new dataset version (one transaction; identical content is a no-op).")
     @OptionGroup var options: StoreOptions
     @Argument(help: "What the rows are: ift, ranked, prompts, pairs or eft.") var target: ImportTarget
-    @Argument(help: "The file (.json, .jsonl, .jsonl.gz, .txt).") var file: String
+    @Argument(help: "The file (.json, .jsonl, .jsonl.gz, .txt), a FIFO, or - for standard input.") var file: String
     @Option(help: "oasst, alpaca, messages, sharegpt, self-instruct, alpaca-eval, lines, trl, hh-rlhf, or auto.")
     var format: ImportFormat = .auto
     @Option(help: "Dataset name (default: the target).") var name: String?
@@ -47,17 +47,17 @@ struct Export: ParsableCommand {
     @OptionGroup var options: StoreOptions
     @Argument(help: "NAME or NAME@VERSION.") var dataset: String
     @Option(help: "trl, trl-standard, sft, messages, openai-chat or openai-preference.") var format: ExportFormat
-    @Option(name: [.short, .long], help: "Output file (default: standard output).") var output: String?
+    @Option(name: [.short, .long], help: "Output file, FIFO or device; - for standard output (the default).")
+    var output = "-"
+    @Flag(help: "Replace an existing output file.") var force = false
 
     func run() throws {
         let store = try options.openReadOnly()
         let version = try store.read { try DatasetVersion.resolve($0, dataset, experiment: options.experiment) }
-        let rows: Int
-        if let output {
-            rows = try Exporter.run(store, version: version, format: format, to: FileSink(path: output))
+        let sink = try ExportDestination.sink(path: output, storePath: store.path, force: force)
+        let rows = try Exporter.run(store, version: version, format: format, to: sink)
+        if output != "-" {
             FileHandle.standardError.write(Data("exported \(rows) rows of \(version.ref) to \(output)\n".utf8))
-        } else {
-            rows = try Exporter.run(store, version: version, format: format, to: StandardOutputSink())
         }
     }
 }

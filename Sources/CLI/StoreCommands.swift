@@ -3,6 +3,11 @@ import Foundation
 import GRDB
 import SRLMStore
 
+/// Prints a query result; on a terminal, control characters from dataset text are shown escaped, never obeyed.
+func printQuery(_ result: QueryResult, _ format: QueryResult.Format, maxWidth: Int = 60) {
+    print(result.render(format, maxWidth: maxWidth, forTerminal: isatty(STDOUT_FILENO) != 0), terminator: "")
+}
+
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create (or migrate) a store.")
     @OptionGroup var options: StoreOptions
@@ -28,7 +33,7 @@ struct Datasets: ParsableCommand {
         sql += " ORDER BY experiment, dataset, version"
         if json { sql = sql.replacingOccurrences(of: "substr(content_hash, 1, 16)", with: "content_hash") }
         let result = try SQLQuery.run(store, sql, arguments: .init(args))
-        print(result.render(json ? .json : .table), terminator: "")
+        printQuery(result, json ? .json : .table)
     }
 }
 
@@ -47,7 +52,7 @@ struct Show: ParsableCommand {
             SELECT * FROM \(version.kind.view) WHERE version_id = ? AND ord >= ? ORDER BY ord LIMIT ?
             """, arguments: [version.id, offset, limit])
         print("\(version.ref) (\(version.kind.rawValue), \(version.rowCount) rows, content \(version.contentHash.prefix(16)))")
-        print(result.render(format), terminator: "")
+        printQuery(result, format)
     }
 }
 
@@ -62,7 +67,7 @@ struct SQL: ParsableCommand {
 
     func run() throws {
         let store = try options.openReadOnly()
-        print(try SQLQuery.run(store, statement).render(format), terminator: "")
+        printQuery(try SQLQuery.run(store, statement), format)
     }
 }
 
@@ -81,7 +86,7 @@ struct Query: ParsableCommand {
         let store = try options.openReadOnly()
         // Named queries take the experiment as :experiment.
         let arguments: StatementArguments = sql.contains(":experiment") ? ["experiment": options.experiment] : []
-        print(try SQLQuery.run(store, sql, arguments: arguments).render(format), terminator: "")
+        printQuery(try SQLQuery.run(store, sql, arguments: arguments), format)
     }
 }
 
@@ -118,14 +123,14 @@ struct Log: ParsableCommand {
         let store = try options.openReadOnly()
         if rounds {
             let result = try SQLQuery.run(store, try Schema.query(named: "round-history"), arguments: ["experiment": options.experiment])
-            print(result.render(json ? .json : .table), terminator: "")
+            printQuery(result, json ? .json : .table)
             return
         }
         let columns = json ? "*" : "run_id, stage, substr(config_hash, 1, 12) AS config, inputs, outputs, status, duration_s, started"
         let result = try SQLQuery.run(store, """
             SELECT \(columns) FROM v_runs WHERE experiment = ? ORDER BY run_id DESC LIMIT ?
             """, arguments: [options.experiment, limit])
-        print(result.render(json ? .json : .table), terminator: "")
+        printQuery(result, json ? .json : .table)
     }
 }
 
@@ -135,7 +140,7 @@ struct Fsck: ParsableCommand {
     @OptionGroup var options: StoreOptions
 
     func run() throws {
-        let report = try SRLMStore.Fsck.run(try options.openReadOnly())
+        let report = try SRLMStore.Fsck.run(path: options.path)
         print(report.summary)
         if !report.ok { throw ExitCode(1) }
     }

@@ -76,38 +76,62 @@ public enum Exporter {
     }
 
     /// One pass over the version in `ord` order. A cursor keeps memory constant; srlm_blob caches decoded packs
-    /// per connection, and rows written together share packs, so ord order reads each pack about once.
+    /// per connection, and rows written together share packs, so ord order reads each pack about once. Every row
+    /// (also those another split leaves out) is hashed as it streams, and the version's content hash must come
+    /// out the same: a row changed behind srlm's back fails the export instead of reaching a trainer.
     static func write(_ db: Database, version: DatasetVersion, format: ExportFormat,
                       to sink: inout some ExportSink, split: String? = nil) throws -> Int {
-        let columns = format.columns
-        let selected = columns.map { "\($0), srlm_blob(\($0)), srlm_blob_key(\($0))" }.joined(separator: ", ")
-        let scores = format.scoreColumns
-        let sql = "SELECT ord, \(([selected] + scores).joined(separator: ", ")) FROM \(version.kind.table) "
-            + "WHERE version_id = ?\(split == nil ? "" : " AND split = ?") ORDER BY ord"
-        let arguments: StatementArguments = split.map { [version.id, $0] } ?? [version.id]
-        let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        let kind = version.kind
+        let all = kind.columns
+        let selected = all.map { $0.kind == .blob ? "\($0.name), srlm_blob(\($0.name)), srlm_blob_key(\($0.name))" : $0.name }
+        let cursor = try Row.fetchCursor(db, sql: "SELECT ord, \(selected.joined(separator: ", ")) FROM \(kind.table) WHERE version_id = ? ORDER BY ord",
+                                         arguments: [version.id])
+        // Where each column's value (and a blob's bytes and key) sits in a row.
+        var position: [String: Int] = [:]
+        var at = 1
+        for column in all { position[column.name] = at; at += column.kind == .blob ? 3 : 1 }
         let builder = LineBuilder(format: format, ref: version.ref)
-        var fields = [Data](repeating: Data(), count: columns.count)
+        var rowHashes: [ContentHash] = []
+        rowHashes.reserveCapacity(version.rowCount)
         var written = 0
         while let row = try cursor.next() {
             let ord: Int = row[0]
-            for (i, name) in columns.enumerated() {
-                guard let id = row[1 + 3 * i] as Int64?, let text = row[2 + 3 * i] as Data?, let key = row[3 + 3 * i] as Data? else {
+            var texts: [String: Data] = [:]
+            var hashes: [BlobID: ContentHash] = [:]
+            var values: [Value] = []
+            for column in all {
+                let i = position[column.name]!
+                guard column.kind == .blob else { values.append(Value(stored: row[i], in: column)); continue }
+                guard let id = row[i] as Int64? else { values.append(.null); continue }
+                guard let text = row[i + 1] as Data?, let key = row[i + 2] as Data? else {
+                    throw SRLMError.invalid("row \(ord) of \(version.ref): column \(column.name) names blob \(id), which is not stored")
+                }
+                let hash = ContentHash(of: text)
+                guard hash.bytes.prefix(8) == key else {
+                    throw SRLMError.corrupt("blob \(id) is corrupt: its bytes do not match its SHA-256 key (row \(ord) of \(version.ref); run srlm fsck)")
+                }
+                hashes[id] = hash
+                texts[column.name] = text
+                values.append(.blob(id))
+            }
+            rowHashes.append(try kind.rowHash(values) { id in hashes[id]! })
+            if let split, (row[position["split"]!] as String?) != split { continue }
+            var fields: [Data] = []
+            for name in format.columns {
+                guard let text = texts[name] else {
                     throw SRLMError.invalid("row \(ord) of \(version.ref): column \(name) holds no blob id")
                 }
-                try BlobReader.verify(text, key: key, id: id)
-                fields[i] = text
+                fields.append(text)
             }
-            let scoreValues = scores.indices.map { row[1 + 3 * columns.count + $0] as Double? }
-            try sink.write(try builder.line(ord: ord, fields, scores: scoreValues))
+            let scores = format.scoreColumns.map { row[position[$0]!] as Double? }
+            try sink.write(try builder.line(ord: ord, fields, scores: scores))
             written += 1
         }
-        let expected = try split.map {
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM \(version.kind.table) WHERE version_id = ? AND split = ?",
-                             arguments: [version.id, $0]) ?? 0
-        } ?? version.rowCount
-        guard written == expected else {
-            throw SRLMError.invalid("\(version.ref) records \(expected) rows\(split.map { " in split " + $0 } ?? "") but \(written) were found")
+        guard rowHashes.count == version.rowCount else {
+            throw SRLMError.corrupt("\(version.ref) records \(version.rowCount) rows but \(rowHashes.count) were found; run srlm fsck")
+        }
+        guard VersionWriter.contentHash(rowHashes) == version.contentHash else {
+            throw SRLMError.corrupt("\(version.ref): its rows do not match its content hash (changed outside srlm?); run srlm fsck")
         }
         return written
     }

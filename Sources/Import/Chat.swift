@@ -60,7 +60,7 @@ enum Chat {
     /// One prompt per line; a line holding a JSON string literal is decoded, any other line is the text itself.
     static func lines(_ job: ImportJob, _ sink: RowSink) throws {
         var scanner = LineScanner(job.file)
-        while let (line, bytes) = scanner.next() {
+        while let (line, bytes) = try scanner.nextChecked() {
             var text = try JSONText.decode(bytes, file: job.file, line: line)
             let trimmed = text.trimmingCharacters(in: .whitespaces)
             let json = trimmed.first == "\"" || trimmed.first == "{" || trimmed.first == "["

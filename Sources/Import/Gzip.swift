@@ -8,7 +8,8 @@ enum Gzip {
     }
 
     /// Inflates every gzip member in `data` (concatenated members are legal gzip, e.g. from `cat a.gz b.gz`).
-    static func decompress(_ data: Data) throws -> [UInt8] {
+    /// Stops as soon as a line grows past `maxLineBytes`, before the rest is inflated.
+    static func decompress(_ data: Data, maxLineBytes: Int = .max) throws -> [UInt8] {
         var output = [UInt8]()
         output.reserveCapacity(data.count * 4)
         var stream = z_stream()
@@ -19,6 +20,16 @@ enum Gzip {
         defer { inflateEnd(&stream) }
         let chunk = 1 << 16
         var buffer = [UInt8](repeating: 0, count: chunk)
+        var line = 1, lineLength = 0
+        func track(_ bytes: ArraySlice<UInt8>) throws {
+            for byte in bytes {
+                if byte == 0x0A { line += 1; lineLength = 0; continue }
+                lineLength += 1
+                if lineLength > maxLineBytes {
+                    throw GzipError(message: "the line is longer than \(maxLineBytes >> 20) MiB once inflated", line: line)
+                }
+            }
+        }
         try data.withUnsafeBytes { (input: UnsafeRawBufferPointer) in
             guard let base = input.bindMemory(to: Bytef.self).baseAddress else { return }
             stream.next_in = UnsafeMutablePointer(mutating: base)
@@ -29,7 +40,9 @@ enum Gzip {
                     stream.avail_out = uInt(chunk)
                     return inflate(&stream, Z_NO_FLUSH)
                 }
-                output.append(contentsOf: buffer[0..<(chunk - Int(stream.avail_out))])
+                let inflated = buffer[0..<(chunk - Int(stream.avail_out))]
+                if maxLineBytes < .max { try track(inflated) }
+                output.append(contentsOf: inflated)
                 switch status {
                 case Z_OK:
                     continue
@@ -51,4 +64,5 @@ enum Gzip {
 
 struct GzipError: Error {
     let message: String
+    var line: Int? = nil
 }

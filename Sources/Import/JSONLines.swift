@@ -9,24 +9,50 @@ struct InputFile {
     let sha256: String
     let bytes: [UInt8]
 
-    init(path: String) throws {
-        name = URL(fileURLWithPath: path).lastPathComponent
-        let raw: Data
-        do {
-            raw = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ImportError(file: name, message: "cannot read \(path): \((error as NSError).localizedDescription)")
-        }
+    /// No line of an input may be longer: a gzip bomb or a file without newlines stops here with a clear error.
+    static let maxLineBytes = 16 << 20
+
+    /// `path` "-" reads standard input; FIFOs and devices (/dev/stdin) are read to their end like files.
+    init(path: String, maxLineBytes: Int = InputFile.maxLineBytes) throws {
+        name = path == "-" ? "standard input" : URL(fileURLWithPath: path).lastPathComponent
+        let raw = try Self.readAll(path, name: name)
         sha256 = ContentHash(of: raw).hex
         var bytes: [UInt8]
         if Gzip.isGzip(raw) {
-            do { bytes = try Gzip.decompress(raw) } catch let e as GzipError { throw ImportError(file: name, message: e.message) }
+            do { bytes = try Gzip.decompress(raw, maxLineBytes: maxLineBytes) } catch let e as GzipError {
+                throw ImportError(file: name, line: e.line, message: e.message)
+            }
         } else {
             bytes = [UInt8](raw)
         }
         // A UTF-8 byte order mark is not part of the first line's text.
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
         self.bytes = bytes
+        self.maxLineBytes = maxLineBytes
+    }
+
+    let maxLineBytes: Int
+
+    /// The bytes of a regular file, a FIFO, a device or standard input; a directory or an unreadable path is a
+    /// located error saying which.
+    static func readAll(_ path: String, name: String) throws -> Data {
+        if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw ImportError(file: name, message: "cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        if info.st_mode & S_IFMT == S_IFDIR {
+            throw ImportError(file: name, message: "\(path) is a directory, not a file to import")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ImportError(file: name, message: "cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { try? handle.close() }
+        do {
+            return try handle.readToEnd() ?? Data()
+        } catch {
+            throw ImportError(file: name, message: "cannot read \(path): \((error as NSError).localizedDescription)")
+        }
     }
 
     func error(_ line: Int?, _ field: String? = nil, _ message: String) -> ImportError {
@@ -76,8 +102,19 @@ struct LineScanner {
     let file: InputFile
     private var position = 0
     private var lineNumber = 0
+    /// The line that stopped the scan for being longer than `InputFile.maxLineBytes`.
+    private(set) var tooLong: Int?
 
     init(_ file: InputFile) { self.file = file }
+
+    /// Like `next()`, but a line over the size limit is an error naming it.
+    mutating func nextChecked() throws -> (line: Int, bytes: ArraySlice<UInt8>)? {
+        let line = next()
+        if let tooLong {
+            throw file.error(tooLong, nil, "the line is longer than \(file.maxLineBytes >> 20) MiB")
+        }
+        return line
+    }
 
     mutating func next() -> (line: Int, bytes: ArraySlice<UInt8>)? {
         let bytes = file.bytes
@@ -86,6 +123,7 @@ struct LineScanner {
             let end = bytes[position...].firstIndex(of: 0x0A) ?? bytes.count
             var slice = bytes[position..<end]
             position = end + 1
+            if slice.count > file.maxLineBytes { tooLong = lineNumber; return nil }
             if slice.last == 0x0D { slice = slice.dropLast() }
             if slice.allSatisfy(JSONText.isSpace) { continue }
             return (lineNumber, slice)
@@ -112,7 +150,7 @@ struct RecordReader {
 
     mutating func next() throws -> (line: Int, value: Any)? {
         if !array {
-            guard let (line, bytes) = lines.next() else { return nil }
+            guard let (line, bytes) = try lines.nextChecked() else { return nil }
             return (line, try JSONText.parse(bytes, file: file, line: line))
         }
         return try nextElement()

@@ -72,11 +72,13 @@ enum OASST {
         guard let role = object["role"] as? String else { throw record.error("\(path).role", "missing") }
         var rank: Int?
         if let r = object["rank"], !(r is NSNull) {
-            guard let n = r as? NSNumber, String(cString: n.objCType) != "c", n.doubleValue == n.doubleValue.rounded(),
-                  n.intValue >= 0 else {
+            guard let n = r as? NSNumber, String(cString: n.objCType) != "c" else {
                 throw record.error("\(path).rank", "expected a whole number ≥ 0, found \(JSONPath.typeName(r))")
             }
-            rank = n.intValue
+            guard let exact = JSONNumber.int64(n), exact >= 0 else {
+                throw record.error("\(path).rank", "expected a whole number from 0 to \(Int64.max), found \(n.stringValue)")
+            }
+            rank = Int(exact)
         }
         let replies = object["replies"] ?? [Any]()
         guard let replyList = replies as? [Any] else {

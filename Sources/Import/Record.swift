@@ -54,7 +54,10 @@ struct Record {
         guard let n = value as? NSNumber, String(cString: n.objCType) != "c" else {
             throw error(field, "expected a number, found \(JSONPath.typeName(value))")
         }
-        return n.doubleValue
+        guard let number = JSONNumber.finiteDouble(n) else {
+            throw error(field, "the number \(n.stringValue) does not fit a 64-bit float")
+        }
+        return number
     }
 
     /// A message-list field: a JSON array of {role, content} objects, or a plain string taken as one message
@@ -103,6 +106,24 @@ struct Record {
     }
 
     private func isBlank(_ text: String) -> Bool { text.allSatisfy(\.isWhitespace) }
+}
+
+/// Parsed JSON numbers checked against the column they go to: Foundation keeps a number too big for 64 bits as a
+/// decimal whose intValue wraps (2^64 would read as 0), so nothing is converted unless it fits exactly.
+enum JSONNumber {
+    /// The exact whole number `n` holds, when it fits Int64; nil for fractions and anything out of range.
+    static func int64(_ n: NSNumber) -> Int64? {
+        // The decimal text is exact for integers of any size, and a Double prints its shortest round-trip form.
+        if let exact = Int64(n.stringValue) { return exact }
+        // "3.0", "3e2": whole when the value is; a decimal too big for 64 bits parses to a Double out of range.
+        return Int64(exactly: Double(n.stringValue) ?? n.doubleValue)
+    }
+
+    /// The value as a finite Double (scores are REAL); nil when it overflows to infinity.
+    static func finiteDouble(_ n: NSNumber) -> Double? {
+        let value = n.doubleValue
+        return value.isFinite ? value : nil
+    }
 }
 
 extension Array where Element == Message {

@@ -5,7 +5,7 @@ import Foundation
 enum Sniff {
     static func format(_ file: InputFile, _ options: ImportOptions) throws -> ImportFormat {
         var lines = LineScanner(file)
-        guard let (firstLine, firstBytes) = lines.next() else { throw file.error(nil, nil, "no rows: the file is empty") }
+        guard let (firstLine, firstBytes) = try lines.nextChecked() else { throw file.error(nil, nil, "no rows: the file is empty") }
         let lead = firstBytes.first { !JSONText.isSpace($0) }
         // Plain text, or a first line that is a JSON string literal: one prompt per line.
         guard lead == UInt8(ascii: "{") || lead == UInt8(ascii: "[") else {

@@ -215,6 +215,40 @@ static void srlm_text(sqlite3_context *ctx, int argc, sqlite3_value **argv) { (v
 static void srlm_blob(sqlite3_context *ctx, int argc, sqlite3_value **argv) { (void)argc; blob_function(ctx, argv, BYTES); }
 static void srlm_blob_key(sqlite3_context *ctx, int argc, sqlite3_value **argv) { (void)argc; blob_function(ctx, argv, KEY); }
 
+// srlm_nul_visible(text) / srlm_json_nul_visible(json): a NUL inside a text shown as U+2400 (␀), in raw text or
+// as a JSON \u0000 escape (json_extract would return it, and SQLite's length(), LIKE, GLOB and replace() all stop
+// at a NUL, so view filters would see only the text before it).
+static const char VISIBLE_NUL[] = "\xE2\x90\x80";
+
+static void nul_visible(sqlite3_context *ctx, int argc, sqlite3_value **argv, int json) {
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) { sqlite3_result_value(ctx, argv[0]); return; }
+    const unsigned char *in = sqlite3_value_text(argv[0]);
+    int n = sqlite3_value_bytes(argv[0]);
+    int found = 0;
+    for (int i = 0; i < n && !found; i++) found = json ? in[i] == '\\' : in[i] == 0;
+    if (!found) { sqlite3_result_value(ctx, argv[0]); return; }
+    // Each NUL byte (1 → 3 bytes) or "\u0000" escape (6 → 6 bytes) grows by at most 2 bytes.
+    unsigned char *out = sqlite3_malloc64((sqlite3_uint64)n * 3 + 1);
+    if (!out) { sqlite3_result_error_nomem(ctx); return; }
+    int o = 0;
+    for (int i = 0; i < n; i++) {
+        if (!json && in[i] == 0) { memcpy(out + o, VISIBLE_NUL, 3); o += 3; continue; }
+        if (json && in[i] == '\\') {
+            if (i + 5 < n && memcmp(in + i + 1, "u0000", 5) == 0) { memcpy(out + o, "\\u2400", 6); o += 6; i += 5; continue; }
+            // Any other escape is copied whole, so the backslash of "\\u0000" is never read as an escape's start.
+            out[o++] = in[i];
+            if (i + 1 < n) out[o++] = in[++i];
+            continue;
+        }
+        out[o++] = in[i];
+    }
+    sqlite3_result_text(ctx, (const char *)out, o, sqlite3_free);
+}
+
+static void srlm_nul_visible(sqlite3_context *ctx, int argc, sqlite3_value **argv) { nul_visible(ctx, argc, argv, 0); }
+static void srlm_json_nul_visible(sqlite3_context *ctx, int argc, sqlite3_value **argv) { nul_visible(ctx, argc, argv, 1); }
+
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
@@ -238,6 +272,12 @@ int sqlite3_srlmsqlite_init(sqlite3 *db, char **error, const sqlite3_api_routine
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function_v2(db, "srlm_blob_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, r,
                                         srlm_blob_key, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function_v2(db, "srlm_nul_visible", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                        srlm_nul_visible, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function_v2(db, "srlm_json_nul_visible", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                        srlm_json_nul_visible, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function_v2(db, "srlm_blob", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, r,
                                         srlm_blob, NULL, NULL, reader_free);

@@ -20,6 +20,22 @@ public enum Value: Hashable, Sendable {
         default: return nil
         }
     }
+    /// A column's value as its table stores it (blob columns hold ids).
+    public init(stored dbValue: DatabaseValue, in column: Column) {
+        switch dbValue.storage {
+        case .null: self = .null
+        case .int64(let v):
+            switch column.kind {
+            case .blob: self = .blob(v)
+            case .real: self = .real(Double(v))
+            default: self = .int(v)
+            }
+        case .double(let v): self = .real(v)
+        case .string(let s): self = .text(s)
+        case .blob(let d): self = .bytes(d)
+        }
+    }
+
     public var blobID: BlobID? { if case .blob(let id) = self { return id }; return nil }
 }
 

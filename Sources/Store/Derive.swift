@@ -3,20 +3,13 @@ import GRDB
 
 /// Curation: a new version made of the rows of an existing one that pass a SQL filter, recorded as a run.
 public enum Derive {
-    /// `whereSQL` is evaluated on a read-only connection against the kind's readable view (e.g. v_pairs: margin,
-    /// chosen_score, prompt_text ...), so it can read but never write.
+    /// `whereSQL` is one SQL expression over the kind's readable view (e.g. v_pairs: margin, chosen_score,
+    /// prompt_text ...), evaluated on a read-only connection over a subquery of the source version's rows only:
+    /// it can read but never write, and never select rows of another version.
     public static func run(_ store: Store, name: String, from ref: String, where whereSQL: String,
                            experiment: String = Experiment.defaultName) throws -> (version: DatasetVersion?, unchanged: String?) {
         let source = try store.read { try DatasetVersion.resolve($0, ref, experiment: experiment) }
-        let keep: [Int64]
-        do {
-            keep = try store.pool.read { db in
-                try Int64.fetchAll(db, sql: "SELECT ord FROM \(source.kind.view) WHERE version_id = ? AND (\(whereSQL)) ORDER BY ord",
-                                   arguments: [source.id])
-            }
-        } catch let error as DatabaseError {
-            throw SRLMError.invalid("--where: \(error.message ?? "\(error)") (columns of \(source.kind.view) are available)")
-        }
+        let keep = try selectOrds(store, source, whereSQL)
         do {
             let version = try store.write { db -> DatasetVersion in
                 let run = try Runs.begin(db, experiment: experiment, stage: "derive",
@@ -36,6 +29,22 @@ public enum Derive {
         }
     }
 
+    /// The `ord`s of the source's rows that pass the condition.
+    static func selectOrds(_ store: Store, _ source: DatasetVersion, _ whereSQL: String) throws -> [Int64] {
+        try SQLCondition.checkSingleExpression(whereSQL)
+        // The newline keeps the closing parenthesis ours; the check above refused comments anyway.
+        let sql = "SELECT ord FROM (SELECT * FROM \(source.kind.view) WHERE version_id = ?) WHERE (\(whereSQL)\n) ORDER BY ord"
+        do {
+            return try store.pool.read { db in
+                let statement = try db.makeStatement(sql: sql)
+                guard statement.isReadonly else { throw SRLMError.invalid("--where must only read") }
+                return try Int64.fetchAll(statement, arguments: [source.id])
+            }
+        } catch let error as DatabaseError {
+            throw SRLMError.invalid("--where: \(error.message ?? "\(error)") (columns of \(source.kind.view) are available)")
+        }
+    }
+
     /// Copies rows (blob ids and typed values as stored) into a new version, in `ord` order.
     public static func copyRows(_ db: Database, from source: DatasetVersion, ords: [Int64], into writer: VersionWriter) throws {
         let columns = source.kind.columns
@@ -47,20 +56,6 @@ public enum Derive {
     }
 
     static func values(_ row: Row, _ columns: [Column]) -> [Value] {
-        columns.enumerated().map { i, column in
-            let dbValue: DatabaseValue = row[i]
-            switch dbValue.storage {
-            case .null: return .null
-            case .int64(let v):
-                switch column.kind {
-                case .blob: return .blob(v)
-                case .real: return .real(Double(v))
-                default: return .int(v)
-                }
-            case .double(let v): return .real(v)
-            case .string(let s): return .text(s)
-            case .blob(let d): return .bytes(d)
-            }
-        }
+        columns.enumerated().map { i, column in Value(stored: row[i], in: column) }
     }
 }

@@ -6,12 +6,19 @@ public enum Experiment {
 
     /// The experiment's id, creating it on first use.
     public static func id(_ db: Database, _ name: String) throws -> Int64 {
-        guard !name.isEmpty else { throw SRLMError.invalid("experiment name is empty") }
+        try validate(name: name)
         if let id = try Int64.fetchOne(db, sql: "SELECT id FROM experiment WHERE name = ?", arguments: [name]) {
             return id
         }
         try db.execute(sql: "INSERT INTO experiment(name) VALUES (?)", arguments: [name])
         return db.lastInsertedRowID
+    }
+
+    /// Experiment names appear in refs, logs and paths: the same alphabet as dataset names.
+    public static func validate(name: String) throws {
+        do { try DatasetRef.validate(name: name) } catch {
+            throw SRLMError.invalid("experiment name '\(TerminalText.escaped(name))' must be 1-128 ASCII letters, digits, '-', '_', '.', ':'")
+        }
     }
 
     /// The id of an existing experiment (reads never create one).

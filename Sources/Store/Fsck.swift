@@ -19,75 +19,155 @@ public struct FsckReport: Sendable, Codable {
 }
 
 public enum Fsck {
-    public static func run(_ store: Store) throws -> FsckReport {
-        try store.pool.read { db in
-            srlm_sqlite_forget(db.sqliteConnection)  // check what is on disk, not what this connection cached
+    /// Checks the store at `path` on read-only connections. Every problem found is reported, not only the first;
+    /// a store too damaged to open still gets SQLite's integrity check.
+    public static func run(path: String) throws -> FsckReport {
+        guard FileManager.default.fileExists(atPath: path) else { throw SRLMError.notFound("no store at \(path)") }
+        let store: Store
+        do {
+            store = try Store(path: path, readOnly: true)
+        } catch {
             var report = FsckReport()
-            for line in try String.fetchAll(db, sql: "PRAGMA integrity_check") where line != "ok" {
-                report.problems.append("integrity: \(line)")
+            report.problems.append("store: cannot be opened: \(error)")
+            var config = Configuration()
+            config.readonly = true
+            do {
+                try DatabaseQueue(path: path, configuration: config).read { try checkIntegrity($0, &report) }
+            } catch {
+                report.problems.append("integrity: \(error)")
             }
-            for row in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") {
-                report.problems.append("foreign key: table \(row[0] as String? ?? "?") rowid \(row[1] as Int64? ?? -1) → \(row[2] as String? ?? "?")")
-            }
-            let hashes = try checkBlobs(db, &report)
-            try checkVersions(db, hashes, &report)
             return report
+        }
+        return try run(store)
+    }
+
+    public static func run(_ store: Store) throws -> FsckReport {
+        var report = FsckReport()
+        do {
+            try store.pool.unsafeRead { db in
+                // One snapshot for every check, rolled back rather than committed: after reading damaged pages a
+                // COMMIT can fail and would hide what the checks found.
+                try db.execute(sql: "BEGIN DEFERRED")
+                defer { try? db.execute(sql: "ROLLBACK") }
+                srlm_sqlite_forget(db.sqliteConnection)  // check what is on disk, not what this connection cached
+                do { try checkIntegrity(db, &report) } catch { report.problems.append("integrity: \(error)") }
+                do {
+                    for row in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") {
+                        report.problems.append("foreign key: table \(row[0] as String? ?? "?") rowid \(row[1] as Int64? ?? -1) → \(row[2] as String? ?? "?")")
+                    }
+                } catch {
+                    report.problems.append("foreign keys: \(error)")
+                }
+                let blobs = checkBlobs(db, &report)
+                checkVersions(db, blobs, &report)
+            }
+        } catch {
+            report.problems.append("store: \(error)")
+        }
+        return report
+    }
+
+    /// SQLite lists what it found, then can still end the statement with an error: both are kept.
+    static func checkIntegrity(_ db: Database, _ report: inout FsckReport) throws {
+        let cursor = try String.fetchCursor(db, sql: "PRAGMA integrity_check")
+        do {
+            while let line = try cursor.next() {
+                if line != "ok" { report.problems.append("integrity: " + line.replacingOccurrences(of: "\n", with: "; ")) }
+            }
+        } catch {
+            report.problems.append("integrity: the check stopped: \(error)")
         }
     }
 
-    /// Reads every blob in id order (one decompression per pack) and checks it against its key; returns the full
-    /// SHA-256 of each, for the row hashes.
-    static func checkBlobs(_ db: Database, _ report: inout FsckReport) throws -> [BlobID: ContentHash] {
+    /// The full SHA-256 of every readable blob, and the ids of blobs that are unreadable or do not match their key.
+    struct BlobCheck {
         var hashes: [BlobID: ContentHash] = [:]
-        let packs = try Row.fetchAll(db, sql: "SELECT id, count FROM blob_pack ORDER BY id")
+        var bad: Set<BlobID> = []
+    }
+
+    /// Reads every blob in id order (one decompression per pack) and checks it against its key.
+    static func checkBlobs(_ db: Database, _ report: inout FsckReport) -> BlobCheck {
+        var check = BlobCheck()
+        let packs: [Row]
+        do {
+            packs = try Row.fetchAll(db, sql: "SELECT id, count FROM blob_pack ORDER BY id")
+        } catch {
+            report.problems.append("blob packs: cannot be listed: \(error)")
+            return check
+        }
         report.packs = packs.count
-        let read = try db.makeStatement(sql: "SELECT srlm_blob(?1), srlm_blob_key(?1)")
         for pack in packs {
             let first: BlobID = pack[0], count: Int64 = pack[1]
+            var id = first
             do {
-                for id in first..<(first + count) {
+                let read = try db.cachedStatement(sql: "SELECT srlm_blob(?1), srlm_blob_key(?1)")
+                while id < first + count {
                     guard let row = try Row.fetchOne(read, arguments: [id]), let data = row[0] as Data?, let key = row[1] as Data? else {
                         report.problems.append("blob \(id): missing from pack \(first)")
+                        check.bad.insert(id)
+                        id += 1
                         continue
                     }
                     report.blobs += 1
                     let hash = ContentHash(of: data)
-                    if hash.bytes.prefix(8) != key { report.problems.append("blob \(id): content does not match its key") }
-                    hashes[id] = hash
+                    if hash.bytes.prefix(8) != key {
+                        report.problems.append("blob \(id): content does not match its key")
+                        check.bad.insert(id)
+                    }
+                    check.hashes[id] = hash
+                    id += 1
                 }
             } catch {
-                report.problems.append("pack \(first): \(error)")
+                report.problems.append("pack \(first): blobs \(id)...\(first + count - 1) unreadable: \(error)")
+                check.bad.formUnion(id..<(first + count))
             }
         }
-        return hashes
+        return check
     }
 
-    static func checkVersions(_ db: Database, _ blobs: [BlobID: ContentHash], _ report: inout FsckReport) throws {
+    /// Recomputes each version's rows and content hash; names the versions whose rows use bad or missing blobs.
+    static func checkVersions(_ db: Database, _ blobs: BlobCheck, _ report: inout FsckReport) {
         struct Missing: Error { let id: BlobID }
-        for version in try DatasetVersion.all(db) {
+        let versions: [DatasetVersion]
+        do {
+            versions = try DatasetVersion.all(db)
+        } catch {
+            report.problems.append("versions: cannot be listed: \(error)")
+            return
+        }
+        for version in versions {
             report.versions += 1
             let kind = version.kind
             let names = kind.columns.map(\.name).joined(separator: ", ")
             var hashes: [ContentHash] = []
-            let cursor = try Row.fetchCursor(db, sql: "SELECT \(names) FROM \(kind.table) WHERE version_id = ? ORDER BY ord",
-                                             arguments: [version.id])
-            while let row = try cursor.next() {
-                do {
-                    hashes.append(try kind.rowHash(Derive.values(row, kind.columns)) { id in
-                        guard let hash = blobs[id] else { throw Missing(id: id) }
+            var badRows = 0
+            var badBlobs: Set<BlobID> = []
+            let label = "\(version.experiment)/\(version.ref)"
+            do {
+                let cursor = try Row.fetchCursor(db, sql: "SELECT \(names) FROM \(kind.table) WHERE version_id = ? ORDER BY ord",
+                                                 arguments: [version.id])
+                while let row = try cursor.next() {
+                    let values = Derive.values(row, kind.columns)
+                    let used = values.compactMap(\.blobID).filter { blobs.bad.contains($0) || blobs.hashes[$0] == nil }
+                    if !used.isEmpty { badRows += 1; badBlobs.formUnion(used) }
+                    hashes.append((try? kind.rowHash(values) { id in
+                        guard let hash = blobs.hashes[id] else { throw Missing(id: id) }
                         return hash
-                    })
-                } catch let missing as Missing {
-                    report.problems.append("\(version.experiment)/\(version.ref): row \(hashes.count) names blob \(missing.id), which is not stored")
-                    hashes.append(ContentHash(of: Data()))
+                    }) ?? ContentHash(of: Data()))
                 }
+            } catch {
+                report.problems.append("\(label): rows unreadable after row \(hashes.count): \(error)")
             }
             report.rows += hashes.count
+            if badRows > 0 {
+                let listed = badBlobs.sorted().prefix(10).map(String.init).joined(separator: ", ")
+                report.problems.append("\(label): \(badRows) row(s) use corrupt or missing blob(s) \(listed)\(badBlobs.count > 10 ? ", …" : "")")
+            }
             if hashes.count != version.rowCount {
-                report.problems.append("\(version.experiment)/\(version.ref): \(hashes.count) rows, version says \(version.rowCount)")
+                report.problems.append("\(label): \(hashes.count) rows, version says \(version.rowCount)")
             }
             if VersionWriter.contentHash(hashes) != version.contentHash {
-                report.problems.append("\(version.experiment)/\(version.ref): content hash does not match its rows")
+                report.problems.append("\(label): content hash does not match its rows")
             }
         }
     }

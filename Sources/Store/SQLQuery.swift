@@ -8,11 +8,13 @@ public struct QueryResult: Sendable {
 
     public enum Format: String, CaseIterable, Sendable { case table, csv, json }
 
-    public func render(_ format: Format, maxWidth: Int = 60) -> String {
+    /// `forTerminal` escapes control characters of the values (in JSON as \u escapes, so it stays valid), so
+    /// dataset text cannot drive the terminal it is shown on.
+    public func render(_ format: Format, maxWidth: Int = 60, forTerminal: Bool = false) -> String {
         switch format {
-        case .table: return renderTable(maxWidth: maxWidth)
-        case .csv: return renderCSV()
-        case .json: return renderJSON()
+        case .table: return renderTable(maxWidth: maxWidth, escape: forTerminal)
+        case .csv: return renderCSV(escape: forTerminal)
+        case .json: return forTerminal ? TerminalText.escapedJSON(renderJSON()) : renderJSON()
         }
     }
 
@@ -26,12 +28,14 @@ public struct QueryResult: Sendable {
         }
     }
 
-    func renderTable(maxWidth: Int) -> String {
+    func renderTable(maxWidth: Int, escape: Bool = false) -> String {
         func clip(_ s: String) -> String {
-            let flat = s.replacingOccurrences(of: "\n", with: "⏎")
+            let flat = escape ? TerminalText.escaped(s.replacingOccurrences(of: "\n", with: "⏎"))
+                              : s.replacingOccurrences(of: "\n", with: "⏎")
             return flat.count > maxWidth ? String(flat.prefix(maxWidth - 1)) + "…" : flat
         }
         let cells = rows.map { $0.map { clip(Self.display($0)) } }
+        let columns = escape ? columns.map { TerminalText.escaped($0) } : columns
         var widths = columns.map(\.count)
         for row in cells { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
         func line(_ values: [String]) -> String {
@@ -43,9 +47,10 @@ public struct QueryResult: Sendable {
         return out.joined(separator: "\n") + "\n"
     }
 
-    func renderCSV() -> String {
-        func quote(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+    func renderCSV(escape: Bool = false) -> String {
+        func quote(_ raw: String) -> String {
+            let s = escape ? TerminalText.escaped(raw, keepingNewlinesAndTabs: true) : raw
+            return s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
                 ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }
         var out = columns.map(quote).joined(separator: ",") + "\n"
@@ -60,14 +65,20 @@ public struct QueryResult: Sendable {
                 switch value.storage {
                 case .null: o[name] = NSNull()
                 case .int64(let v): o[name] = v
-                case .double(let v): o[name] = v
+                // JSON has no infinities (SQLite has no NaN): written as strings rather than failing the document.
+                case .double(let v): o[name] = v.isFinite ? v as Any : (v > 0 ? "Infinity" : "-Infinity") as Any
                 case .string(let s): o[name] = s
                 case .blob(let d): o[name] = d.hexString
                 }
             }
             return o
         }
-        return ((try? CanonicalJSON.canonicalize(objects)) ?? "[]") + "\n"
+        do {
+            return try CanonicalJSON.canonicalize(objects) + "\n"
+        } catch {
+            // Every value above is JSON-representable; say so loudly rather than print an empty result.
+            preconditionFailure("query result is not representable as JSON: \(error)")
+        }
     }
 }
 

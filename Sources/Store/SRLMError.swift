@@ -8,6 +8,8 @@ public enum SRLMError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalid(String)
     /// Identical content: nothing was written; names the version that already holds it.
     case unchanged(String)
+    /// A frozen version's content on disk is not what srlm wrote (changed behind its back, or corrupt).
+    case corrupt(String)
     /// A setting outside what it may be (`setting` in the library's terms, e.g. "count").
     case outOfRange(setting: String, value: String, expected: String)
     /// A version of one kind where another is needed.
@@ -29,7 +31,7 @@ public enum SRLMError: Error, CustomStringConvertible, Equatable, Sendable {
 
     public var description: String {
         switch self {
-        case .notFound(let m), .invalid(let m), .badPlan(let m), .setup(let m), .server(let m), .training(let m):
+        case .notFound(let m), .invalid(let m), .corrupt(let m), .badPlan(let m), .setup(let m), .server(let m), .training(let m):
             return m
         case .unchanged(let ref):
             return "unchanged: identical to \(ref); nothing written"

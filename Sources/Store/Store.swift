@@ -27,13 +27,52 @@ public final class Store: Sendable {
         config.label = "srlm"
         self.path = path
         self.readOnly = readOnly
+        if exists && !readOnly { Store.giveGRDBAWriteAheadLog(path) }
         self.pool = try DatabasePool(path: path, configuration: config)
+        let migrator = try Store.migrator()
+        let upToDate = try pool.read { try migrator.hasCompletedMigrations($0) }
         if !readOnly {
-            try Store.migrator().migrate(pool)
-        } else {
-            let pending = try pool.read { try Store.migrator().hasCompletedMigrations($0) }
-            if !pending { throw SRLMError.notFound("store at \(path) needs migrating: open it once with srlm (not read-only)") }
+            // Only a store that needs migrating is written to on open: a failed command leaves the file as it was.
+            if !upToDate { try migrator.migrate(pool) }
+        } else if !upToDate {
+            throw SRLMError.notFound("store at \(path) needs migrating: open it once with srlm (not read-only)")
         }
+    }
+
+    private let closed = CloseFlag()
+
+    /// Folds what this process committed from the write-ahead log into the store file, without waiting for other
+    /// readers. GRDB closes its writer before its readers, so the writer's close-time checkpoint never runs; without
+    /// this the next srlm command, even one that fails and writes nothing, would be the one to change the file.
+    private func checkpointOwnWrites() {
+        if !readOnly { _ = try? pool.writeWithoutTransaction { try $0.checkpoint(.passive) } }
+    }
+
+    /// Checkpoints and closes every connection; the store cannot be used afterwards.
+    public func close() throws {
+        guard closed.close() else { return }
+        checkpointOwnWrites()
+        try pool.close()
+    }
+
+    deinit {
+        if closed.close() { checkpointOwnWrites() }
+    }
+
+    /// GRDB writes a throwaway table into a store whose write-ahead log is missing or empty (its issue 102), which
+    /// changes the file's bytes on every open. A log holding only an invalid 32-byte header counts as empty to
+    /// SQLite (recovery finds no frames) yet satisfies GRDB; it is made only where no log exists or one is empty, so
+    /// no frames of another connection are touched.
+    static func giveGRDBAWriteAheadLog(_ path: String) {
+        let wal = path + "-wal"
+        let fd = open(wal, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        defer { try? handle.close() }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_size == 0 else { return }
+        let header = [UInt8](repeating: 0, count: 32)
+        _ = header.withUnsafeBytes { pwrite(fd, $0.baseAddress, 32, 0) }
     }
 
     /// srlm_text()/srlm_blob() on every connection, from the same C code as the loadable extension.
@@ -52,6 +91,15 @@ public final class Store: Sendable {
 
     public func read<T>(_ body: (Database) throws -> T) throws -> T { try pool.read(body) }
     public func write<T>(_ body: (Database) throws -> T) throws -> T { try pool.write(body) }
+}
+
+/// Set once: whether a store was closed (a closed pool must not be touched again).
+private final class CloseFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var isClosed = false
+
+    /// True the first time only.
+    func close() -> Bool { lock.withLock { defer { isClosed = true }; return !isClosed } }
 }
 
 /// The SQL files shipped with srlm: numbered migrations in `schema/`, named queries in `queries/`.
@@ -91,3 +139,4 @@ public enum Schema {
         return try String(contentsOf: resourceDirectory().appendingPathComponent(name + ".sql"), encoding: .utf8)
     }
 }
+

@@ -232,9 +232,11 @@ enum ExportFixtures {
 
     @Test func corruptBlobIsAnErrorNotWrongText() throws {
         let (store, _) = try pairsStore()
-        // A pack whose keys no longer match its bytes (as a flipped bit on disk would leave it).
+        // A pack whose keys no longer match its bytes (as a flipped bit on disk would leave it; SQL must first drop
+        // the seal that keeps packs unchanged).
         let v = try F.write(store, "bad", .ift, [["prompt": F.list([.user("q")]), "response": F.list([.assistant("x")])]])
         try store.write { db in
+            try db.execute(sql: "DROP TRIGGER blob_pack_immutable")
             try db.execute(sql: "UPDATE blob_pack SET keys = zeroblob(length(keys)) WHERE id = (SELECT max(id) FROM blob_pack)")
         }
         do {

@@ -59,8 +59,9 @@ func writeSamplePairs(_ store: Store, name: String = "pairs", count: Int = 20) t
         _ = try writeSamplePairs(store)
         #expect(try Fsck.run(store).ok)
         #expect(try Fsck.run(store).blobs == 60)
-        // Corrupt one blob's key: its bytes no longer match it.
+        // Corrupt one blob's key: its bytes no longer match it (past the seal on packs, as a flipped bit would).
         try store.write { db in
+            try db.execute(sql: "DROP TRIGGER blob_pack_immutable")
             var keys = try Data.fetchOne(db, sql: "SELECT keys FROM blob_pack WHERE id = 1")!
             keys[0] ^= 0xff
             try db.execute(sql: "UPDATE blob_pack SET keys = ? WHERE id = 1", arguments: [keys])
@@ -68,6 +69,8 @@ func writeSamplePairs(_ store: Store, name: String = "pairs", count: Int = 20) t
         let report = try Fsck.run(store)
         #expect(!report.ok)
         #expect(report.problems.contains { $0.contains("blob 1: content does not match its key") })
+        // ... and the version whose rows use it is named.
+        #expect(report.problems.contains { $0.contains("default/pairs@1: 1 row(s) use corrupt or missing blob(s) 1") }, "\(report.problems)")
     }
 
     @Test func namedQueriesParse() throws {

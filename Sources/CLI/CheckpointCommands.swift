@@ -14,19 +14,13 @@ struct CheckpointsCommand: ParsableCommand {
     func run() throws {
         let store = try options.openReadOnly()
         if json {
-            let all = try store.read { try Checkpoints.all($0, experiment: options.experiment) }
+            let all = try Listings.allCheckpoints(store, experiment: options.experiment)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(all), as: UTF8.self))
             return
         }
-        let result = try SQLQuery.run(store, """
-            SELECT v.name, v.base, v.data_version, v.train_run_id AS run, json_extract(v.metrics, '$.steps') AS steps,
-                   (SELECT path FROM checkpoint_file f WHERE f.checkpoint_id = v.checkpoint_id AND f.format = 'gguf'
-                     ORDER BY path LIMIT 1) AS gguf,
-                   v.uri, v.created
-            FROM v_checkpoints v WHERE v.experiment = ? ORDER BY v.checkpoint_id
-            """, arguments: [options.experiment])
+        let result = try Listings.checkpoints(store, experiment: options.experiment)
         printQuery(result, .table, maxWidth: 80)
     }
 }

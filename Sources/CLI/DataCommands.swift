@@ -53,7 +53,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         let store = try options.openReadOnly()
-        let version = try store.read { try DatasetVersion.resolve($0, dataset, experiment: options.experiment) }
+        let version = try DatasetVersion.resolve(store, qualified: dataset, experiment: options.experiment)
         let sink = try ExportDestination.sink(path: output, storePath: store.path, force: force)
         let rows = try Exporter.run(store, version: version, format: format, to: sink)
         if output != "-" {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import SRLMStore
 
 /// Prints a query result; on a terminal, control characters from dataset text are shown escaped, never obeyed.
@@ -27,12 +26,7 @@ struct Datasets: ParsableCommand {
 
     func run() throws {
         let store = try options.openReadOnly()
-        var sql = "SELECT experiment, ref, kind, row_count AS rows, substr(content_hash, 1, 16) AS content_hash, parent, run_id, made_by, created FROM v_versions"
-        var args: [String] = []
-        if !allExperiments { sql += " WHERE experiment = ?"; args.append(options.experiment) }
-        sql += " ORDER BY experiment, dataset, version"
-        if json { sql = sql.replacingOccurrences(of: "substr(content_hash, 1, 16)", with: "content_hash") }
-        let result = try SQLQuery.run(store, sql, arguments: .init(args))
+        let result = try Listings.versions(store, experiment: allExperiments ? nil : options.experiment, fullHashes: json)
         printQuery(result, json ? .json : .table)
     }
 }
@@ -47,10 +41,8 @@ struct Show: ParsableCommand {
 
     func run() throws {
         let store = try options.openReadOnly()
-        let version = try store.read { try DatasetVersion.resolve($0, dataset, experiment: options.experiment) }
-        let result = try SQLQuery.run(store, """
-            SELECT * FROM \(version.kind.view) WHERE version_id = ? AND ord >= ? ORDER BY ord LIMIT ?
-            """, arguments: [version.id, offset, limit])
+        let version = try DatasetVersion.resolve(store, qualified: dataset, experiment: options.experiment)
+        let result = try Listings.rows(store, version, offset: offset, limit: limit)
         print("\(version.ref) (\(version.kind.rawValue), \(version.rowCount) rows, content \(version.contentHash.prefix(16)))")
         printQuery(result, format)
     }
@@ -82,11 +74,8 @@ struct Query: ParsableCommand {
             try Schema.queryNames().forEach { print($0) }
             return
         }
-        let sql = try Schema.query(named: name)
-        let store = try options.openReadOnly()
         // Named queries take the experiment as :experiment.
-        let arguments: StatementArguments = sql.contains(":experiment") ? ["experiment": options.experiment] : []
-        printQuery(try SQLQuery.run(store, sql, arguments: arguments), format)
+        printQuery(try NamedQuery.run(try options.openReadOnly(), name, experiment: options.experiment), format)
     }
 }
 
@@ -122,15 +111,10 @@ struct Log: ParsableCommand {
     func run() throws {
         let store = try options.openReadOnly()
         if rounds {
-            let result = try SQLQuery.run(store, try Schema.query(named: "round-history"), arguments: ["experiment": options.experiment])
-            printQuery(result, json ? .json : .table)
+            printQuery(try NamedQuery.run(store, "round-history", experiment: options.experiment), json ? .json : .table)
             return
         }
-        let columns = json ? "*" : "run_id, stage, substr(config_hash, 1, 12) AS config, inputs, outputs, status, duration_s, started"
-        let result = try SQLQuery.run(store, """
-            SELECT \(columns) FROM v_runs WHERE experiment = ? ORDER BY run_id DESC LIMIT ?
-            """, arguments: [options.experiment, limit])
-        printQuery(result, json ? .json : .table)
+        printQuery(try Listings.runs(store, experiment: options.experiment, limit: limit, full: json), json ? .json : .table)
     }
 }
 

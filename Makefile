@@ -3,7 +3,7 @@
 #   make test   builds srlm, installs the engines (a no-op once done) and runs the test suite
 SWIFT_BUILD = swift build --build-tests
 
-.PHONY: build setup test bench demo system-deps
+.PHONY: build setup test bench faults demo system-deps
 
 system-deps:
 	@command -v apt-get >/dev/null && { dpkg -s libzstd-dev libsqlite3-dev zlib1g-dev sqlite3 >/dev/null 2>&1 || \
@@ -18,6 +18,11 @@ setup: system-deps
 # The engine-backed suites start llama.cpp and train with TRL: they need the engines (setup is idempotent).
 test: setup build
 	swift test --skip-build
+	bash bench/faults/kill-resume.sh --kills 5
+
+# Store faults through the CLI: 100 random SIGKILLs with resume, two experiments at once, a full disk (root: tmpfs).
+faults: build
+	bash bench/faults/kill-resume.sh --kills $(or $(KILLS),100)
 
 # Benchmarks (release builds, run on demand): the store at 100k rows, the ROUGE-L near-duplicate index, and
 # gen-candidates against a bare client on the local server (needs `make setup`).

@@ -25,7 +25,7 @@ hash_of() { "$B" sql "SELECT content_hash FROM v_versions WHERE experiment = '$2
 # The clean run every faulty one must end up equal to, and how long each command takes.
 clean=$work/clean.sqlite
 "$B" init --store "$clean" >/dev/null
-timed() { local start; start=$(date +%s.%N); "$@" >/dev/null 2>&1; echo "$(date +%s.%N) - $start" | bc; }
+timed() { local start; start=$(date +%s.%N); "$@" >/dev/null 2>&1; awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }'; }
 t_import=$(timed "$B" import pairs "$DATA" --name hh --store "$clean")
 t_derive=$(timed "$B" derive short --from hh@1 --where "length(chosen_text) < 200" --store "$clean")
 t_export=$(timed "$B" export hh --format trl -o "$work/clean.jsonl" --store "$clean")
@@ -37,7 +37,7 @@ want_short=$(hash_of "$clean" default short@1)
 store=$work/killed.sqlite
 "$B" init --store "$store" >/dev/null
 kills=0 finished=0 fsck_failures=0 leftovers=0 round=0
-while ((kills < KILLS && round < 3 * KILLS)); do
+while ((kills < KILLS && round < 3 * KILLS + 20)); do
     round=$((round + 1))
     case $((RANDOM % 3)) in
         0) cmd=(import pairs "$DATA" --name hh) t=$t_import ;;
@@ -46,7 +46,7 @@ while ((kills < KILLS && round < 3 * KILLS)); do
     esac
     "$B" "${cmd[@]}" --store "$store" >/dev/null 2>&1 &
     pid=$!
-    sleep "$(echo "scale=3; $t * $((RANDOM % 1000)) / 1000" | bc)"
+    sleep "$(awk -v t="$t" -v r=$((RANDOM % 1000)) 'BEGIN { printf "%.3f", t * r / 1000 }')"
     if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); else finished=$((finished + 1)); fi
     wait "$pid" 2>/dev/null || true
     "$B" fsck --store "$store" >/dev/null 2>&1 || fsck_failures=$((fsck_failures + 1))

@@ -3,7 +3,7 @@
 #   make test   builds srlm, installs the engines (a no-op once done) and runs the test suite
 SWIFT_BUILD = swift build --build-tests
 
-.PHONY: build setup test test-fast bench demo system-deps
+.PHONY: build setup test test-fast bench faults demo system-deps
 
 # chromium: the report's browser test (ReportBrowserTests) renders the HTML report headless.
 system-deps:
@@ -18,7 +18,12 @@ setup: system-deps
 
 # The engine-backed suites start llama.cpp and train with TRL: they need the engines (setup is idempotent).
 test: setup build
+	bash bench/faults/kill-resume.sh --kills 5
 	swift test --skip-build
+
+# Store faults through the CLI: 100 random SIGKILLs with resume, two experiments at once, a full disk (root: tmpfs).
+faults: build
+	bash bench/faults/kill-resume.sh --kills $(or $(KILLS),100)
 
 # The unit suites alone: no engines, no set-up beyond the system libraries; the suites under EngineBacked (llama.cpp,
 # TRL) are skipped. What CI runs is `make test`.

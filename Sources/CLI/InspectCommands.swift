@@ -1,0 +1,236 @@
+import ArgumentParser
+import Foundation
+import SRLMStore
+
+struct Blame: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A row's lineage: its prompt and the run that made it, the candidates and judge samples behind it, the "
+            + "checkpoint that judged, and the training runs that used its version.")
+    @OptionGroup var options: StoreOptions
+    @Argument(help: "A pairs, candidates, judgments or prompts version: NAME or NAME@VERSION.") var dataset: String
+    @Argument(help: "The row: its ord, or (pairs, prompts) its prompt's text.") var row: String
+    @Option(help: "text (an indented tree) or json.") var format: InspectFormat = .text
+
+    func run() throws {
+        let store = try options.openReadOnly()
+        let version = try store.read { try DatasetVersion.resolve($0, dataset, experiment: options.experiment) }
+        let blame = try Lineage.blame(store, version, row: row)
+        print(format == .json ? try InspectOutput.json(blame) : InspectOutput.tree(blame), terminator: "")
+    }
+}
+
+enum InspectFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+/// `srlm show pairs@N --side-by-side`: called by `Show` when the flag is set.
+enum SideBySideCommand {
+    static func run(options: StoreOptions, dataset: String, limit: Int, offset: Int, format: QueryResult.Format, width: Int?) throws {
+        let store = try options.openReadOnly()
+        let version = try store.read { try DatasetVersion.resolve($0, dataset, experiment: options.experiment) }
+        let view = try Lineage.sideBySide(store, version, limit: limit, offset: offset)
+        switch format {
+        case .json:
+            print(try InspectOutput.json(view), terminator: "")
+        case .csv:
+            throw SRLMError.invalid("side by side is shown as text or json, not csv")
+        case .table:
+            let columns = width ?? (Terminal.isTerminal ? Terminal.width : nil)
+            print(InspectOutput.sideBySide(view, width: columns), terminator: "")
+        }
+    }
+}
+
+enum Terminal {
+    static var isTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
+
+    /// The terminal's columns: the window size, else $COLUMNS, else 100.
+    static var width: Int {
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init) ?? 100
+    }
+}
+
+/// The text and JSON renderings of lineage records. Every stored text goes through `TerminalText`: model outputs and
+/// imported data never reach the terminal as control codes.
+enum InspectOutput {
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return TerminalText.escapedJSON(String(decoding: try encoder.encode(value), as: UTF8.self)) + "\n"
+    }
+
+    static func score(_ value: Double?) -> String {
+        guard let value else { return "none" }
+        return value.rounded() == value ? String(Int(value)) : String(format: "%.3g", value)
+    }
+
+    // MARK: Side by side
+
+    /// Two columns (chosen | rejected) when `width` is given, else one block per side.
+    static func sideBySide(_ view: Lineage.SideBySide, width: Int?) -> String {
+        var out = "\(view.pairs): \(view.rows.count) pair\(view.rows.count == 1 ? "" : "s"), judge samples from "
+            + "\(view.judgments ?? "no judgments found (imported pairs or an unlinked version)")\n"
+        for pair in view.rows {
+            let margin = pair.chosen.score.flatMap { c in pair.rejected.score.map { c - $0 } }
+            out += "\n" + "═══ row \(pair.row.ord)" + (margin.map { " · margin \(score($0))" } ?? "") + " ═══\n"
+            let chosen = side("CHOSEN", pair.chosen), rejected = side("REJECTED", pair.rejected)
+            if let width {
+                let total = max(width, 24)
+                out += wrap("PROMPT: " + TerminalText.escaped(pair.prompt), width: total).joined(separator: "\n") + "\n"
+                out += String(repeating: "─", count: total) + "\n"
+                out += columns(chosen, rejected, width: total)
+            } else {
+                out += "PROMPT:\n" + indent(TerminalText.escaped(pair.prompt)) + "\n"
+                for block in [chosen, rejected] { out += "\n" + block.joined(separator: "\n") + "\n" }
+            }
+        }
+        return out
+    }
+
+    /// One side as paragraphs: the header, the reply, then each judge sample's score and rationale.
+    static func side(_ title: String, _ side: Lineage.Side) -> [String] {
+        var lines = ["\(title) (score \(score(side.score)))", TerminalText.escaped(side.text)]
+        if side.samples.isEmpty { lines.append("(no judge samples)") }
+        for sample in side.samples {
+            lines.append("")
+            lines.append("── judge sample \(sample.sampleIndex): score \(score(sample.score))"
+                         + (sample.parseError.map { " (\(TerminalText.escaped($0)))" } ?? "") + " · \(TerminalText.escaped(sample.judgeModel))")
+            lines.append(TerminalText.escaped(sample.output))
+        }
+        return lines
+    }
+
+    /// Two paragraph lists wrapped to half the width each, set side by side with a rule between.
+    static func columns(_ left: [String], _ right: [String], width: Int) -> String {
+        let column = (width - 3) / 2
+        let l = left.flatMap { wrap($0, width: column) }, r = right.flatMap { wrap($0, width: column) }
+        var out = ""
+        for i in 0..<max(l.count, r.count) {
+            let a = i < l.count ? l[i] : "", b = i < r.count ? r[i] : ""
+            out += a + String(repeating: " ", count: max(0, column - a.count)) + " │ " + b + "\n"
+        }
+        return out
+    }
+
+    /// Lines of at most `width` characters: at spaces where possible, a long word cut; tabs as spaces (they would
+    /// break the columns).
+    static func wrap(_ text: String, width: Int) -> [String] {
+        let width = max(width, 1)
+        var lines: [String] = []
+        for paragraph in text.replacingOccurrences(of: "\t", with: "    ").split(separator: "\n", omittingEmptySubsequences: false) {
+            var line = "", hasWord = false
+            for var word in paragraph.split(separator: " ", omittingEmptySubsequences: false) {
+                if hasWord {
+                    if line.count + 1 + word.count <= width {
+                        line += " " + word
+                        continue
+                    }
+                    lines.append(line)
+                }
+                while word.count > width {
+                    lines.append(String(word.prefix(width)))
+                    word = word.dropFirst(width)
+                }
+                line = String(word)
+                hasWord = true
+            }
+            lines.append(line)
+        }
+        return lines
+    }
+
+    static func indent(_ text: String, by prefix: String = "  ") -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }.joined(separator: "\n")
+    }
+
+    // MARK: Blame tree
+
+    /// A line of the tree and the lines under it.
+    struct Node {
+        var line: String
+        var children: [Node] = []
+
+        init(_ line: String, _ children: [Node] = []) {
+            self.line = line
+            self.children = children
+        }
+
+        /// The line escaped and indented; a multi-line text keeps its lines under the first.
+        func render(depth: Int = 0) -> String {
+            let prefix = String(repeating: "  ", count: depth)
+            let text = TerminalText.escaped(line).split(separator: "\n", omittingEmptySubsequences: false)
+            var out = prefix + (text.first.map(String.init) ?? "") + "\n"
+            for more in text.dropFirst() { out += prefix + "  " + more + "\n" }
+            return out + children.map { $0.render(depth: depth + 1) }.joined()
+        }
+    }
+
+    static func tree(_ blame: Lineage.Blame) -> String {
+        var root = Node("\(blame.row.version) row \(blame.row.ord) (\(blame.kind.rawValue))")
+        if let run = blame.madeBy { root.children.append(Node("made by " + runLine(run))) }
+        root.children.append(promptNode(blame.prompt))
+        if let step = blame.candidates {
+            root.children.append(Node("candidates: \(step.version)", step.run.map { [Node("made by " + runLine($0))] } ?? []))
+        }
+        if let judging = blame.judging {
+            var node = Node("judgments: \(judging.step.version)", judging.step.run.map { [Node("made by " + runLine($0))] } ?? [])
+            node.children.append(Node("judging checkpoint: " + (judging.checkpoint.map(checkpointLine) ?? "none registered for the judge run's model")))
+            root.children.append(node)
+        }
+        if let chosen = blame.chosen { root.children.append(replyNode("chosen", chosen)) }
+        if let rejected = blame.rejected { root.children.append(replyNode("rejected", rejected)) }
+        if let reply = blame.reply { root.children.append(replyNode("reply", reply)) }
+        root.children.append(Node("used by", blame.usedBy.isEmpty ? [Node("no run has read \(blame.row.version)")] : blame.usedBy.map { use in
+            Node(runLine(use.run), use.checkpoint.map { [Node("produced checkpoint " + checkpointLine($0))] } ?? [])
+        }))
+        return root.render()
+    }
+
+    static func runLine(_ run: Lineage.Run) -> String {
+        "run \(run.id) \(run.stage) (\(run.status)\(run.seed.map { ", seed \($0)" } ?? ""), \(run.started))"
+            + (run.outputs.isEmpty ? "" : " → \(run.outputs.joined(separator: ", "))") + "\n" + "config " + run.config.text
+    }
+
+    static func checkpointLine(_ checkpoint: Lineage.CheckpointLink) -> String {
+        "\(checkpoint.name) (id \(checkpoint.id), \(checkpoint.uri)"
+            + (checkpoint.base.map { ", base \($0)" } ?? "") + (checkpoint.dataVersion.map { ", trained on \($0)" } ?? "")
+            + (checkpoint.trainRunID.map { ", by run \($0)" } ?? "") + "; matched by \(checkpoint.matchedBy))"
+    }
+
+    static func promptNode(_ prompt: Lineage.PromptOrigin) -> Node {
+        var node = Node("prompt: " + prompt.text)
+        if let row = prompt.row {
+            node.children.append(Node("row \(row.version) #\(row.ord)" + (prompt.origin.map { ", \($0)" } ?? "")))
+        } else {
+            node.children.append(Node("in no prompts version of this experiment"))
+        }
+        if let run = prompt.run {
+            node.children.append(Node((prompt.origin == "generated" ? "generated by " : "brought by ") + runLine(run)))
+        }
+        return node
+    }
+
+    static func replyNode(_ title: String, _ reply: Lineage.Reply) -> Node {
+        var node = Node(title + (reply.score.map { " (score \(score($0)))" } ?? "") + ": " + reply.text)
+        if reply.candidates.isEmpty { node.children.append(Node("no candidate row found")) }
+        for c in reply.candidates {
+            var parts = ["model \(c.model)", "sample \(c.sampleIndex)"]
+            if let t = c.temperature { parts.append("temperature \(score(t))") }
+            if let p = c.topP { parts.append("top-p \(score(p))") }
+            if let m = c.maxTokens { parts.append("max tokens \(m)") }
+            if let s = c.seed { parts.append("seed \(s)") }
+            if let n = c.completionTokens { parts.append("\(n) tokens") }
+            if let f = c.finishReason { parts.append("finish \(f)") }
+            if let h = c.callHash { parts.append("call \(h.prefix(16))") }
+            node.children.append(Node("candidate \(c.row.version) #\(c.row.ord): " + parts.joined(separator: ", ")))
+        }
+        if reply.judgments.isEmpty { node.children.append(Node("no judge samples found")) }
+        for j in reply.judgments {
+            let template = j.template.map { "template \($0.name) v\($0.version)" } ?? "no registered template"
+            let outcome = j.score.map { "score \(score($0))" } ?? "no score (\(j.parseError ?? "unparsed"))"
+            node.children.append(Node("judgment \(j.row.version) #\(j.row.ord): sample \(j.sampleIndex), \(outcome), judge \(j.judgeModel), "
+                                      + "\(j.mode), \(template)", [Node(j.output)]))
+        }
+        return node
+    }
+}

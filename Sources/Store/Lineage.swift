@@ -32,7 +32,7 @@ public enum Lineage {
         public let base: String?
         public let trainRunID: Int64?
         public let dataVersion: String?
-        /// Why this checkpoint is the one: "trained by run N", "model key", "model name".
+        /// Why this checkpoint is the one: "its training run", "model key" or "model name" (of a judge run's config).
         public let matchedBy: String
     }
 
@@ -389,7 +389,7 @@ public enum Lineage {
         try Int64.fetchAll(db, sql: "SELECT run_id FROM run_input WHERE version_id = ? ORDER BY run_id", arguments: [version.id])
             .compactMap { id in
                 guard let reader = try run(db, id) else { return nil }
-                return Use(run: reader, checkpoint: try Checkpoints.made(byRun: id, db).map { link($0, matchedBy: "trained by run \(id)") })
+                return Use(run: reader, checkpoint: try Checkpoints.made(byRun: id, db).map { link($0, matchedBy: "its training run") })
             }
     }
 }

@@ -150,6 +150,8 @@ enum LineageFixture {
         #expect(candidate.reply?.text == LineageFixture.rejectedText && candidate.reply?.judgments.map(\.score) == [2, 1])
         #expect(candidate.prompt.run?.id == built.runs["gen-prompts"] && candidate.judging?.step.version == "judgments@1")
         #expect(candidate.usedBy.map(\.run.id) == [built.runs["judge"]])
+        let candidateTree = InspectOutput.tree(candidate)
+        #expect(!candidateTree.contains("candidates: candidates@1") && candidateTree.contains("judgments: judgments@1"))
 
         let judgment = try Lineage.blame(built.store, try LineageFixture.version(built.store, "judgments@1"), row: "2")
         #expect(judgment.reply?.candidates.map(\.row.ord) == [1] && judgment.candidates?.version == "candidates@1")
@@ -232,6 +234,38 @@ enum LineageFixture {
         let json = try InspectOutput.json(derived)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         #expect(object["pairs"] as? String == "wide-pairs@1" && (object["rows"] as? [Any])?.count == 1)
+    }
+
+    /// Pairs without a run take the judgments of their round; imported pairs have none, and say so.
+    @Test func roundJudgmentsAndImportedPairs() throws {
+        let built = try LineageFixture.build()
+        try built.store.write { db in
+            let judgments = try DatasetVersion.resolve(db, "judgments@1", experiment: "default")
+            let handMade = try VersionWriter(db, experiment: "default", name: "hand-pairs", kind: .pairs, runID: nil)
+            try handMade.append([.text(Blobs.text([.user(LineageFixture.question)])), .text(Blobs.text([.assistant(LineageFixture.chosenText)])),
+                                 .text(Blobs.text([.assistant(LineageFixture.rejectedText)])), .real(4.5), .real(1.5)])
+            try Rounds.setVersion(db, experiment: "default", iteration: 2, role: .pairs, version: try handMade.finish().id)
+            try Rounds.setVersion(db, experiment: "default", iteration: 2, role: .judgments, version: judgments.id)
+            let importRun = try Runs.begin(db, experiment: "default", stage: "import", config: ["path": "hh.jsonl"])
+            let imported = try VersionWriter(db, experiment: "default", name: "hh", kind: .pairs, runID: importRun.id)
+            try imported.append([.text(Blobs.text([.user("Imported question?")])), .text(Blobs.text([.assistant("Yes.")])),
+                                 .text(Blobs.text([.assistant("No.")])), .null, .null])
+            try imported.finish()
+            try Runs.finish(db, importRun.id)
+        }
+        let fromRound = try Lineage.sideBySide(built.store, try LineageFixture.version(built.store, "hand-pairs@1"), limit: 5, offset: 0)
+        #expect(fromRound.judgments == "judgments@1" && fromRound.rows.first?.chosen.samples.map(\.score) == [4, 5])
+
+        let hh = try LineageFixture.version(built.store, "hh@1")
+        let view = try Lineage.sideBySide(built.store, hh, limit: 5, offset: 0)
+        #expect(view.judgments == nil && view.rows.first?.chosen.samples.isEmpty == true)
+        #expect(InspectOutput.sideBySide(view, width: 80).contains("no judgments found"))
+        let blame = try Lineage.blame(built.store, hh, row: "0")
+        #expect(blame.madeBy?.stage == "import" && blame.judging == nil && blame.candidates == nil && blame.prompt.row == nil)
+        #expect(blame.chosen?.candidates.isEmpty == true && blame.chosen?.score == nil && blame.usedBy.isEmpty)
+        let tree = InspectOutput.tree(blame)
+        #expect(tree.contains("in no prompts version of this experiment") && tree.contains("no candidate row found")
+                && tree.contains("no run has read hh@1"))
     }
 
     /// Long words are cut, spaces kept, tabs expanded; nothing is longer than the width.

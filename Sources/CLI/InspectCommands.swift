@@ -107,12 +107,12 @@ enum InspectOutput {
         var out = ""
         for i in 0..<max(l.count, r.count) {
             let a = i < l.count ? l[i] : "", b = i < r.count ? r[i] : ""
-            out += a + String(repeating: " ", count: max(0, column - a.count)) + " │ " + b + "\n"
+            out += a + String(repeating: " ", count: max(0, column - displayWidth(a))) + " │ " + b + "\n"
         }
         return out
     }
 
-    /// Lines of at most `width` characters: at spaces where possible, a long word cut; tabs as spaces (they would
+    /// Lines of at most `width` terminal columns: at spaces where possible, a long word cut; tabs as spaces (they would
     /// break the columns).
     static func wrap(_ text: String, width: Int) -> [String] {
         let width = max(width, 1)
@@ -121,15 +121,22 @@ enum InspectOutput {
             var line = "", hasWord = false
             for var word in paragraph.split(separator: " ", omittingEmptySubsequences: false) {
                 if hasWord {
-                    if line.count + 1 + word.count <= width {
+                    if displayWidth(line) + 1 + displayWidth(word) <= width {
                         line += " " + word
                         continue
                     }
                     lines.append(line)
                 }
-                while word.count > width {
-                    lines.append(String(word.prefix(width)))
-                    word = word.dropFirst(width)
+                // A single character wider than the width stays whole.
+                while displayWidth(word) > width && word.count > 1 {
+                    var end = word.startIndex, used = 0
+                    while end < word.endIndex, used + cellWidth(word[end]) <= width {
+                        used += cellWidth(word[end])
+                        end = word.index(after: end)
+                    }
+                    if end == word.startIndex { end = word.index(after: end) }  // one wide character in one column
+                    lines.append(String(word[..<end]))
+                    word = word[end...]
                 }
                 line = String(word)
                 hasWord = true
@@ -138,6 +145,21 @@ enum InspectOutput {
         }
         return lines
     }
+
+    /// Terminal columns a character takes: 2 for East Asian wide and fullwidth characters and emoji, else 1 (a
+    /// Character already holds its combining marks).
+    static func cellWidth(_ character: Character) -> Int {
+        switch character.unicodeScalars.first?.value ?? 0 {
+        case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF,
+             0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60, 0xFFE0...0xFFE6,
+             0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x3FFFD:
+            return 2
+        default:
+            return 1
+        }
+    }
+
+    static func displayWidth<S: StringProtocol>(_ text: S) -> Int { text.reduce(0) { $0 + cellWidth($1) } }
 
     static func indent(_ text: String, by prefix: String = "  ") -> String {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { prefix + $0 }.joined(separator: "\n")

@@ -213,7 +213,7 @@ enum LineageFixture {
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.hasPrefix("CHOSEN (score 4.5)") && $0.contains("│ REJECTED (score 1.5)") }, "\(text)")
         #expect(lines.contains { $0.contains("── judge sample 1: score 5") && $0.contains("│ ── judge sample 1: score 1") }, "\(text)")
-        #expect(lines.allSatisfy { $0.count <= 100 })
+        #expect(lines.allSatisfy { InspectOutput.displayWidth($0) <= 100 })
         for expected in ["Rationale chosen 0.", "Rationale rejected 1\\x1b]0;pwned\\x07.", "Nine \\x1b]0;pwned\\x07is prime.", "margin 3"] {
             #expect(text.contains(expected), "missing: \(expected)\n\(text)")
         }
@@ -274,6 +274,11 @@ enum LineageFixture {
         #expect(InspectOutput.wrap("a b c\n\td", width: 5) == ["a b c", "    d"])
         #expect(InspectOutput.wrap("one two three", width: 7) == ["one two", "three"])
         #expect(InspectOutput.wrap("x\n\ny", width: 4) == ["x", "", "y"])
+        // Wide characters take two columns each.
+        #expect(InspectOutput.wrap("日本語テキスト", width: 6) == ["日本語", "テキス", "ト"])
+        #expect(InspectOutput.displayWidth("é 日本") == 6 && InspectOutput.wrap("é 日本", width: 6) == ["é 日本"])
+        #expect(InspectOutput.wrap("é 日本", width: 5) == ["é", "日本"])
+        #expect(InspectOutput.wrap("日日", width: 1) == ["日", "日"])
     }
 }
 

@@ -289,3 +289,31 @@ enum LineageFixture {
         #expect(TerminalText.escapedJSON("{\"a\":\"x\u{9b}y\"}") == "{\"a\":\"x\\u009by\"}")
     }
 }
+
+@Suite struct InspectCommandTests {
+    /// The srlm binary's verbs print what the library finds: blame's JSON decodes to the lineage, `show --side-by-side`
+    /// piped prints plain blocks and with `--width` columns, escaped either way; csv and missing rows are errors.
+    @Test func theVerbsPrintTheLineage() throws {
+        let built = try LineageFixture.build()
+        func srlm(_ arguments: [String]) throws -> (status: Int32, output: String) {
+            try TestSupport.run(EngineSupport.srlmBinary, arguments + ["--store", built.store.path])
+        }
+        let blame = try srlm(["blame", "pairs@1", "0", "--format", "json"])
+        #expect(blame.status == 0)
+        let decoded = try JSONDecoder().decode(Lineage.Blame.self, from: Data(blame.output.utf8))
+        #expect(decoded.usedBy.first?.checkpoint?.name == "M1" && decoded.judging?.checkpoint?.name == "M0")
+
+        let blocks = try srlm(["show", "pairs@1", "--side-by-side"])
+        #expect(blocks.status == 0 && blocks.output.contains("\nREJECTED (score 1.5)\nNine \\x1b]0;pwned\\x07is prime.") && !blocks.output.contains("│"))
+        let columns = try srlm(["show", "pairs@1", "--side-by-side", "--width", "90"])
+        #expect(columns.output.contains("│ REJECTED (score 1.5)") && columns.output.contains("│ Rationale rejected 1\\x1b]0;pwned\\x07."))
+        for output in [blame.output, blocks.output, columns.output] {
+            #expect(!output.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x07 })
+        }
+
+        let csv = try srlm(["show", "pairs@1", "--side-by-side", "--format", "csv"])
+        #expect(csv.status != 0 && csv.output.contains("shown as text or json"))
+        let missing = try srlm(["blame", "pairs@1", "9"])
+        #expect(missing.status != 0 && missing.output.contains("pairs@1 has no row 9"))
+    }
+}

@@ -61,7 +61,7 @@ enum InspectOutput {
 
     static func score(_ value: Double?) -> String {
         guard let value else { return "none" }
-        return value.rounded() == value ? String(Int(value)) : String(format: "%.3g", value)
+        return value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.3g", value)
     }
 
     // MARK: Side by side

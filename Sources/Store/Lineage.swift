@@ -216,7 +216,8 @@ public enum Lineage {
     static func resolveRow(_ db: Database, _ version: DatasetVersion, _ row: String) throws -> Int {
         if let ord = Int(row) {
             guard ord >= 0, ord < version.rowCount else {
-                throw SRLMError.notFound("\(version.ref) has no row \(ord) (rows 0 to \(version.rowCount - 1))")
+                throw SRLMError.notFound("\(version.ref) has no row \(ord)"
+                                         + (version.rowCount == 0 ? " (it has no rows)" : " (rows 0 to \(version.rowCount - 1))"))
             }
             return ord
         }

@@ -121,7 +121,7 @@ enum KeyedDiffText {
     static func render(_ d: KeyedDiff, show: Int, limit: Int) -> String {
         func n(_ v: Double?) -> String { v.map { String(format: "%.2f", $0) } ?? "—" }
         func clip(_ s: String, _ width: Int) -> String {
-            let flat = TerminalSafe.line(s)
+            let flat = TerminalText.escaped(s).replacingOccurrences(of: "\n", with: "⏎")
             return flat.count > width ? String(flat.prefix(width - 1)) + "…" : flat
         }
         var lines = ["\(d.from) → \(d.to): \(d.matched) prompts in both (\(d.flipped) flipped), \(d.onlyA) only in A, \(d.onlyB) only in B"]
@@ -130,24 +130,8 @@ enum KeyedDiffText {
             lines.append("\(mark) value \(n(e.valueA)) → \(n(e.valueB))  length \(e.lengthA) → \(e.lengthB)  \(clip(e.prompt, 60))")
         }
         for e in d.entries.prefix(show) {
-            lines += ["", "── \(clip(e.prompt, 100))", TerminalSafe.text(WordDiff.render(e.textA, e.textB))]
+            lines += ["", "── \(clip(e.prompt, 100))", TerminalText.escaped(WordDiff.render(e.textA, e.textB))]
         }
         return lines.joined(separator: "\n") + "\n"
     }
-}
-
-/// Model and imported texts shown on a terminal: control characters (which could retitle or clear it) become
-/// visible escapes; `line` also folds newlines.
-enum TerminalSafe {
-    static func text(_ s: String) -> String {
-        String(String.UnicodeScalarView(s.unicodeScalars.flatMap { scalar -> [Unicode.Scalar] in
-            let v = scalar.value
-            if (v < 0x20 && v != 0x0A && v != 0x09) || (0x7F...0x9F).contains(v) {
-                return Array(String(format: "\\u{%X}", v).unicodeScalars)
-            }
-            return [scalar]
-        }))
-    }
-
-    static func line(_ s: String) -> String { text(s).replacingOccurrences(of: "\n", with: "⏎") }
 }

@@ -38,8 +38,14 @@ struct Show: ParsableCommand {
     @Option(help: "Rows to show.") var limit = 10
     @Option(help: "First row (ord).") var offset = 0
     @Option(help: "table, csv or json.") var format: QueryResult.Format = .table
+    @Flag(help: "Pairs: chosen and rejected side by side with every judge sample's rationale and score (json with --format json).")
+    var sideBySide = false
+    @Option(help: "Side-by-side columns this wide (default: the terminal's; plain blocks when not a terminal).") var width: Int?
 
     func run() throws {
+        if sideBySide {
+            return try SideBySideCommand.run(options: options, dataset: dataset, limit: limit, offset: offset, format: format, width: width)
+        }
         let store = try options.openReadOnly()
         let version = try DatasetVersion.resolve(store, qualified: dataset, experiment: options.experiment)
         let result = try Listings.rows(store, version, offset: offset, limit: limit)

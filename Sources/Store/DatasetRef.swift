@@ -32,7 +32,7 @@ public struct DatasetRef: Hashable, Sendable, CustomStringConvertible {
             ($0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil)) || "-_.:".unicodeScalars.contains($0)
         }
         guard ok, !name.isEmpty, name.count <= 128 else {
-            throw SRLMError.invalid("dataset name '\(TerminalText.escaped(name))' may hold only ASCII letters, digits, '-', '_', '.', ':'")
+            throw SRLMError.invalid("dataset name '\(TerminalText.escaped(name, keepingNewlinesAndTabs: false))' may hold only ASCII letters, digits, '-', '_', '.', ':'")
         }
     }
 

@@ -17,7 +17,7 @@ public enum Experiment {
     /// Experiment names appear in refs, logs and paths: the same alphabet as dataset names.
     public static func validate(name: String) throws {
         do { try DatasetRef.validate(name: name) } catch {
-            throw SRLMError.invalid("experiment name '\(TerminalText.escaped(name))' must be 1-128 ASCII letters, digits, '-', '_', '.', ':'")
+            throw SRLMError.invalid("experiment name '\(TerminalText.escaped(name, keepingNewlinesAndTabs: false))' must be 1-128 ASCII letters, digits, '-', '_', '.', ':'")
         }
     }
 

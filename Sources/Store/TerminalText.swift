@@ -1,8 +1,9 @@
 /// Text from datasets shown on a terminal: control characters become visible escapes, so a prompt cannot move the
 /// cursor, retitle or clear the terminal, or reorder what is shown around it (bidirectional overrides).
 public enum TerminalText {
-    /// `\x1b` for C0/C1 controls and DEL, `\u{202e}` for bidirectional controls; newlines and tabs kept on request.
-    public static func escaped(_ text: String, keepingNewlinesAndTabs: Bool = false) -> String {
+    /// `\x1b` for C0/C1 controls and DEL, `\u{202e}` for bidirectional controls; newlines and tabs are kept unless
+    /// the text must stay on one line (a name in a message).
+    public static func escaped(_ text: String, keepingNewlinesAndTabs: Bool = true) -> String {
         guard text.unicodeScalars.contains(where: { needsEscape($0, keepingNewlinesAndTabs) }) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {

@@ -48,7 +48,3 @@ public enum SRLMError: Error, CustomStringConvertible, Equatable, Sendable {
         }
     }
 }
-
-/// The names older code used; one vocabulary underneath.
-public typealias StoreError = SRLMError
-public typealias EngineError = SRLMError

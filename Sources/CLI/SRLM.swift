@@ -48,6 +48,10 @@ struct SRLM: AsyncParsableCommand {
             return "see --\(setting.replacingOccurrences(of: " ", with: "-")) in the command's --help"
         case .setup:
             return "`make setup` installs the engines (engines/setup.sh); `srlm --help` lists the model options"
+        case .noStore:
+            return "run `srlm init` to create it (or pass --store / set SRLM_STORE)"
+        case .fileExists:
+            return "--force replaces it"
         case .badPlan:
             return "rerun `srlm loop` (or `srlm round N`) with its options: the plan is stored anew"
         default:

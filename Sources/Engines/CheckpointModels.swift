@@ -68,7 +68,7 @@ public enum CheckpointModels {
         if value.hasSuffix(".gguf") && isFile { return (value, URL(fileURLWithPath: value).lastPathComponent) }
         guard (try? Checkpoints.validate(name: value)) != nil else {
             if isFile { return (value, URL(fileURLWithPath: value).lastPathComponent) }
-            throw SRLMError.notFound("--model \(value): no such file, and not a checkpoint name")
+            throw SRLMError.notFound("model \(value): no such file, and not a checkpoint name")
         }
         let opened = try store()
         let checkpoint: Checkpoint
@@ -76,7 +76,7 @@ public enum CheckpointModels {
             checkpoint = try resolve(opened, experiment: experiment, name: value)
         } catch {
             if isFile { return (value, URL(fileURLWithPath: value).lastPathComponent) }
-            throw SRLMError.notFound("--model \(value): no such file, and \(error)")
+            throw SRLMError.notFound("model \(value): no such file, and \(error)")
         }
         guard let gguf = checkpoint.gguf else {
             throw SRLMError.notFound("checkpoint '\(checkpoint.name)' has no GGUF file to serve: `srlm train ...` converts "

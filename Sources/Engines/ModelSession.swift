@@ -63,7 +63,7 @@ public final class ModelSession: @unchecked Sendable {
                                 slots: options.parallel, server: server)
         }
         guard !spec.endpoints.isEmpty || spec.weightsID != nil else {
-            throw SRLMError.setup("no model: give --model FILE.gguf or --endpoint URL")
+            throw SRLMError.setup("no model: neither a GGUF file to serve nor an endpoint")
         }
         let identity = try spec.identity()
         if spec.endpoints.isEmpty {  // offline: answers come from the journal only

@@ -68,7 +68,7 @@ public struct KeyedDiff: Codable, Sendable {
 
     public static func compute(_ a: VersionColumns, _ b: VersionColumns) throws -> KeyedDiff {
         guard a.version.kind == b.version.kind, a.blobs["prompt"] != nil else {
-            throw SRLMError.invalid("--by-prompt matches two versions of one kind with prompts; \(a.version.ref) is \(a.version.kind.rawValue), \(b.version.ref) is \(b.version.kind.rawValue)")
+            throw SRLMError.invalid("matching rows by prompt needs two versions of one kind with prompts; \(a.version.ref) is \(a.version.kind.rawValue), \(b.version.ref) is \(b.version.kind.rawValue)")
         }
         let (orderA, sidesA) = byPrompt(a), (orderB, sidesB) = byPrompt(b)
         let promptTexts = Dictionary(zip(a.blobs["prompt"] ?? [], a.texts["prompt"] ?? []).compactMap { id, text in id.map { ($0, text ?? "") } }) { x, _ in x }

@@ -22,7 +22,7 @@ public enum ExportDestination {
         case S_IFDIR:
             throw SRLMError.invalid("\(path) is a directory: give a file name for the export")
         case S_IFREG where !isSpecialTree(path):
-            guard force else { throw SRLMError.invalid("\(path) exists: pass --force to replace it") }
+            guard force else { throw SRLMError.fileExists(path: path) }
             return FileSink(path: path)
         default:
             // FIFOs, character and block devices, sockets, and /proc/self/fd links: their reader is waiting.

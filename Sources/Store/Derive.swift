@@ -37,11 +37,11 @@ public enum Derive {
         do {
             return try store.pool.read { db in
                 let statement = try db.makeStatement(sql: sql)
-                guard statement.isReadonly else { throw SRLMError.invalid("--where must only read") }
+                guard statement.isReadonly else { throw SRLMError.invalid("the condition must only read") }
                 return try Int64.fetchAll(statement, arguments: [source.id])
             }
         } catch let error as DatabaseError {
-            throw SRLMError.invalid("--where: \(error.message ?? "\(error)") (columns of \(source.kind.view) are available)")
+            throw SRLMError.invalid("the condition: \(error.message ?? "\(error)") (columns of \(source.kind.view) are available)")
         }
     }
 

@@ -6,7 +6,7 @@ public enum SQLCondition {
     public static func checkSingleExpression(_ condition: String) throws {
         let bytes = Array(condition.utf8)
         var depth = 0, i = 0
-        func fail(_ why: String) -> SRLMError { .invalid("--where must be one SQL expression: \(why)") }
+        func fail(_ why: String) -> SRLMError { .invalid("the condition must be one SQL expression: \(why)") }
         /// Skips a quoted token opened at `i`, ending at `close` (doubled `close` is an escaped one unless `]`).
         func skipQuoted(_ close: UInt8) throws {
             i += 1

@@ -4,6 +4,10 @@
 public enum SRLMError: Error, CustomStringConvertible, Equatable, Sendable {
     /// A dataset, version, checkpoint, file or query that does not exist.
     case notFound(String)
+    /// No store at this path.
+    case noStore(path: String)
+    /// An output file exists and would be replaced.
+    case fileExists(path: String)
     /// Input or a setting that cannot be used; for files the message names the file, line and field.
     case invalid(String)
     /// Identical content: nothing was written; names the version that already holds it.
@@ -33,6 +37,10 @@ public enum SRLMError: Error, CustomStringConvertible, Equatable, Sendable {
         switch self {
         case .notFound(let m), .invalid(let m), .corrupt(let m), .badPlan(let m), .setup(let m), .server(let m), .training(let m):
             return m
+        case .noStore(let path):
+            return "no store at \(path)"
+        case .fileExists(let path):
+            return "\(path) exists"
         case .unchanged(let ref):
             return "unchanged: identical to \(ref); nothing written"
         case let .outOfRange(setting, value, expected):

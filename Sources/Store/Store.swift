@@ -18,7 +18,7 @@ public final class Store: Sendable {
         Store.registerFunctions
         let exists = FileManager.default.fileExists(atPath: path)
         if !exists && !create {
-            throw SRLMError.notFound("no store at \(path): run `srlm init` (or pass --store / set SRLM_STORE)")
+            throw SRLMError.noStore(path: path)
         }
         var config = Configuration()
         config.readonly = readOnly

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+@testable import CLI
 @testable import SRLMExport
 @testable import SRLMStore
 
@@ -77,7 +78,7 @@ enum CLI {
         let path = dir.appendingPathComponent("out.jsonl").path
         try Data("keep me\n".utf8).write(to: URL(fileURLWithPath: path))
         let error = #expect(throws: SRLMError.self) { try ExportDestination.sink(path: path, storePath: store.path, force: false) }
-        #expect(error?.description.contains("--force") == true)
+        #expect(error == .fileExists(path: path) && SRLM.hint(for: error!)?.contains("--force") == true)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "keep me\n")
         let sink = try ExportDestination.sink(path: path, storePath: store.path, force: true)
         #expect(try Exporter.run(store, version: version, format: .trl, to: sink) == 5)

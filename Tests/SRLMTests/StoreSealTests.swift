@@ -84,7 +84,7 @@ func plainConnection(_ store: Store) throws -> DatabaseQueue {
             let error = #expect(throws: SRLMError.self, "\(escape)") {
                 try Derive.run(store, name: "escaped", from: source.ref, where: escape)
             }
-            #expect(error?.description.contains("--where") == true, "\(String(describing: error))")
+            #expect(error?.description.contains("condition") == true, "\(String(describing: error))")
         }
         #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM dataset WHERE name = 'escaped'") } == 0)
         // Parentheses inside strings and quoted names are text, and a whole-table subquery still only filters.

@@ -209,6 +209,42 @@ extension ImportTests {
         }
         #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM pragma_foreign_key_check") } == 0)
     }
+
+    /// A store made before migration 007 keeps its datasets (ids, names, kinds, the versions that point at them)
+    /// through the rebuild of `dataset`, and takes labelled pairs afterwards.
+    @Test func upgradingAStoreKeepsItsDatasets() throws {
+        let path = TestSupport.temporaryDirectory("upgrade").appendingPathComponent("srlm.sqlite").path
+        let before: [[String]]
+        do {
+            let queue = try DatabaseQueue(path: path)
+            var migrator = DatabaseMigrator()
+            for file in try Schema.migrationFiles() where file.lastPathComponent < "007" {
+                let sql = try String(contentsOf: file, encoding: .utf8)
+                migrator.registerMigration(file.deletingPathExtension().lastPathComponent) { try $0.execute(sql: sql) }
+            }
+            try migrator.migrate(queue)
+            before = try queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO experiment(id, name) VALUES (1, 'default');
+                    INSERT INTO dataset(id, experiment_id, name, kind) VALUES (3, 1, 'old-pairs', 'pairs'), (7, 1, 'old-ift', 'ift');
+                    INSERT INTO dataset_version(id, dataset_id, version, row_count, content_hash) VALUES (1, 7, 1, 0, 'h'), (2, 3, 1, 0, 'g');
+                    """)
+                return try Row.fetchAll(db, sql: "SELECT id, experiment_id, name, kind FROM dataset ORDER BY id").map { row in (0..<4).map { "\(row[$0] as DatabaseValue)" } }
+            }
+            #expect(throws: DatabaseError.self) {
+                try queue.write { try $0.execute(sql: "INSERT INTO dataset(experiment_id, name, kind) VALUES (1, 'new', 'labeled_pairs')") }
+            }
+        }
+        let store = try Store(path: path)
+        try store.read { (db: Database) throws in
+            #expect(try Row.fetchAll(db, sql: "SELECT id, experiment_id, name, kind FROM dataset ORDER BY id").map { row in (0..<4).map { "\(row[$0] as DatabaseValue)" } } == before)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM pragma_foreign_key_check") == 0)
+            #expect(try String.fetchAll(db, sql: "SELECT ref FROM v_versions ORDER BY version_id") == ["old-ift@1", "old-pairs@1"])
+        }
+        let file = TestSupport.writeTemp(#"{"prompt": "q", "response_a": "x", "response_b": "y", "label": "b"}"#, name: "one.jsonl")
+        let result = try Importer.run(store, ImportOptions(target: .labeledPairs, path: file))
+        #expect(result.version?.ref == "labeled-pairs@1" && result.version?.id == 3)
+    }
 }
 
 extension EngineBacked {

@@ -5,6 +5,7 @@ import Testing
 @testable import SRLMEval
 @testable import SRLMImport
 @testable import SRLMMetrics
+@testable import SRLMReport
 @testable import SRLMStages
 @testable import SRLMStore
 
@@ -208,6 +209,34 @@ extension ImportTests {
             try store.write { try $0.execute(sql: "INSERT INTO dataset(experiment_id, name, kind) VALUES (?, 'e', 'labeled')", arguments: [experiment]) }
         }
         #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM pragma_foreign_key_check") } == 0)
+    }
+
+    /// A finished eval-pairwise run's figures come out of `srlm query eval-pairwise` pivoted, and the report shows
+    /// them in their own section (and has no such section without one).
+    @Test func queryAndReportShowThePairwiseFigures() throws {
+        let store = try TestSupport.makeStore()
+        #expect(!(try ReportBuilder.build(store, experiment: "default")).sections.map(\.title).contains("The judge against human pairwise labels"))
+        var config = EvalPairwise.Config()
+        (config.data, config.model) = ("hhh@1", "M1")
+        let pairs = [PositionPair(inOrder: .a, swapped: .a), PositionPair(inOrder: .b, swapped: .a), PositionPair(inOrder: .b, swapped: .b)]
+        let metrics = EvalPairwise.metrics(human: [.a, .a, .b], pairs: pairs, bootstrap: BootstrapOptions(resamples: 100))
+        let run = try RunLifecycle.begin(store, experiment: "default", stage: EvalPairwise.name, config: config, inputs: [], seed: nil)
+        _ = try RunLifecycle.commit(store, experiment: "default", run: run, to: .init(dataset: EvalPairwise.dataset, kind: .judgments),
+                                    stats: [:]) { writer in
+            try writer.append(["prompt": .text(Blobs.text([.user("q")])), "response": .text(Blobs.text([.assistant("x")])),
+                               "judge_model": .text("M1"), "sample_index": .int(0), "output": .text("[[A]]"), "score": .real(1),
+                               "mode": .text("free")])
+            try EvalRecords.write(writer, run: run.id, metrics)
+        }
+        let row = try #require(try NamedQuery.run(store, "eval-pairwise", experiment: "default").records.first)
+        #expect(row.text("model") == "M1" && row.text("data") == "hhh@1" && row.double("items") == 3 && row.double("decisive") == 3)
+        // Item 2 flips with the order: a tie, wrong against its human 'a'.
+        #expect(row.double("accuracy") == 0.6667 && row.double("consistency") == 0.6667 && row.double("unparsed_rate") == 0)
+        let report = try ReportBuilder.build(store, experiment: "default")
+        let section = try #require(report.sections.first { $0.title == "The judge against human pairwise labels" })
+        guard case .table(let table) = try #require(section.blocks.first) else { Issue.record("no table"); return }
+        #expect(table.rows.count == 1 && table.rows[0].first == .text("M1"))
+        #expect(MarkdownRenderer.render(report).contains("Cohen's κ"))
     }
 
     /// A store made before migration 007 keeps its datasets (ids, names, kinds, the versions that point at them)

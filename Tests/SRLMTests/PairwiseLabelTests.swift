@@ -239,6 +239,31 @@ extension ImportTests {
         #expect(MarkdownRenderer.render(report).contains("Cohen's κ"))
     }
 
+    /// The CLI: `--votes` takes comma-separated columns beside `--field` mappings, a skipped MT-Bench turn is
+    /// reported, and `--mode pairwise` refuses pointwise-only options before opening a model.
+    @Test func cliImportsVotesAndChecksTheMode() throws {
+        let store = try TestSupport.makeStore()
+        let farm = try ImportTests.writeJSONLines([["instruction": "Name a colour.", "output_1": "Blue.", "output_2": "Seven.", "r1": 1, "r2": 1, "r3": 2],
+                                                   ["instruction": "Add 2 and 2.", "output_1": "5", "output_2": "4", "r1": 2, "r2": "tie", "r3": 1]],
+                                                  name: "farm.jsonl")
+        var (status, output) = try EngineSupport.srlm(["import", "labeled-pairs", farm, "--field", "prompt=instruction", "--field", "response_a=output_1",
+                                                       "--field", "response_b=output_2", "--votes", "r1, r2,r3", "--name", "farm"], store: store)
+        #expect(status == 0 && output.contains("imported 2 rows as farm@1 (format pairwise"), "\(output)")
+        let votes = try store.read { try String.fetchAll($0, sql: "SELECT label || ' ' || votes FROM v_labeled_pairs ORDER BY ord") }
+        #expect(votes == [#"a ["a","a","b"]"#, #"tie ["b","tie","a"]"#])
+        let turns = try ImportTests.writeJSONLines([1, 2].map { turn in
+            ["question_id": 81, "model_a": "m1", "model_b": "m2", "winner": "model_b", "turn": turn,
+             "conversation_a": [["role": "user", "content": "q"], ["role": "assistant", "content": "a"]],
+             "conversation_b": [["role": "user", "content": "q"], ["role": "assistant", "content": "b"]]] as [String: Any]
+        }, name: "human.jsonl")
+        (status, output) = try EngineSupport.srlm(["import", "labeled-pairs", turns, "--name", "human"], store: store)
+        #expect(status == 0 && output.contains("(format mt-bench-human") && output.contains("skipped 1 judgments of a later turn"), "\(output)")
+        (status, output) = try EngineSupport.srlm(["eval", "judge", "--mode", "pairwise", "--data", "farm", "--samples", "2"], store: store)
+        #expect(status == 64 && output.contains("--exclude, --samples and --template apply to --mode pointwise only"), "\(output)")
+        (status, output) = try EngineSupport.srlm(["eval", "judge", "--mode", "pairs"], store: store)
+        #expect(status == 64 && output.contains("--mode must be pointwise or pairwise"), "\(output)")
+    }
+
     /// A store made before migration 007 keeps its datasets (ids, names, kinds, the versions that point at them)
     /// through the rebuild of `dataset`, and takes labelled pairs afterwards.
     @Test func upgradingAStoreKeepsItsDatasets() throws {

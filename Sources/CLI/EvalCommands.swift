@@ -39,13 +39,15 @@ struct EvalJudgeCommand: AsyncParsableCommand {
             pairwise: the judge sees both replies of each labelled pair (`srlm import labeled-pairs`) and names the \
             better one, in both orders; a verdict that flips with the order is a tie. Figures: accuracy over the \
             pairs people did not call a tie, three-class agreement, Cohen's κ, unparsed rate, position consistency.
+            pointwise on labelled pairs (`--data` a labeled-pairs version): the rubric scores each reply alone and \
+            the higher mean score is the verdict; the same figures but position consistency, and the parse rate.
             """)
     static let defaults = EvalJudge.Config()
     static let pairwiseDefaults = EvalPairwise.Config()
     @OptionGroup var store: StoreOptions
     @OptionGroup var model: ModelOptions
     @Option(help: "pointwise (score each reply with the rubric) or pairwise (name the better of two replies).") var mode = "pointwise"
-    @Option(help: "The human labels: a ranked version (pointwise; default \(defaults.data)) or a labeled-pairs version (pairwise; default \(pairwiseDefaults.data)).")
+    @Option(help: "The human labels: a ranked version (pointwise; default \(defaults.data)) or a labeled-pairs version (pairwise, default \(pairwiseDefaults.data); or pointwise).")
     var data: String?
     @Option(parsing: .upToNextOption, help: "Versions whose prompts were trained on (eft: its train split) and are left out (pointwise).")
     var exclude: [String] = defaults.exclude
@@ -85,6 +87,17 @@ struct EvalJudgeCommand: AsyncParsableCommand {
             config.resamples = resamples
             let result = try await perform(EvalPairwise(config: config), context, model: model)
             return try printMetrics("eval judge (pairwise)", result, context.store)
+        }
+        if let data, try context.version(data).kind == .labeledPairs {
+            guard exclude.isEmpty else { throw ValidationError("--exclude applies to ranked data only") }
+            var config = EvalPointwisePairs.Config()
+            config.data = data
+            config.samples = samples
+            config.sampling = sampling(config.sampling)
+            config.structured = structured
+            config.resamples = resamples
+            let result = try await perform(EvalPointwisePairs(config: config, templateFile: template), context, model: model)
+            return try printMetrics("eval judge (pointwise, on labelled pairs)", result, context.store)
         }
         var config = EvalJudge.Config()
         config.data = data ?? config.data

@@ -56,11 +56,7 @@ public struct EvalPairwise: Stage {
         let rows = try StageRows.labeledPairs(context.store, data)
         let items = rows.map { BothOrders.Item(prompt: $0.prompt, question: $0.question, a: $0.responseA, answerA: $0.answerA,
                                                b: $0.responseB, answerB: $0.answerB) }
-        let human = try rows.map { row in
-            // The schema's CHECK admits only these three.
-            guard let verdict = Verdict(rawValue: row.label) else { throw SRLMError.invalid("\(data.ref): label '\(row.label)' is not a, b or tie") }
-            return verdict
-        }
+        let human = try Self.humanVerdicts(rows, data)
         let judging = BothOrders(template: template, sampling: config.sampling, structured: config.structured)
         return StagePlan(config: config, inputs: [data], destination: .init(dataset: Self.dataset, kind: .judgments),
                          seed: config.sampling.seed,
@@ -86,23 +82,38 @@ public struct EvalPairwise: Stage {
         }
     }
 
+    /// The human verdicts of a labeled-pairs version's rows.
+    static func humanVerdicts(_ rows: [StageRows.LabeledPair], _ data: DatasetVersion) throws -> [Verdict] {
+        try rows.map { row in
+            // The schema's CHECK admits only these three.
+            guard let verdict = Verdict(rawValue: row.label) else { throw SRLMError.invalid("\(data.ref): label '\(row.label)' is not a, b or tie") }
+            return verdict
+        }
+    }
+
     /// The figures as stored, from the human verdicts and each item's two verdicts (the swapped one mapped back):
     /// `items`, `decided` (both orders parsed), `decisive` (human verdict not a tie), `consistency`, `accuracy`,
     /// `agreement`, `kappa` and `unparsed_rate`, each with its interval and the count it is over.
     static func metrics(human: [Verdict], pairs: [PositionPair], bootstrap: BootstrapOptions) -> [EvalMetric] {
         let consistency = PositionConsistency.compute(pairs, bootstrap: bootstrap)
-        let agreement = PairwiseAgreement.compute(zip(human, consistency.combined).map { PairwiseItem(human: $0, judge: $1) },
-                                                  bootstrap: bootstrap)
-        func metric(_ name: String, _ estimate: Estimate?, n: Int) -> EvalMetric {
-            EvalMetric(name, estimate?.value, lo: estimate?.interval?.low, hi: estimate?.interval?.high, n: n)
-        }
-        return [EvalMetric("items", Double(pairs.count), n: pairs.count),
-                EvalMetric("decided", Double(consistency.bothParsed), n: pairs.count),
-                EvalMetric("decisive", Double(agreement.decisiveItems), n: pairs.count),
-                metric("consistency", consistency.consistentShare, n: consistency.bothParsed),
+        return agreementMetrics(human: human, judge: consistency.combined, bootstrap: bootstrap)
+            + [metric("consistency", consistency.consistentShare, n: consistency.bothParsed)]
+    }
+
+    /// What every judge measured on labelled pairs reports, from its verdicts (nil: none): `items`, `decided`
+    /// (a verdict), `decisive` (human verdict not a tie), `accuracy`, `agreement`, `kappa` and `unparsed_rate`.
+    static func agreementMetrics(human: [Verdict], judge: [Verdict?], bootstrap: BootstrapOptions) -> [EvalMetric] {
+        let agreement = PairwiseAgreement.compute(zip(human, judge).map { PairwiseItem(human: $0, judge: $1) }, bootstrap: bootstrap)
+        return [EvalMetric("items", Double(agreement.items), n: agreement.items),
+                EvalMetric("decided", Double(agreement.items - agreement.unparsed), n: agreement.items),
+                EvalMetric("decisive", Double(agreement.decisiveItems), n: agreement.items),
                 metric("accuracy", agreement.accuracy, n: agreement.decisiveItems),
                 metric("agreement", agreement.agreement, n: agreement.items),
                 metric("kappa", agreement.kappa, n: agreement.items - agreement.unparsed),
                 metric("unparsed_rate", agreement.unparsedRate, n: agreement.items)]
+    }
+
+    static func metric(_ name: String, _ estimate: Estimate?, n: Int) -> EvalMetric {
+        EvalMetric(name, estimate?.value, lo: estimate?.interval?.low, hi: estimate?.interval?.high, n: n)
     }
 }

@@ -90,14 +90,14 @@ public enum ReportBuilder {
             func interval(_ name: String, _ format: NumberFormat) -> Cell {
                 .interval(value: row.double(name), low: row.double(name + "_lo"), high: row.double(name + "_hi"), format)
             }
-            return [.text(row.text("model") ?? "?"), .text(row.text("data") ?? ""), .number(row.double("items"), .decimal(places: 0)),
+            return [.text(row.text("model") ?? "?"), .text(row.text("mode") ?? ""), .text(row.text("data") ?? ""), .number(row.double("items"), .decimal(places: 0)),
                     .number(row.double("decisive"), .decimal(places: 0)), interval("accuracy", .percent(places: 1)),
                     interval("agreement", .percent(places: 1)), interval("kappa", .decimal(places: 3)),
                     interval("consistency", .percent(places: 1)), .number(row.double("unparsed_rate"), .percent(places: 1))]
         }
         return [Section(title: "The judge against human pairwise labels",
-                        note: "The judge names the better of two replies, in both orders; a verdict that flips with the order is a tie. Accuracy is over the pairs people did not call a tie (a judge tie or no verdict is wrong); agreement counts ties as a third class; κ is Cohen's over the parsed pairs. 95 % bootstrap intervals over pairs.",
-                        blocks: [.table(Table(columns: ["judge", "data", "pairs", "non-tie pairs", "accuracy", "3-class agreement", "Cohen's κ",
+                        note: "Pairwise: the judge names the better of two replies, in both orders; a verdict that flips with the order is a tie. Pointwise: the rubric scores each reply alone and the higher mean score wins. Accuracy is over the pairs people did not call a tie (a judge tie or no verdict is wrong); agreement counts ties as a third class; κ is Cohen's over the parsed pairs. 95 % bootstrap intervals over pairs.",
+                        blocks: [.table(Table(columns: ["judge", "mode", "data", "pairs", "non-tie pairs", "accuracy", "3-class agreement", "Cohen's κ",
                                                         "order-consistent", "unparsed"], rows: cells))])]
     }
 

@@ -191,6 +191,14 @@ extension ImportTests {
         #expect(metrics["accuracy"]?.lo != nil && metrics["accuracy"]!.lo! <= 0.5 && metrics["accuracy"]!.hi! >= 0.5)
     }
 
+    /// A pointwise judge's verdict on a pair: the higher mean of each reply's parsed sample scores.
+    @Test func pointwiseVerdictFromMeanScores() {
+        #expect(EvalPointwisePairs.verdict(a: [4, 5], b: [3, nil]) == .a)
+        #expect(EvalPointwisePairs.verdict(a: [2], b: [5, 4]) == .b)
+        #expect(EvalPointwisePairs.verdict(a: [3, nil], b: [3]) == .tie)
+        #expect(EvalPointwisePairs.verdict(a: [nil, nil], b: [5]) == nil && EvalPointwisePairs.verdict(a: [1], b: [nil]) == nil)
+    }
+
     /// The migration that added the kind rebuilt `dataset`: its foreign keys and views still hold, and other kinds
     /// are still refused.
     @Test func theKindIsInTheStoreAndNothingElseIs() throws {
@@ -229,13 +237,14 @@ extension ImportTests {
             try EvalRecords.write(writer, run: run.id, metrics)
         }
         let row = try #require(try NamedQuery.run(store, "eval-pairwise", experiment: "default").records.first)
-        #expect(row.text("model") == "M1" && row.text("data") == "hhh@1" && row.double("items") == 3 && row.double("decisive") == 3)
+        #expect(row.text("model") == "M1" && row.text("mode") == "pairwise" && row.text("data") == "hhh@1" && row.double("items") == 3
+                && row.double("decisive") == 3)
         // Item 2 flips with the order: a tie, wrong against its human 'a'.
         #expect(row.double("accuracy") == 0.6667 && row.double("consistency") == 0.6667 && row.double("unparsed_rate") == 0)
         let report = try ReportBuilder.build(store, experiment: "default")
         let section = try #require(report.sections.first { $0.title == "The judge against human pairwise labels" })
         guard case .table(let table) = try #require(section.blocks.first) else { Issue.record("no table"); return }
-        #expect(table.rows.count == 1 && table.rows[0].first == .text("M1"))
+        #expect(table.rows.count == 1 && Array(table.rows[0].prefix(2)) == [.text("M1"), .text("pairwise")])
         #expect(MarkdownRenderer.render(report).contains("Cohen's κ"))
     }
 
@@ -304,7 +313,8 @@ extension ImportTests {
 extension EngineBacked {
     @Suite struct PairwiseEvalRuns {
         /// SmolLM2 names the better reply of 4 HHH pairs (half of them shown swapped), in both orders: one verdict
-        /// row per order, figures that match the stored rows and labels, and a rerun that is reused.
+        /// row per order, figures that match the stored rows and labels, and a rerun that is reused. Then it scores
+        /// each reply alone with the loop's rubric: the figures follow from the stored scores.
         @Test func pairwiseJudgeAgainstHHHLabels() async throws {
             let store = try TestSupport.makeStore()
             _ = try Importer.run(store, ImportOptions(target: .labeledPairs, path: TestSupport.sharedData("hhh-alignment/hhh_alignment_pairs.jsonl"),
@@ -348,6 +358,33 @@ extension EngineBacked {
             #expect(row.text("data") == "hhh4@1" && row.double("items") == 4)
             print("pairwise HHH (SmolLM2, structured): " + ["items", "decided", "consistency", "accuracy", "agreement", "kappa", "unparsed_rate"]
                 .map { "\($0) \(metrics[$0]?.value.map { String(format: "%.4f", $0) } ?? "—")" }.joined(separator: ", "))
+
+            // The loop's pointwise judge on the same pairs: each reply scored alone, the higher score the verdict.
+            var pointwise = EvalPointwisePairs.Config()
+            pointwise.data = "hhh4"
+            pointwise.samples = 1
+            pointwise.structured = true
+            pointwise.sampling.maxTokens = 128
+            pointwise.resamples = 200
+            let scored = try await ModelSession.with(ModelSpec(gguf: try EngineSupport.modelPath(), parallel: 2, contextPerSlot: 4096)) {
+                try await context.perform(EvalPointwisePairs(config: pointwise), session: $0)
+            }
+            #expect(scored.version.rowCount == 2 * 4)
+            let figures = Dictionary(uniqueKeysWithValues: try EvalRecords.metrics(store, run: scored.runID).map { ($0.metric, $0) })
+            let replyScores = try store.read { db in
+                try Double?.fetchAll(db, sql: "SELECT score FROM judgment WHERE version_id = ? ORDER BY ord", arguments: [scored.version.id])
+            }
+            let judged = labels.indices.map { i -> Verdict? in
+                guard let a = replyScores[2 * i], let b = replyScores[2 * i + 1] else { return nil }
+                return a > b ? .a : a < b ? .b : .tie
+            }
+            #expect(figures["sample_parse_rate"]?.value == Double(replyScores.count { $0 != nil }) / 8)
+            #expect(figures["decided"]?.value == Double(judged.count { $0 != nil }) && figures["consistency"] == nil)
+            #expect(figures["accuracy"]?.value == Double(decisive.count { judged[$0]?.rawValue == labels[$0] }) / Double(decisive.count))
+            let modes = try NamedQuery.run(store, "eval-pairwise", experiment: "default").records.map { $0.text("mode") }
+            #expect(modes == ["pairwise", "pointwise"])
+            print("pointwise on HHH pairs (SmolLM2, structured): " + ["items", "decided", "accuracy", "agreement", "kappa", "unparsed_rate", "sample_parse_rate"]
+                .map { "\($0) \(figures[$0]?.value.map { String(format: "%.4f", $0) } ?? "—")" }.joined(separator: ", "))
         }
     }
 }

@@ -33,7 +33,7 @@ let package = Package(
                 // schema/ and queries/ live at the top level (symlinked here); .process follows the links and
                 // flattens them: migrations are the NNN_*.sql files, queries the rest.
                 resources: [.process("schema"), .process("queries")]),
-        .target(name: "SRLMImport", dependencies: ["SRLMStore", "CZlib"], path: "Sources/Import"),
+        .target(name: "SRLMImport", dependencies: ["SRLMStore", "SRLMMetrics", "CZlib"], path: "Sources/Import"),
         .target(name: "SRLMEngines",
                 dependencies: ["SRLMStore",
                                .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -32,36 +32,80 @@ func printMetrics(_ title: String, _ result: StageResult, _ store: Store) throws
 struct EvalJudgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "judge",
-        abstract: "The judge against human rankings (the paper's Table 4): pairwise accuracy, 5-best, exact match, Spearman, Kendall, with intervals and the random judge.",
+        abstract: "The judge against human labels: rankings (the paper's Table 4; pairwise accuracy, 5-best, exact match, Spearman, Kendall, with intervals and the random judge), or pairwise verdicts (--mode pairwise).",
         discussion: """
-            Judges every reply of a ranked version with the loop's rubric, template and sampling. Leave out what \
-            training saw: `--exclude ift eft` drops prompts of the IFT data and of the EFT train split.
+            pointwise (default): judges every reply of a ranked version with the loop's rubric, template and sampling. \
+            Leave out what training saw: `--exclude ift eft` drops prompts of the IFT data and of the EFT train split.
+            pairwise: the judge sees both replies of each labelled pair (`srlm import labeled-pairs`) and names the \
+            better one, in both orders; a verdict that flips with the order is a tie. Figures: accuracy over the \
+            pairs people did not call a tie, three-class agreement, Cohen's κ, unparsed rate, position consistency.
+            pointwise on labelled pairs (`--data` a labeled-pairs version): the rubric scores each reply alone and \
+            the higher mean score is the verdict; the same figures but position consistency, and the parse rate.
             """)
     static let defaults = EvalJudge.Config()
+    static let pairwiseDefaults = EvalPairwise.Config()
     @OptionGroup var store: StoreOptions
     @OptionGroup var model: ModelOptions
-    @Option(help: "Human-ranked replies (a ranked version).") var data = defaults.data
-    @Option(parsing: .upToNextOption, help: "Versions whose prompts were trained on (eft: its train split) and are left out.")
+    @Option(help: "pointwise (score each reply with the rubric) or pairwise (name the better of two replies).") var mode = "pointwise"
+    @Option(help: "The human labels: a ranked version (pointwise; default \(defaults.data)) or a labeled-pairs version (pairwise, default \(pairwiseDefaults.data); or pointwise).")
+    var data: String?
+    @Option(parsing: .upToNextOption, help: "Versions whose prompts were trained on (eft: its train split) and are left out (pointwise).")
     var exclude: [String] = defaults.exclude
-    @Option(help: "Judge samples per reply (averaged).") var samples = defaults.samples
-    @Option(help: "Sampling temperature.") var temperature = defaults.sampling.temperature
-    @Option(help: "Nucleus sampling top-p.") var topP = defaults.sampling.topP
-    @Option(help: "Most tokens per judgment.") var maxTokens = defaults.sampling.maxTokens
+    @Option(help: "Judge samples per reply, averaged (pointwise).") var samples = defaults.samples
+    @Option(help: "Sampling temperature (default \(defaults.sampling.temperature); pairwise \(pairwiseDefaults.sampling.temperature)).")
+    var temperature: Double?
+    @Option(help: "Nucleus sampling top-p (default \(defaults.sampling.topP); pairwise \(pairwiseDefaults.sampling.topP)).") var topP: Double?
+    @Option(help: "Most tokens per judgment (default \(defaults.sampling.maxTokens); pairwise \(pairwiseDefaults.sampling.maxTokens)).")
+    var maxTokens: Int?
     @Option(help: "Base seed (sample k uses seed + k).") var seed = defaults.sampling.seed
-    @Flag(help: "Constrain the output to end with a valid 'Score: N' line.") var structured = false
-    @Option(help: "A judge template file replacing the built-in rubric.") var template: String?
+    @Flag(help: "Constrain the output to end with a valid 'Score: N' line (pairwise: a [[A]] / [[B]] / [[C]] verdict line).")
+    var structured = false
+    @Option(help: "A judge template file replacing the built-in rubric (pointwise).") var template: String?
     @Option(help: "Bootstrap resamples for the 95 % intervals.") var resamples = defaults.resamples
     @Flag(help: "No progress output.") var quiet = false
 
+    func validate() throws {
+        guard ["pointwise", "pairwise"].contains(mode) else { throw ValidationError("--mode must be pointwise or pairwise") }
+        if mode == "pairwise" {
+            guard exclude.isEmpty, samples == Self.defaults.samples, template == nil else {
+                throw ValidationError("--exclude, --samples and --template apply to --mode pointwise only")
+            }
+        }
+    }
+
+    func sampling(_ base: Sampling) -> Sampling {
+        Sampling(temperature: temperature ?? base.temperature, topP: topP ?? base.topP, maxTokens: maxTokens ?? base.maxTokens, seed: seed)
+    }
+
     func run() async throws {
+        let context = StageContext(store: try store.open(), experiment: store.experiment, quiet: quiet)
+        if mode == "pairwise" {
+            var config = EvalPairwise.Config()
+            config.data = data ?? config.data
+            config.sampling = sampling(config.sampling)
+            config.structured = structured
+            config.resamples = resamples
+            let result = try await perform(EvalPairwise(config: config), context, model: model)
+            return try printMetrics("eval judge (pairwise)", result, context.store)
+        }
+        if let data, try context.version(data).kind == .labeledPairs {
+            guard exclude.isEmpty else { throw ValidationError("--exclude applies to ranked data only") }
+            var config = EvalPointwisePairs.Config()
+            config.data = data
+            config.samples = samples
+            config.sampling = sampling(config.sampling)
+            config.structured = structured
+            config.resamples = resamples
+            let result = try await perform(EvalPointwisePairs(config: config, templateFile: template), context, model: model)
+            return try printMetrics("eval judge (pointwise, on labelled pairs)", result, context.store)
+        }
         var config = EvalJudge.Config()
-        config.data = data
+        config.data = data ?? config.data
         config.exclude = exclude
         config.samples = samples
-        config.sampling = Sampling(temperature: temperature, topP: topP, maxTokens: maxTokens, seed: seed)
+        config.sampling = sampling(config.sampling)
         config.structured = structured
         config.resamples = resamples
-        let context = StageContext(store: try store.open(), experiment: store.experiment, quiet: quiet)
         let result = try await perform(EvalJudge(config: config, templateFile: template), context, model: model)
         try printMetrics("eval judge", result, context.store)
     }

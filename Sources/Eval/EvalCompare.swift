@@ -35,16 +35,9 @@ public struct EvalCompare: Stage {
         public init() {}
     }
 
-    public struct Item: Sendable {
-        let prompt: BlobID
-        let question: Messages
-        let a: StageRows.Candidate
-        let b: StageRows.Candidate
-    }
-
     public struct Work: Sendable {
-        let items: [Item]
-        let template: PairwiseTemplate
+        let items: [BothOrders.Item]
+        let judging: BothOrders
         let requests: [ChatRequest]
         var templateBlob: BlobID = 0
     }
@@ -64,37 +57,32 @@ public struct EvalCompare: Stage {
         var firstOfB: [BlobID: StageRows.Candidate] = [:]
         for row in try StageRows.responses(context.store, b) where firstOfB[row.prompt] == nil { firstOfB[row.prompt] = row }
         var seen = Set<BlobID>()
-        let items = try StageRows.responses(context.store, a).compactMap { row -> Item? in
+        let items = try StageRows.responses(context.store, a).compactMap { row -> BothOrders.Item? in
             guard seen.insert(row.prompt).inserted, let other = firstOfB[row.prompt] else { return nil }
-            return Item(prompt: row.prompt, question: row.question, a: row, b: other)
+            return BothOrders.Item(prompt: row.prompt, question: row.question, a: row.response, answerA: row.answer,
+                                   b: other.response, answerB: other.answer)
         }
-        let requests = items.flatMap { item in
-            [template.request(question: item.question, first: item.a.answer, second: item.b.answer, sampling: config.sampling,
-                              order: 0, structured: config.structured),
-             template.request(question: item.question, first: item.b.answer, second: item.a.answer, sampling: config.sampling,
-                              order: 1, structured: config.structured)]
-        }
+        let judging = BothOrders(template: template, sampling: config.sampling, structured: config.structured)
         return StagePlan(config: config, inputs: [a, b], destination: .init(dataset: Self.dataset, kind: .judgments),
-                         seed: config.sampling.seed, work: Work(items: items, template: template, requests: requests))
+                         seed: config.sampling.seed, work: Work(items: items, judging: judging, requests: judging.requests(items)))
     }
 
     public func prepare(_ plan: inout StagePlan<Config, Work>, _ context: StageContext) throws {
-        plan.work.templateBlob = try plan.work.template.register(context.store)
+        plan.work.templateBlob = try plan.work.judging.template.register(context.store)
     }
 
     public func execute(_ plan: StagePlan<Config, Work>, _ run: StageRun) async throws -> StageOutput {
         let (config, work) = (plan.config, plan.work)
         guard !work.items.isEmpty else { throw SRLMError.invalid("\(config.a) and \(config.b) answer no prompt in common") }
         let answers = try await run.answers(work.requests, what: "comparison")
-        let verdicts = answers.map { PairwiseTemplate.verdict($0.text) }
-        let pairs = work.items.indices.map { i in PositionPair(inOrder: verdicts[2 * i], swapped: verdicts[2 * i + 1]?.swapped) }
+        let (verdicts, pairs) = BothOrders.verdicts(answers)
         let consistency = PositionConsistency.compute(pairs, bootstrap: BootstrapOptions(resamples: config.resamples))
         let decided = work.items.indices.filter { consistency.combined[$0] != nil }
         let outcomes = decided.map { consistency.combined[$0]!.outcomeForA }
         let bootstrap = BootstrapOptions(resamples: config.resamples)
         let h2h = HeadToHead.compute(outcomes: outcomes, bootstrap: bootstrap)
-        let lc = LengthControlledWinRate.fit(outcomes: outcomes, modelLengths: decided.map { work.items[$0].a.answer.count },
-                                             referenceLengths: decided.map { work.items[$0].b.answer.count }, bootstrap: bootstrap)
+        let lc = LengthControlledWinRate.fit(outcomes: outcomes, modelLengths: decided.map { work.items[$0].answerA.count },
+                                             referenceLengths: decided.map { work.items[$0].answerB.count }, bootstrap: bootstrap)
         var metrics = [EvalMetric("items", Double(work.items.count), n: work.items.count),
                        EvalMetric("decided", Double(decided.count), n: work.items.count),
                        EvalMetric("consistency", consistency.consistentShare?.value, lo: consistency.consistentShare?.interval?.low,
@@ -104,25 +92,13 @@ public struct EvalCompare: Stage {
             metrics.append(EvalMetric(name, estimate?.value, lo: estimate?.interval?.low, hi: estimate?.interval?.high, n: decided.count))
         }
         metrics += [EvalMetric("lc_theta", lc?.theta), EvalMetric("lc_phi", lc?.phi),
-                    EvalMetric("a_length", mean(work.items.map { Double($0.a.answer.count) }), n: work.items.count),
-                    EvalMetric("b_length", mean(work.items.map { Double($0.b.answer.count) }), n: work.items.count)]
+                    EvalMetric("a_length", mean(work.items.map { Double($0.answerA.count) }), n: work.items.count),
+                    EvalMetric("b_length", mean(work.items.map { Double($0.answerB.count) }), n: work.items.count)]
         var stats: [String: Any] = ["items": work.items.count, "decided": decided.count, "judge": config.model]
         for m in metrics { stats[m.metric] = m.value ?? NSNull() }
         return StageOutput(stats: stats) { writer in
-            for (index, answer) in answers.enumerated() {
-                let item = work.items[index / 2]
-                let shownFirst = index % 2 == 0 ? item.a : item.b
-                // The row's score is A's outcome under this order's verdict (1 win, 0.5 tie, 0 loss).
-                let verdict = verdicts[index].map { index % 2 == 0 ? $0 : $0.swapped }
-                try writer.append([
-                    "prompt": .blob(item.prompt), "response": .blob(shownFirst.response),
-                    "judge_model": .text(config.model), "sample_index": .int(Int64(index % 2)),
-                    "output": .text(answer.text), "score": verdict.map { .real($0.outcomeForA) } ?? .null,
-                    "parse_error": verdict == nil ? .text("no [[A]], [[B]] or [[C]] verdict in the output") : .null,
-                    "mode": .text(config.structured ? "structured" : "free"), "template": .blob(work.templateBlob),
-                    "call_hash": .bytes(work.requests[index].hash(modelKey: config.modelKey).bytes),
-                ])
-            }
+            try work.judging.write(writer, items: work.items, requests: work.requests, answers: answers, shown: verdicts,
+                                   judge: config.model, templateBlob: work.templateBlob, modelKey: config.modelKey)
             try EvalRecords.write(writer, run: run.record.id, metrics)
         }
     }

@@ -36,6 +36,7 @@ public struct KeyedDiff: Codable, Sendable {
         case .pairs: "chosen"
         case .candidates, .ift, .eft, .judgments: "response"
         case .ranked: "reply"
+        case .labeledPairs: "response_a"
         case .prompts: nil
         }
     }

@@ -12,6 +12,7 @@ public enum ReportBuilder {
     public static func build(_ store: Store, experiment: String, examples: Int = 3) throws -> Report {
         var sections = [try judgeAgreement(store, experiment)]
         sections += try headToHead(store, experiment)
+        sections += try pairwiseAgreement(store, experiment)
         sections.append(try health(store, experiment))
         sections += try drift(store, experiment)
         sections.append(try table(store, experiment, query: "round-history", title: "Round history",
@@ -80,6 +81,25 @@ public enum ReportBuilder {
                         note: "A's and B's answers to the same prompts, compared by the named judge in both orders; a verdict that flips with the order is a tie. 95 % bootstrap intervals over prompts.",
                         blocks: [.table(Table(columns: ["A", "B", "judge", "prompts", "A wins", "ties", "B wins", "order-consistent",
                                                         "A length", "B length"], rows: cells))])]
+    }
+
+    /// The judge against human pairwise labels (`eval judge --mode pairwise`), when any run measured it.
+    static func pairwiseAgreement(_ store: Store, _ experiment: String) throws -> [Section] {
+        let rows = try NamedQuery.run(store, "eval-pairwise", experiment: experiment).records
+        guard !rows.isEmpty else { return [] }
+        let cells: [[Cell]] = rows.map { row in
+            func interval(_ name: String, _ format: NumberFormat) -> Cell {
+                .interval(value: row.double(name), low: row.double(name + "_lo"), high: row.double(name + "_hi"), format)
+            }
+            return [.text(row.text("model") ?? "?"), .text(row.text("mode") ?? ""), .text(row.text("data") ?? ""), .number(row.double("items"), .decimal(places: 0)),
+                    .number(row.double("decisive"), .decimal(places: 0)), interval("accuracy", .percent(places: 1)),
+                    interval("agreement", .percent(places: 1)), interval("kappa", .decimal(places: 3)),
+                    interval("consistency", .percent(places: 1)), .number(row.double("unparsed_rate"), .percent(places: 1))]
+        }
+        return [Section(title: "The judge against human pairwise labels",
+                        note: "Pairwise: the judge names the better of two replies, in both orders; a verdict that flips with the order is a tie. Pointwise: the rubric scores each reply alone and the higher mean score wins. Accuracy is over the pairs people did not call a tie (a judge tie or no verdict is wrong); agreement counts ties as a third class; κ is Cohen's over the parsed pairs. 95 % bootstrap intervals over pairs.",
+                        blocks: [.table(Table(columns: ["judge", "mode", "data", "pairs", "non-tie pairs", "accuracy", "3-class agreement", "Cohen's κ",
+                                                        "order-consistent", "unparsed"], rows: cells))])]
     }
 
     static func health(_ store: Store, _ experiment: String) throws -> Section {

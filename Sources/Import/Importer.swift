@@ -4,10 +4,11 @@ import SRLMStore
 
 /// What an import fills: one dataset of the matching artifact kind.
 public enum ImportTarget: String, CaseIterable, Sendable {
-    case ift, ranked, prompts, pairs, eft
+    case ift, ranked, prompts, pairs, eft, labeledPairs = "labeled-pairs"
 
     public var kind: ArtifactKind {
         switch self {
+        case .labeledPairs: return .labeledPairs
         case .ift: return .ift
         case .ranked: return .ranked
         case .prompts: return .prompts
@@ -29,10 +30,13 @@ public enum ImportTarget: String, CaseIterable, Sendable {
 /// - `instruction`, `input`, `output`: alpaca and alpaca-eval fields; for self-instruct `input`/`output` default to
 ///   `instances.0.input`/`instances.0.output`.
 /// - `score`: the score of an eft example, when the file has one (else parsed from a final "Score: N" line).
+/// - `response_a`, `response_b`, `label`: a human-labelled pair's two replies and the verdict (pairwise);
+///   `question_id`, `model_a`, `model_b`: where the pair came from; mt-bench-human reads those three and
+///   `winner`, `conversation_a`, `conversation_b` (each model's conversation, [{role, content}]).
 /// Paths are dotted with numeric indexes: `conversation.0.text`.
 public enum ImportFormat: String, CaseIterable, Sendable {
     case auto, oasst, alpaca, messages, sharegpt, selfInstruct = "self-instruct", alpacaEval = "alpaca-eval",
-         lines, trl, hhRlhf = "hh-rlhf"
+         lines, trl, hhRlhf = "hh-rlhf", pairwise, mtBenchHuman = "mt-bench-human"
 
     /// The targets this format can fill.
     public var targets: [ImportTarget] {
@@ -42,8 +46,9 @@ public enum ImportFormat: String, CaseIterable, Sendable {
         case .alpaca, .messages, .sharegpt: return [.ift, .prompts, .eft]
         case .selfInstruct, .alpacaEval: return [.ift, .prompts]
         case .lines: return [.prompts]
-        case .trl: return [.pairs, .ift, .eft, .prompts]
-        case .hhRlhf: return [.pairs, .prompts]
+        case .trl: return [.pairs, .ift, .eft, .prompts, .labeledPairs]
+        case .hhRlhf: return [.pairs, .prompts, .labeledPairs]
+        case .pairwise, .mtBenchHuman: return [.labeledPairs]
         }
     }
 
@@ -58,6 +63,8 @@ public enum ImportFormat: String, CaseIterable, Sendable {
         case .selfInstruct: return ["instruction", "input", "output"]
         case .trl: return ["prompt", "response", "chosen", "rejected", "score_chosen", "score_rejected", "score"]
         case .hhRlhf: return ["chosen", "rejected"]
+        case .pairwise: return ["prompt", "response_a", "response_b", "label", "question_id", "model_a", "model_b"]
+        case .mtBenchHuman: return ["question_id", "model_a", "model_b", "winner", "conversation_a", "conversation_b"]
         }
     }
 }
@@ -73,13 +80,18 @@ public struct ImportOptions: Sendable {
     public var fields: [String: String]
     /// oasst: messages marked synthetic are left out unless this is set.
     public var includeSynthetic: Bool
+    /// pairwise: JSON paths of the annotators' votes (`--votes annotator_1,annotator_2,annotator_3`); the label is
+    /// their strict majority (tie without one) and the votes are kept. A path holding an array gives all its votes.
+    public var votes: [String]
 
     public static let logicalFields = ["prompt", "response", "chosen", "rejected", "messages", "score_chosen",
-                                       "score_rejected", "instruction", "input", "output", "score"]
+                                       "score_rejected", "instruction", "input", "output", "score",
+                                       "response_a", "response_b", "label", "question_id", "model_a", "model_b",
+                                       "winner", "conversation_a", "conversation_b"]
 
     public init(target: ImportTarget, path: String, format: ImportFormat = .auto, name: String? = nil,
                 experiment: String = Experiment.defaultName, fields: [String: String] = [:],
-                includeSynthetic: Bool = false) {
+                includeSynthetic: Bool = false, votes: [String] = []) {
         self.target = target
         self.path = path
         self.format = format
@@ -87,6 +99,7 @@ public struct ImportOptions: Sendable {
         self.experiment = experiment
         self.fields = fields
         self.includeSynthetic = includeSynthetic
+        self.votes = votes
     }
 
     public var datasetName: String { name ?? target.rawValue }
@@ -99,12 +112,20 @@ public struct ImportResult: Sendable {
     public let rows: Int
     /// The format read (what `auto` picked).
     public let format: ImportFormat
+    /// Input rows deliberately left out, with why (e.g. MT-Bench judgments of a second turn); none for most formats.
+    public var skipped: [String: Int] = [:]
+}
+
+/// What a reader deliberately left out, by reason: reported, and noted on the version.
+final class ImportTally {
+    var skipped: [String: Int] = [:]
 }
 
 /// The input file with the options it is read under.
 struct ImportJob {
     let file: InputFile
     let options: ImportOptions
+    let tally = ImportTally()
     var target: ImportTarget { options.target }
 
     /// Every JSON row of the file, streamed.
@@ -126,11 +147,12 @@ public enum Importer {
         }
         let format = options.format == .auto ? try Sniff.format(file, options) : options.format
         try check(format, options, file)
-        let config: [String: Any] = [
+        var config: [String: Any] = [
             "target": options.target.rawValue, "format": format.rawValue, "path": file.name,
             "name": options.datasetName, "fields": options.fields, "includeSynthetic": options.includeSynthetic,
             "sha256": file.sha256,
         ]
+        if !options.votes.isEmpty { config["votes"] = options.votes }
         var rows = 0
         do {
             return try store.write { db in
@@ -138,15 +160,19 @@ public enum Importer {
                 let writer = try VersionWriter(db, experiment: options.experiment, name: options.datasetName,
                                                kind: options.target.kind, runID: run.id)
                 let sink = RowSink(target: options.target) { try writer.append($0) }
-                try read(format, ImportJob(file: file, options: options), sink)
+                let job = ImportJob(file: file, options: options)
+                try read(format, job, sink)
                 rows = writer.count
+                let skipped = job.tally.skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
                 guard rows > 0 else {
                     throw file.error(nil, nil, file.bytes.allSatisfy(JSONText.isSpace)
-                                     ? "no rows: the file is empty" : "no rows: nothing in the file could be imported")
+                                     ? "no rows: the file is empty" : "no rows: nothing in the file could be imported"
+                                       + (skipped.isEmpty ? "" : " (skipped: " + skipped.joined(separator: ", ") + ")"))
                 }
-                let version = try writer.finish(note: "import \(format.rawValue) \(file.name)")
+                let note = "import \(format.rawValue) \(file.name)" + (skipped.isEmpty ? "" : "; skipped " + skipped.joined(separator: ", "))
+                let version = try writer.finish(note: note)
                 try Runs.finish(db, run.id)
-                return ImportResult(version: version, unchangedRef: nil, rows: rows, format: format)
+                return ImportResult(version: version, unchangedRef: nil, rows: rows, format: format, skipped: job.tally.skipped)
             }
         } catch SRLMError.unchanged(let ref) {
             // The transaction rolled back: not even the run record remains.
@@ -167,6 +193,15 @@ public enum Importer {
             }
             guard !path.isEmpty else { throw file.error(nil, field, "the --field path is empty") }
         }
+        if !options.votes.isEmpty {
+            guard format == .pairwise else {
+                throw file.error(nil, nil, "--votes is read by format 'pairwise' only, not '\(format.rawValue)'")
+            }
+            guard options.fields["label"] == nil else {
+                throw file.error(nil, "label", "--votes makes the label the annotators' majority; do not also map 'label'")
+            }
+            guard !options.votes.contains(where: \.isEmpty) else { throw file.error(nil, nil, "--votes: an empty column path") }
+        }
     }
 
     static func read(_ format: ImportFormat, _ job: ImportJob, _ sink: RowSink) throws {
@@ -181,6 +216,8 @@ public enum Importer {
         case .lines: try Chat.lines(job, sink)
         case .trl: try Preference.trl(job, sink)
         case .hhRlhf: try Preference.hhRLHF(job, sink)
+        case .pairwise: try Pairwise.labeled(job, sink)
+        case .mtBenchHuman: try Pairwise.mtBenchHuman(job, sink)
         }
     }
 }

@@ -16,7 +16,7 @@ enum Preference {
             let rejectedPath = openAI ? "non_preferred_output" : "rejected"
             let explicitPrompt = r.has("prompt", promptPath)
             switch job.target {
-            case .pairs:
+            case .pairs, .labeledPairs:
                 let chosen = try r.messages("chosen", chosenPath, stringRole: "assistant")
                 let rejected = try r.messages("rejected", rejectedPath, stringRole: "assistant")
                 let scores = (try r.number("score_chosen"), try r.number("score_rejected"))

@@ -25,10 +25,15 @@ struct Record {
 
     /// The raw value of a field; nil when absent or null. Rows must be JSON objects.
     func raw(_ field: String, _ defaultPath: String) throws -> Any? {
+        try raw(path: path(field, defaultPath))
+    }
+
+    /// The raw value at a literal JSON path (not a logical field's); nil when absent or null.
+    func raw(path: String) throws -> Any? {
         guard value is [String: Any] else {
             throw file.error(line, nil, "expected a JSON object, found \(JSONPath.typeName(value))")
         }
-        return JSONPath.lookup(value, path(field, defaultPath))
+        return JSONPath.lookup(value, path)
     }
 
     func has(_ field: String, _ defaultPath: String) -> Bool {
@@ -46,6 +51,17 @@ struct Record {
         guard let value = try raw(field, defaultPath ?? field) else { return nil }
         guard let text = value as? String else { throw error(field, "expected a string, found \(JSONPath.typeName(value))") }
         return text
+    }
+
+    /// An identifier field (a question id): a string or an integer, as text; absent or null is nil.
+    func identifier(_ field: String, _ defaultPath: String? = nil) throws -> String? {
+        guard let value = try raw(field, defaultPath ?? field) else { return nil }
+        if let text = value as? String { return text }
+        if let n = value as? NSNumber, String(cString: n.objCType) != "c", n.doubleValue == n.doubleValue.rounded(),
+           abs(n.doubleValue) < 1e15 {
+            return String(n.int64Value)
+        }
+        throw error(field, "expected a string or an integer, found \(JSONPath.typeName(value))")
     }
 
     /// A number field (scores); absent or null is nil.

@@ -25,6 +25,10 @@ enum Sniff {
         let format: ImportFormat
         if present.contains("message_tree_id") || (object["prompt"] as? [String: Any])?["replies"] != nil {
             format = .oasst
+        } else if present.contains("winner") && present.contains("model_a") && present.contains("model_b") {
+            format = .mtBenchHuman
+        } else if present.contains("response_a") && present.contains("response_b") {
+            format = .pairwise
         } else if present.contains("preferred_output") {
             format = .trl
         } else if present.contains("chosen") && present.contains("rejected") {

@@ -58,6 +58,8 @@ public struct Column: Sendable {
 /// and the columns whose values make up a row's meaning.
 public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
     case ift, eft, ranked, prompts, candidates, judgments, pairs
+    /// Human verdicts between two replies (a, b or tie), possibly the majority of several annotators' votes.
+    case labeledPairs = "labeled_pairs"
 
     public var table: String {
         switch self {
@@ -68,6 +70,7 @@ public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
         case .candidates: return "candidate"
         case .judgments: return "judgment"
         case .pairs: return "pair"
+        case .labeledPairs: return "labeled_pair"
         }
     }
 
@@ -81,6 +84,7 @@ public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
         case .candidates: return "v_candidates"
         case .judgments: return "v_judgments"
         case .pairs: return "v_pairs"
+        case .labeledPairs: return "v_labeled_pairs"
         }
     }
 
@@ -112,6 +116,11 @@ public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
         case .pairs:
             return [Column("prompt", .blob), Column("chosen", .blob), Column("rejected", .blob),
                     Column("chosen_score", .real), Column("rejected_score", .real)]
+        case .labeledPairs:
+            // The votes are part of what people said; where the row came from is not.
+            return [Column("prompt", .blob), Column("response_a", .blob), Column("response_b", .blob),
+                    Column("label", .text), Column("votes", .text), Column("question_id", .text, meaning: false),
+                    Column("model_a", .text, meaning: false), Column("model_b", .text, meaning: false)]
         }
     }
 
@@ -122,6 +131,7 @@ public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
         case .ranked: return ["prompt", "reply"]
         case .candidates: return ["prompt", "model", "sample_index"]
         case .judgments: return ["prompt", "response", "judge_model", "sample_index"]
+        case .labeledPairs: return ["prompt", "response_a", "response_b"]
         }
     }
 

@@ -203,7 +203,7 @@ public enum Lineage {
                 return Blame(row: ref, kind: version.kind, madeBy: madeBy,
                              prompt: try origin(db, prompt, in: version, experimentOf: version), candidates: nil, judging: nil,
                              chosen: nil, rejected: nil, reply: nil, usedBy: usedBy)
-            case .ift, .eft, .ranked:
+            case .ift, .eft, .ranked, .labeledPairs:
                 throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "prompts, candidates, judgments or pairs")
             }
         }

@@ -33,6 +33,17 @@ public enum StageRows {
         public let rejectedScore: Double?
     }
 
+    /// A human-labelled pair: the question, the replies shown as A and B, and the human verdict ("a", "b", "tie").
+    public struct LabeledPair: Sendable {
+        public let prompt: BlobID
+        public let responseA: BlobID
+        public let responseB: BlobID
+        public let label: String
+        public let question: Messages
+        public let answerA: String
+        public let answerB: String
+    }
+
     public struct JudgeSample: Sendable {
         public let output: String
         public let score: Double?
@@ -124,6 +135,21 @@ public enum StageRows {
                 let p: BlobID = row[0], r: BlobID = row[1]
                 return RankedReply(prompt: p, reply: r, rank: row[2], question: try messages(db, p),
                                    answer: try messages(db, r).lastContent)
+            }
+        }
+    }
+
+    /// A labeled-pairs version's rows in row order, with texts.
+    public static func labeledPairs(_ store: Store, _ version: DatasetVersion) throws -> [LabeledPair] {
+        guard version.kind == .labeledPairs else {
+            throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "labeled pairs")
+        }
+        return try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT prompt, response_a, response_b, label FROM labeled_pair WHERE version_id = ? ORDER BY ord",
+                             arguments: [version.id]).map { row in
+                let p: BlobID = row[0], a: BlobID = row[1], b: BlobID = row[2]
+                return LabeledPair(prompt: p, responseA: a, responseB: b, label: row[3], question: try messages(db, p),
+                                   answerA: try messages(db, a).lastContent, answerB: try messages(db, b).lastContent)
             }
         }
     }

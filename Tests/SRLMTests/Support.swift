@@ -40,6 +40,10 @@ import FoundationNetworking
 extension TestSupport {
     /// A blocking HTTP call for test helpers that play a server's client; non-2xx is an error.
     static func fetch(_ request: URLRequest) throws -> Data {
+        // A generation on two busy cores can take longer than URLSession's default 60 s: wait as long as srlm's
+        // own client does.
+        var request = request
+        request.timeoutInterval = max(request.timeoutInterval, 300)
         final class Box: @unchecked Sendable { var result: Result<Data, Error> = .failure(URLError(.unknown)) }
         let box = Box()
         let done = DispatchSemaphore(value: 0)

@@ -13,7 +13,7 @@ public struct VersionColumns: Sendable {
     public static func read(_ store: Store, _ version: DatasetVersion) throws -> VersionColumns {
         let kind = version.kind
         var out = VersionColumns(version: version)
-        let wanted = kind.columns.filter { [.blob, .int, .real].contains($0.kind) && !["template", "source_run_id", "seed", "max_tokens"].contains($0.name) }
+        let wanted = kind.columns.filter { [.blob, .int, .real].contains($0.kind) && !["template", "source_run_id", "seed", "max_tokens", "sample_index", "temperature", "top_p"].contains($0.name) }
         try store.read { db in
             let sql = "SELECT \(wanted.map(\.name).joined(separator: ", ")) FROM \(kind.table) WHERE version_id = ? ORDER BY ord"
             var cache: [BlobID: String] = [:]

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import CLI
 @testable import SRLMEval
 @testable import SRLMStages
 @testable import SRLMStore
@@ -74,5 +75,29 @@ import Testing
         #expect(WordDiff.render("boil the egg for five minutes", "boil the egg for nine minutes then cool")
                 == "boil the egg for [-five-] {+nine+} minutes {+then cool+}")
         #expect(WordDiff.render("same", "same") == "same")
+    }
+}
+
+@Suite struct DiffRoundsTests {
+    /// `srlm diff --rounds 1 2` summarises each role two rounds share, through the CLI command itself.
+    @Test func twoRoundsRoleByRole() throws {
+        let store = try HealthFixture.store(scores: [[5, 2], [4, 1]])
+        try store.write { db in
+            let judgments = try VersionWriter(db, experiment: "default", name: "judgments", kind: .judgments, runID: nil)
+            for (p, score) in [(0, 3.0), (0, 1.0)].enumerated() {
+                try judgments.append(["prompt": .text(Blobs.text([.user("question \(score.0)")])),
+                                      "response": .text(Blobs.text([.assistant("round two answer \(p)")])),
+                                      "judge_model": .text("M2"), "sample_index": .int(0), "output": .text("Score: \(Int(score.1))"),
+                                      "score": .real(score.1), "mode": .text("free")])
+            }
+            try Rounds.setVersion(db, experiment: "default", iteration: 2, role: .judgments, version: try judgments.finish().id)
+        }
+        let a = try #require(try Rounds.version(store, experiment: "default", iteration: 1, role: .judgments))
+        let b = try #require(try Rounds.version(store, experiment: "default", iteration: 2, role: .judgments))
+        let s = DiffSummary.compute(try VersionColumns.read(store, a), try VersionColumns.read(store, b), unchangedRows: 0)
+        let score = try #require(s.columns.first { $0.column == "score" })
+        #expect(score.a.mean == 3 && score.b.mean == 2 && s.overlap.prompts == 1)
+        var command = try Diff.parse(["--rounds", "1", "2", "--store", store.path, "--format", "json"])
+        try command.run()
     }
 }

@@ -147,6 +147,8 @@ struct JudgeCommand: AsyncParsableCommand {
     @Option(help: "A judge template file with {{question}} and {{response}} (default: the built-in additive prompt).")
     var template: String?
     @Option(help: "Candidate version to judge (default: the round's gen-candidates output).") var candidates: String?
+    @Flag(help: "Keep the round's judgments as they are: this is another judge's view (queries/judge-agreement.sql).")
+    var keepRound = false
 
     var stage: Judge {
         var config = Judge.Config(round: round.round)
@@ -154,7 +156,7 @@ struct JudgeCommand: AsyncParsableCommand {
         config.sampling = Sampling(temperature: temperature, topP: topP, maxTokens: maxTokens, seed: seed)
         config.structured = structured
         config.candidates = candidates ?? ""
-        return Judge(config: config, templateFile: template)
+        return Judge(config: config, templateFile: template, recordsRound: !keepRound)
     }
 
     func run() async throws {

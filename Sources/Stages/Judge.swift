@@ -34,10 +34,14 @@ public struct Judge: BatchableStage {
     public var config: Config
     /// A template file replacing the built-in rubric (its identity is the version recorded in the config).
     public var templateFile: String?
+    /// false: the judgments are not recorded as the round's (another judge's view of the same candidates, e.g. the
+    /// previous round's model, for `queries/judge-agreement.sql`).
+    public var recordsRound: Bool
 
-    public init(config: Config, templateFile: String? = nil) {
+    public init(config: Config, templateFile: String? = nil, recordsRound: Bool = true) {
         self.config = config
         self.templateFile = templateFile
+        self.recordsRound = recordsRound
     }
 
     public static func requests(_ work: Work) -> [ChatRequest] { work.requests }
@@ -65,7 +69,8 @@ public struct Judge: BatchableStage {
         let requests = Self.requests(items, template: template, samples: config.samples, sampling: config.sampling,
                                      structured: config.structured)
         return StagePlan(config: config, inputs: [input],
-                         destination: .init(dataset: Self.dataset, kind: .judgments, round: config.round, role: .judgments),
+                         destination: .init(dataset: Self.dataset, kind: .judgments, round: recordsRound ? config.round : nil,
+                                            role: recordsRound ? .judgments : nil),
                          seed: config.sampling.seed, work: Work(items: items, template: template, requests: requests))
     }
 

@@ -208,3 +208,45 @@ extension EngineBacked {
         }
     }
 }
+
+@Suite struct JudgeAgreementTests {
+    /// Two judges over one candidates version: the query pairs their judgments, correlates the mean scores and counts
+    /// the same-prompt candidate pairs both order alike; the second judge's run leaves the round's judgments alone.
+    @Test func twoJudgesOnTheSameCandidates() throws {
+        let store = try TestSupport.makeStore()
+        let candidates = try store.write { db -> DatasetVersion in
+            let writer = try VersionWriter(db, experiment: "default", name: "candidates", kind: .candidates, runID: nil)
+            for c in 0..<3 {
+                try writer.append(["prompt": .text(Blobs.text([.user("q")])), "response": .text(Blobs.text([.assistant("answer \(c)")])),
+                                   "model": .text("M1"), "sample_index": .int(Int64(c))])
+            }
+            return try writer.finish()
+        }
+        let responses = try StageRows.responses(store, candidates)
+        func judge(_ model: String, _ scores: [Double], recordsRound: Bool) throws {
+            var config = Judge.Config(round: 2)
+            config.model = model
+            let run = try RunLifecycle.begin(store, experiment: "default", stage: Judge.name, config: config, inputs: [candidates.id], seed: 0)
+            _ = try RunLifecycle.commit(store, experiment: "default", run: run,
+                                        to: .init(dataset: Judge.dataset, kind: .judgments, round: recordsRound ? 2 : nil,
+                                                  role: recordsRound ? .judgments : nil), stats: [:]) { writer in
+                for (item, score) in zip(responses, scores) {
+                    try writer.append(["prompt": .blob(item.prompt), "response": .blob(item.response), "judge_model": .text(model),
+                                       "sample_index": .int(0), "output": .text("Score: \(Int(score))"), "score": .real(score),
+                                       "mode": .text("free")])
+                }
+            }
+        }
+        try judge("M2", [5, 3, 1], recordsRound: true)
+        let round = try Rounds.version(store, experiment: "default", iteration: 2, role: .judgments)
+        try judge("M1", [4, 4, 2], recordsRound: false)
+        #expect(try Rounds.version(store, experiment: "default", iteration: 2, role: .judgments)?.id == round?.id)
+        let row = try #require(try NamedQuery.run(store, "judge-agreement", experiment: "default").records.first)
+        // Pairs (0,1): M2 5>3, M1 4=4 → unlike; (0,2): alike; (1,2): alike → 2 of 3.
+        #expect(row.int("candidates") == 3 && row.int("candidate_pairs") == 3)
+        #expect(abs((row.double("order_agreement_pct") ?? 0) - 66.7) < 0.05)
+        // Pearson of (5,3,1) and (4,4,2): 0.866.
+        #expect(abs((row.double("score_r") ?? 0) - 0.866) < 0.0005)
+        #expect(Set([row.text("judge_a"), row.text("judge_b")]) == Set(["M1", "M2"]))
+    }
+}

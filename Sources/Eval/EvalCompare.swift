@@ -85,17 +85,16 @@ public struct EvalCompare: Stage {
                                              referenceLengths: decided.map { work.items[$0].answerB.count }, bootstrap: bootstrap)
         var metrics = [EvalMetric("items", Double(work.items.count), n: work.items.count),
                        EvalMetric("decided", Double(decided.count), n: work.items.count),
-                       EvalMetric("consistency", consistency.consistentShare?.value, lo: consistency.consistentShare?.interval?.low,
-                                  hi: consistency.consistentShare?.interval?.high, n: consistency.bothParsed)]
+                       EvalMetric("consistency", consistency.consistentShare, n: consistency.bothParsed)]
         for (name, estimate) in [("win", h2h.winRate), ("tie", h2h.tieRate), ("loss", h2h.lossRate), ("win_rate", h2h.winRateTiesHalf),
                                  ("lc_win_rate", lc?.lengthControlledWinRate)] {
-            metrics.append(EvalMetric(name, estimate?.value, lo: estimate?.interval?.low, hi: estimate?.interval?.high, n: decided.count))
+            metrics.append(EvalMetric(name, estimate, n: decided.count))
         }
         metrics += [EvalMetric("lc_theta", lc?.theta), EvalMetric("lc_phi", lc?.phi),
                     EvalMetric("a_length", mean(work.items.map { Double($0.answerA.count) }), n: work.items.count),
                     EvalMetric("b_length", mean(work.items.map { Double($0.answerB.count) }), n: work.items.count)]
         var stats: [String: Any] = ["items": work.items.count, "decided": decided.count, "judge": config.model]
-        for m in metrics { stats[m.metric] = m.value ?? NSNull() }
+        stats.merge(metrics.stats) { $1 }
         return StageOutput(stats: stats) { writer in
             try work.judging.write(writer, items: work.items, requests: work.requests, answers: answers, shown: verdicts,
                                    judge: config.model, templateBlob: work.templateBlob, modelKey: config.modelKey)

@@ -68,10 +68,8 @@ public struct EvalJudge: Stage {
         }
         let groups = order.map { byPrompt[$0]! }.filter { $0.count >= 2 }
         let requests = groups.flatMap { $0 }.flatMap { reply in
-            (0..<config.samples).map { k in
-                template.request(question: reply.question, answer: reply.answer, sampling: config.sampling, sample: k,
-                                 structured: config.structured)
-            }
+            template.requests(question: reply.question, answer: reply.answer, samples: config.samples, sampling: config.sampling,
+                              structured: config.structured)
         }
         return StagePlan(config: config, inputs: [data] + excluded, destination: .init(dataset: Self.dataset, kind: .judgments),
                          seed: config.sampling.seed,
@@ -105,7 +103,7 @@ public struct EvalJudge: Stage {
                                                 randomJudge: RandomJudgeOptions(repetitions: config.randomRepetitions))
         let metrics = Self.metrics(agreement)
         var stats: [String: Any] = ["prompts": work.groups.count, "replies": replies.count, "judgments": rows.count]
-        for m in metrics where !m.metric.hasPrefix("random.") { stats[m.metric] = m.value ?? NSNull() }
+        stats.merge(metrics.filter { !$0.metric.hasPrefix("random.") }.stats) { $1 }
         return StageOutput(stats: stats) { writer in
             for row in rows {
                 try row.append(to: writer, judge: config.model, structured: config.structured, template: work.templateBlob,
@@ -133,7 +131,7 @@ public struct EvalJudge: Stage {
             case .spearmanPooled, .kendallPooled, .lengthSpearman, .lengthPearson: n = c.scoredReplies
             }
             let estimate = agreement[metric]
-            out.append(EvalMetric(metric.rawValue, estimate?.value, lo: estimate?.interval?.low, hi: estimate?.interval?.high, n: n))
+            out.append(EvalMetric(metric.rawValue, estimate, n: n))
             if let spread = agreement.randomJudge[metric] {
                 out.append(EvalMetric("random." + metric.rawValue, spread.mean, lo: spread.low, hi: spread.high,
                                       n: agreement.randomJudge.repetitions))

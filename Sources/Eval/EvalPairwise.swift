@@ -43,20 +43,15 @@ public struct EvalPairwise: Stage {
     public init(config: Config = Config()) { self.config = config }
 
     public func plan(_ context: StageContext, model: ModelIdentity?) throws -> StagePlan<Config, Work> {
-        let data = try context.version(config.data)
-        guard data.kind == .labeledPairs else {
-            throw SRLMError.wrongKind(ref: data.ref, holds: data.kind.rawValue, expected: "labeled pairs (srlm import labeled-pairs)")
-        }
+        let (data, rows, human) = try Self.labeledPairs(context, config.data)
         let template = try PairwiseTemplate.resolve(context.store)
         var config = self.config
         config.data = data.ref
         config.template = template.versionTag
         config.model = model?.label ?? ""
         config.modelKey = model?.key ?? ""
-        let rows = try StageRows.labeledPairs(context.store, data)
         let items = rows.map { BothOrders.Item(prompt: $0.prompt, question: $0.question, a: $0.responseA, answerA: $0.answerA,
                                                b: $0.responseB, answerB: $0.answerB) }
-        let human = try Self.humanVerdicts(rows, data)
         let judging = BothOrders(template: template, sampling: config.sampling, structured: config.structured)
         return StagePlan(config: config, inputs: [data], destination: .init(dataset: Self.dataset, kind: .judgments),
                          seed: config.sampling.seed,
@@ -74,12 +69,22 @@ public struct EvalPairwise: Stage {
         let (shown, pairs) = BothOrders.verdicts(answers)
         let metrics = Self.metrics(human: work.human, pairs: pairs, bootstrap: BootstrapOptions(resamples: config.resamples))
         var stats: [String: Any] = ["items": work.items.count, "judgments": answers.count, "judge": config.model]
-        for m in metrics { stats[m.metric] = m.value ?? NSNull() }
+        stats.merge(metrics.stats) { $1 }
         return StageOutput(stats: stats) { writer in
             try work.judging.write(writer, items: work.items, requests: work.requests, answers: answers, shown: shown,
                                    judge: config.model, templateBlob: work.templateBlob, modelKey: config.modelKey)
             try EvalRecords.write(writer, run: run.record.id, metrics)
         }
+    }
+
+    /// A labeled-pairs version, its rows and their human verdicts: what every judge measured on pairwise labels reads.
+    static func labeledPairs(_ context: StageContext, _ ref: String) throws -> (DatasetVersion, [StageRows.LabeledPair], [Verdict]) {
+        let data = try context.version(ref)
+        guard data.kind == .labeledPairs else {
+            throw SRLMError.wrongKind(ref: data.ref, holds: data.kind.rawValue, expected: "labeled pairs (srlm import labeled-pairs)")
+        }
+        let rows = try StageRows.labeledPairs(context.store, data)
+        return (data, rows, try humanVerdicts(rows, data))
     }
 
     /// The human verdicts of a labeled-pairs version's rows.
@@ -97,7 +102,7 @@ public struct EvalPairwise: Stage {
     static func metrics(human: [Verdict], pairs: [PositionPair], bootstrap: BootstrapOptions) -> [EvalMetric] {
         let consistency = PositionConsistency.compute(pairs, bootstrap: bootstrap)
         return agreementMetrics(human: human, judge: consistency.combined, bootstrap: bootstrap)
-            + [metric("consistency", consistency.consistentShare, n: consistency.bothParsed)]
+            + [EvalMetric("consistency", consistency.consistentShare, n: consistency.bothParsed)]
     }
 
     /// What every judge measured on labelled pairs reports, from its verdicts (nil: none): `items`, `decided`
@@ -107,13 +112,9 @@ public struct EvalPairwise: Stage {
         return [EvalMetric("items", Double(agreement.items), n: agreement.items),
                 EvalMetric("decided", Double(agreement.items - agreement.unparsed), n: agreement.items),
                 EvalMetric("decisive", Double(agreement.decisiveItems), n: agreement.items),
-                metric("accuracy", agreement.accuracy, n: agreement.decisiveItems),
-                metric("agreement", agreement.agreement, n: agreement.items),
-                metric("kappa", agreement.kappa, n: agreement.items - agreement.unparsed),
-                metric("unparsed_rate", agreement.unparsedRate, n: agreement.items)]
-    }
-
-    static func metric(_ name: String, _ estimate: Estimate?, n: Int) -> EvalMetric {
-        EvalMetric(name, estimate?.value, lo: estimate?.interval?.low, hi: estimate?.interval?.high, n: n)
+                EvalMetric("accuracy", agreement.accuracy, n: agreement.decisiveItems),
+                EvalMetric("agreement", agreement.agreement, n: agreement.items),
+                EvalMetric("kappa", agreement.kappa, n: agreement.items - agreement.unparsed),
+                EvalMetric("unparsed_rate", agreement.unparsedRate, n: agreement.items)]
     }
 }

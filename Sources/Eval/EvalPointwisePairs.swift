@@ -46,29 +46,23 @@ public struct EvalPointwisePairs: Stage {
     }
 
     public func plan(_ context: StageContext, model: ModelIdentity?) throws -> StagePlan<Config, Work> {
-        let data = try context.version(config.data)
-        guard data.kind == .labeledPairs else {
-            throw SRLMError.wrongKind(ref: data.ref, holds: data.kind.rawValue, expected: "labeled pairs (srlm import labeled-pairs)")
-        }
+        let (data, pairs, human) = try EvalPairwise.labeledPairs(context, config.data)
         let template = try JudgeTemplate.resolve(context.store, file: templateFile)
         var config = self.config
         config.data = data.ref
         config.template = template.versionTag
         config.model = model?.label ?? ""
         config.modelKey = model?.key ?? ""
-        let pairs = try StageRows.labeledPairs(context.store, data)
         // Per pair: A's samples, then B's.
         let requests = pairs.flatMap { pair in
             [pair.answerA, pair.answerB].flatMap { answer in
-                (0..<config.samples).map { k in
-                    template.request(question: pair.question, answer: answer, sampling: config.sampling, sample: k,
-                                     structured: config.structured)
-                }
+                template.requests(question: pair.question, answer: answer, samples: config.samples, sampling: config.sampling,
+                                  structured: config.structured)
             }
         }
         return StagePlan(config: config, inputs: [data], destination: .init(dataset: Self.dataset, kind: .judgments),
                          seed: config.sampling.seed,
-                         work: Work(pairs: pairs, human: try EvalPairwise.humanVerdicts(pairs, data), template: template,
+                         work: Work(pairs: pairs, human: human, template: template,
                                     requests: requests))
     }
 
@@ -96,7 +90,7 @@ public struct EvalPointwisePairs: Stage {
         let metrics = EvalPairwise.agreementMetrics(human: work.human, judge: verdicts, bootstrap: bootstrap)
             + [EvalMetric("sample_parse_rate", Double(parsed) / Double(scores.count), n: scores.count)]
         var stats: [String: Any] = ["items": work.pairs.count, "judgments": rows.count, "judge": config.model]
-        for m in metrics { stats[m.metric] = m.value ?? NSNull() }
+        stats.merge(metrics.stats) { $1 }
         return StageOutput(stats: stats) { writer in
             for row in rows {
                 try row.append(to: writer, judge: config.model, structured: config.structured, template: work.templateBlob,

@@ -10,7 +10,8 @@ import SRLMStore
 /// the same bytes.
 public enum ReportBuilder {
     public static func build(_ store: Store, experiment: String, examples: Int = 3) throws -> Report {
-        var sections = [try judgeAgreement(store, experiment)]
+        let judgeRuns = try NamedQuery.run(store, "eval-judge", experiment: experiment).records
+        var sections = [try judgeAgreement(store, judgeRuns)]
         sections += try headToHead(store, experiment)
         sections += try pairwiseAgreement(store, experiment)
         sections.append(try health(store, experiment))
@@ -20,7 +21,7 @@ public enum ReportBuilder {
         sections.append(try table(store, experiment, query: "judge-probe", title: "Can the model judge at all? (judge-probe)",
                                   note: "Free-form judge outputs that end in a valid score line, on a fixed probe set, per model."))
         if let pairs = try examplePairs(store, experiment, limit: examples) { sections.append(pairs) }
-        let runs = try NamedQuery.run(store, "eval-judge", experiment: experiment).rows.count
+        let runs = judgeRuns.count
         return Report(title: "srlm report — experiment \(experiment)",
                       subtitle: "Store \(URL(fileURLWithPath: store.path).lastPathComponent); \(runs) judge evaluation\(runs == 1 ? "" : "s"). "
                         + "Every figure comes from a named query (`srlm query NAME`).",
@@ -29,8 +30,7 @@ public enum ReportBuilder {
 
     /// Table 4 per checkpoint: each eval-judge run's figures with their intervals, and a chart of pairwise accuracy
     /// against the random judge.
-    static func judgeAgreement(_ store: Store, _ experiment: String) throws -> Section {
-        let runs = try NamedQuery.run(store, "eval-judge", experiment: experiment).records
+    static func judgeAgreement(_ store: Store, _ runs: [QueryRow]) throws -> Section {
         guard !runs.isEmpty else {
             return Section(title: "The judge against human rankings (Table 4)",
                            blocks: [.paragraph("No `srlm eval judge` run yet: `srlm eval judge --model M1 --data ranked --exclude ift eft` measures one checkpoint.")])

@@ -49,11 +49,7 @@ public struct Judge: BatchableStage {
     /// k requests per item (sample k uses seed + k), items in order.
     static func requests(_ items: [StageRows.Candidate], template: JudgeTemplate, samples: Int, sampling: Sampling,
                          structured: Bool) -> [ChatRequest] {
-        items.flatMap { item in
-            (0..<samples).map { k in
-                template.request(question: item.question, answer: item.answer, sampling: sampling, sample: k, structured: structured)
-            }
-        }
+        items.flatMap { template.requests(question: $0.question, answer: $0.answer, samples: samples, sampling: sampling, structured: structured) }
     }
 
     public func plan(_ context: StageContext, model: ModelIdentity?) throws -> StagePlan<Config, Work> {

@@ -55,6 +55,11 @@ public struct JudgeTemplate: Sendable, Hashable {
                     constraint: structured ? Self.constraint : nil, templateVersion: versionTag)
     }
 
+    /// The k calls that judge one answer (the loop's judge, EFT judging, the evaluations): sample k uses seed + k.
+    public func requests(question: Messages, answer: String, samples: Int, sampling: Sampling, structured: Bool) -> [ChatRequest] {
+        (0..<samples).map { k in request(question: question, answer: answer, sampling: sampling, sample: k, structured: structured) }
+    }
+
     /// llama.cpp GBNF / vLLM regex that make the output end with a valid score line (`--structured`).
     public static let constraint = OutputConstraint(
         gbnf: #"root ::= just "\nScore: " [0-5]"# + "\n" + #"just ::= [^\n]{20,400}"#,

@@ -19,11 +19,14 @@ setup: system-deps
 # The engine-backed suites start llama.cpp and train with TRL: they need the engines (setup is idempotent).
 test: setup build
 	bash bench/faults/kill-resume.sh --kills 5
+	bash bench/faults/engine-kill-resume.sh --kills 5
 	swift test --skip-build
 
-# Store faults through the CLI: 100 random SIGKILLs with resume, two experiments at once, a full disk (root: tmpfs).
-faults: build
+# Faults through the CLI: 100 random SIGKILLs with resume, two experiments at once, a full disk (root: tmpfs); first
+# in the store's own commands, then in gen-candidates, judge and training against the real engines.
+faults: setup build
 	bash bench/faults/kill-resume.sh --kills $(or $(KILLS),100)
+	bash bench/faults/engine-kill-resume.sh --kills $(or $(KILLS),100)
 
 # The unit suites alone: no engines, no set-up beyond the system libraries; the suites under EngineBacked (llama.cpp,
 # TRL) are skipped. What CI runs is `make test`.

@@ -217,12 +217,15 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "One self-contained HTML file (or Markdown) with the evaluations, judge health, round history and example pairs.")
     @OptionGroup var store: StoreOptions
-    @Option(name: .shortAndLong, help: "The file to write (- for standard output).") var out = "report.html"
-    @Option(help: "html or md.") var format = "html"
+    @Option(name: .shortAndLong, help: "The file to write (- for standard output; default: report.html, or report.md with --format md).")
+    var out: String?
+    @Option(help: "html or md (default: from the --out file's extension, else html).") var format: String?
     @Option(help: "Example pairs shown.") var examples = 3
 
     func run() throws {
+        let format = self.format ?? (out.map { $0.hasSuffix(".md") || $0.hasSuffix(".markdown") } == true ? "md" : "html")
         guard ["html", "md"].contains(format) else { throw ValidationError("--format must be html or md") }
+        let out = self.out ?? "report.\(format)"
         let store = try self.store.openReadOnly()
         let report = try ReportBuilder.build(store, experiment: self.store.experiment, examples: examples)
         let text = format == "html" ? HTMLRenderer.render(report) : MarkdownRenderer.render(report)

@@ -27,8 +27,12 @@ struct LoopOptions: ParsableArguments {
     @Option(help: "IFT data (default \(defaults.ift)).") var ift: String?
     @Option(help: "Human-ranked replies for EFT ('' for none: M1 trains on IFT alone; default \(defaults.buildEFT.ranked)).") var ranked: String?
     @Option(help: "Seed pool for gen-prompts (default \(defaults.genPrompts.seeds)).") var seeds: String?
-    @Option(help: "Probe set (ift rows) for the judge's free-form parse rate before and after EFT ('' for none).")
+    @Option(help: "Probe set (ift rows) for the judge's free-form parse rate of M0 and every trained checkpoint ('' for none).")
     var probe: String?
+    @Flag(inversion: .prefixedNo, help: "Train the IFT-only SFT baseline, the control for M1's EFT data (default \(defaults.baseline); always trained when it writes the EFT targets).")
+    var baseline: Bool?
+    @Option(help: "A judge template file for every judging step: probe, EFT targets, the loop's judge (default: the built-in additive rubric).")
+    var judgeTemplate: String?
     @Option(parsing: .upToNextOption, help: "Evaluation prompt sets generated prompts must not copy.") var decontaminate: [String] = []
     @Option(help: "Trainer steps per SFT run (-1: one epoch; default \(defaults.sft.hyper.maxSteps)).") var sftMaxSteps: Int?
     @Option(help: "Trainer steps per DPO run (-1: one epoch; default \(defaults.dpo.hyper.maxSteps)).") var dpoMaxSteps: Int?
@@ -57,6 +61,8 @@ struct LoopOptions: ParsableArguments {
         set(ift) { $0.ift = $1 }
         set(minPairs) { $0.minPairs = $1 }
         set(probe) { $0.probe = $1 }
+        set(baseline) { $0.baseline = $1 }
+        set(judgeTemplate) { $0.judgeTemplate = $1 }
         set(sftMaxSteps) { $0.sft.hyper.maxSteps = $1 }
         set(dpoMaxSteps) { $0.dpo.hyper.maxSteps = $1 }
         set(maxLength) { $0.sft.hyper.maxLength = $1; $0.dpo.hyper.maxLength = $1 }

@@ -28,6 +28,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Concurrent requests (default: the server's slots).")
     var concurrency: Int?
 
+    @Flag(help: "Bit-reproducible answers from llama.cpp: one request at a time, no prompt-cache reuse (slower). Without it the same seed can give another text when requests share a batch or a cached prefix; the journal keeps a store's answers either way.")
+    var reproducible = false
+
     @Flag(help: "No server: every answer must already be in the journal (after `srlm batch import`); needs --weights-id.")
     var offline = false
 
@@ -39,11 +42,23 @@ struct ModelOptions: ParsableArguments {
 
     /// `store` opens the store only when --model names a checkpoint.
     func spec(experiment: String, store: () throws -> Store) throws -> ModelSpec {
+        if reproducible, let concurrency, concurrency > 1 {
+            throw ValidationError("--reproducible sends one request at a time: drop --concurrency \(concurrency)")
+        }
+        var spec = try baseSpec(experiment: experiment, store: store)
+        spec.reproducible = reproducible
+        return spec
+    }
+
+    private func baseSpec(experiment: String, store: () throws -> Store) throws -> ModelSpec {
         if offline {
             guard let weightsID else { throw ValidationError("--offline needs --weights-id (the identity the batch was exported with)") }
             return ModelSpec(endpoints: [], weightsID: weightsID, label: weightsID)
         }
         if !endpoint.isEmpty {
+            for url in endpoint where URL(string: url)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
+                throw ValidationError("--endpoint \"\(url)\" is not an http(s) URL (e.g. http://127.0.0.1:8080/v1)")
+            }
             guard let flavor = Endpoint.Flavor(rawValue: flavor) else {
                 throw ValidationError("--flavor must be one of \(Endpoint.Flavor.allCases.map(\.rawValue))")
             }

@@ -20,7 +20,8 @@ struct Serve: AsyncParsableCommand {
                                           threads: self.server.threads)
         let server = LocalServer(options: options)
         let ready = try server.start(home: try EngineHome.locate())
-        print("serving \(ready.model_path) at \(ready.url) (sha256 \(ready.model_sha256.prefix(12)), \(options.parallel) slots); Ctrl-C stops it")
+        // Written unbuffered: a script reading the URL from a pipe or a file sees it now, not at exit.
+        FileHandle.standardOutput.write(Data("serving \(ready.model_path) at \(ready.url) (sha256 \(ready.model_sha256.prefix(12)), \(options.parallel) slots); Ctrl-C stops it\n".utf8))
         // SIGINT/SIGTERM end srlm; the launcher sees its stdin close and exits with us.
         let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
             Foundation.signal(number, SIG_IGN)
@@ -232,6 +233,8 @@ struct JudgeProbeCommand: AsyncParsableCommand {
     @OptionGroup var model: ModelOptions
     @Option(help: "The probe set: an ift dataset of (question, response) rows.") var probe = defaults.probe
     @Option(help: "Most tokens per judgment.") var maxTokens = defaults.sampling.maxTokens
+    @Option(help: "A judge template file with {{question}} and {{response}} (default: the built-in additive prompt).")
+    var template: String?
     @Flag(help: "No progress output.") var quiet = false
 
     func run() async throws {
@@ -239,7 +242,7 @@ struct JudgeProbeCommand: AsyncParsableCommand {
         config.probe = probe
         config.sampling.maxTokens = maxTokens
         let context = StageContext(store: try store.open(), experiment: store.experiment, quiet: quiet)
-        let result = try await perform(JudgeProbe(config: config), context, model: model)
+        let result = try await perform(JudgeProbe(config: config, templateFile: template), context, model: model)
         let (parsed, judged) = (Int(result.stats["parsed"] ?? 0), Int(result.stats["judged"] ?? 0))
         let rate = judged == 0 ? 0 : Int((Double(parsed) / Double(judged) * 100).rounded())
         print("judge-probe: \(parsed) of \(judged) free-form judgments parsed (\(rate)%), \(result.version.ref)\(result.reused ? " (reused)" : "")")

@@ -17,6 +17,10 @@ public struct Endpoint: Hashable, Sendable, Codable {
     public var flavor: Flavor
     /// Name of the environment variable holding the API key. The key itself is never stored or logged.
     public var apiKeyEnv: String?
+    /// llama.cpp only: false stops the server reusing a cached prompt prefix, which changes the numerics (the same
+    /// seed then gives another text). Not part of the journal key: it changes how an answer is computed, not what
+    /// was asked.
+    public var cachePrompt: Bool?
 
     public init(baseURL: String, modelName: String = "default", flavor: Flavor = .llamacpp, apiKeyEnv: String? = nil) {
         var url = baseURL
@@ -45,6 +49,7 @@ public struct Endpoint: Hashable, Sendable, Codable {
             "stream": false,
         ]
         if !request.stop.isEmpty { body["stop"] = request.stop }
+        if flavor == .llamacpp, let cachePrompt { body["cache_prompt"] = cachePrompt }
         if let constraint = request.constraint {
             switch flavor {
             case .llamacpp: body["grammar"] = constraint.gbnf

@@ -13,6 +13,9 @@ public struct ModelSpec: Sendable, Codable, Hashable {
     /// Name shown in tables (checkpoint name, file name or served model name).
     public var label: String
     public var server: LocalServer.Options?
+    /// Bit-reproducible answers (llama.cpp): one request at a time, no prompt-cache reuse. llama.cpp's numerics
+    /// depend on the batch a request shares and on a cached prefix, so the same seed can otherwise give another text.
+    public var reproducible = false
 
     public init(gguf: String, label: String? = nil, parallel: Int = LocalServer.Options.defaultParallel,
                 contextPerSlot: Int = LocalServer.Options.defaultContextPerSlot, threads: Int? = nil) {
@@ -57,10 +60,15 @@ public final class ModelSession: @unchecked Sendable {
         if let options = spec.server {
             let server = LocalServer(options: options)
             let ready = try server.start(home: try EngineHome.locate())
-            let endpoint = server.endpoint!
+            var endpoint = server.endpoint!
+            var provenance = server.provenance
+            if spec.reproducible {
+                endpoint.cachePrompt = false
+                provenance["reproducible"] = true
+            }
             return ModelSession(spec: spec, client: ChatClient(endpoints: [endpoint], policy: policy, maxConnections: options.parallel * 2),
-                                identity: .local(label: spec.label, sha256: ready.model_sha256), provenance: server.provenance,
-                                slots: options.parallel, server: server)
+                                identity: .local(label: spec.label, sha256: ready.model_sha256), provenance: provenance,
+                                slots: spec.reproducible ? 1 : options.parallel, server: server)
         }
         guard !spec.endpoints.isEmpty || spec.weightsID != nil else {
             throw SRLMError.setup("no model: neither a GGUF file to serve nor an endpoint")
@@ -70,12 +78,18 @@ public final class ModelSession: @unchecked Sendable {
             return ModelSession(spec: spec, client: ChatClient(endpoints: [], policy: policy), identity: identity,
                                 provenance: ["engine": "offline", "weights_id": identity.key], slots: 1, server: nil)
         }
-        let provenance: [String: Any] = ["engine": "openai-compatible",
+        var provenance: [String: Any] = ["engine": "openai-compatible",
                                          "endpoints": spec.endpoints.map(\.baseURL),
                                          "served_model": spec.endpoints.first?.modelName ?? "",
                                          "weights_id": identity.key]
-        return ModelSession(spec: spec, client: ChatClient(endpoints: spec.endpoints, policy: policy, maxConnections: 64),
-                            identity: identity, provenance: provenance, slots: 4 * spec.endpoints.count, server: nil)
+        var endpoints = spec.endpoints
+        if spec.reproducible {
+            for i in endpoints.indices { endpoints[i].cachePrompt = false }
+            provenance["reproducible"] = true
+        }
+        return ModelSession(spec: spec, client: ChatClient(endpoints: endpoints, policy: policy, maxConnections: 64),
+                            identity: identity, provenance: provenance, slots: spec.reproducible ? 1 : 4 * spec.endpoints.count,
+                            server: nil)
     }
 
     /// Opens the model (starting a local server when needed), runs `body`, and closes it whether `body` succeeds

@@ -30,13 +30,18 @@ public struct JudgeProbe: Stage {
     }
 
     public var config: Config
+    /// A judge template file (nil: the built-in rubric), as `judge --template`.
+    public var templateFile: String?
 
-    public init(config: Config = Config()) { self.config = config }
+    public init(config: Config = Config(), templateFile: String? = nil) {
+        self.config = config
+        self.templateFile = templateFile
+    }
 
     public func plan(_ context: StageContext, model: ModelIdentity?) throws -> StagePlan<Config, Work> {
         let probe = try context.version(config.probe)
         guard probe.kind == .ift else { throw SRLMError.wrongKind(ref: probe.ref, holds: probe.kind.rawValue, expected: "ift (question, response) rows") }
-        let template = try JudgeTemplate.resolve(context.store)
+        let template = try JudgeTemplate.resolve(context.store, file: templateFile)
         var config = self.config
         config.probe = probe.ref
         config.template = template.versionTag

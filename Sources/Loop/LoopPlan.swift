@@ -43,23 +43,27 @@ public struct LoopPlan: Codable, Hashable, Sendable {
         /// Inference steps: the checkpoint name (or .gguf path) that answers. Training steps: the output name.
         public var model: String?
         public var action: Action
+        /// Judging steps (judge-probe, build-eft, judge): a judge template file in place of the built-in rubric.
+        public var template: String?
 
-        public init(round: Int, model: String? = nil, _ action: Action) {
+        public init(round: Int, model: String? = nil, _ action: Action, template: String? = nil) {
             self.round = round
             self.model = model
             self.action = action
+            self.template = template
         }
 
         public var stage: String { action.stage }
         public var summary: String { "\(stage) round \(round)" + (model.map { " (\($0))" } ?? "") }
 
-        enum CodingKeys: String, CodingKey { case stage, round, model, config, minPairs = "min_pairs" }
+        enum CodingKeys: String, CodingKey { case stage, round, model, config, template, minPairs = "min_pairs" }
 
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(stage, forKey: .stage)
             try c.encode(round, forKey: .round)
             try c.encodeIfPresent(model, forKey: .model)
+            try c.encodeIfPresent(template, forKey: .template)
             switch action {
             case .judgeProbe(let config): try c.encode(config, forKey: .config)
             case .buildEFT(let config): try c.encode(config, forKey: .config)
@@ -78,6 +82,7 @@ public struct LoopPlan: Codable, Hashable, Sendable {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             round = try c.decode(Int.self, forKey: .round)
             model = try c.decodeIfPresent(String.self, forKey: .model)
+            template = try c.decodeIfPresent(String.self, forKey: .template)
             let stage = try c.decode(String.self, forKey: .stage)
             guard c.contains(.config) else {
                 throw SRLMError.badPlan("a \(stage) step stored by an older srlm (options, no config): run the loop command again to store its plan anew")
@@ -104,8 +109,15 @@ public struct LoopPlan: Codable, Hashable, Sendable {
         public var iterations = 2
         /// A round with fewer pairs stops instead of training.
         public var minPairs = 1
-        /// A probe set (ift rows) on which the judge's free-form parse rate is measured before and after EFT ("": none).
+        /// A probe set (ift rows) on which the judge's free-form parse rate is measured for M0 and every trained
+        /// checkpoint ("": none).
         public var probe = ""
+        /// The paper's IFT-only SFT baseline, the control for M1's EFT data (trained anyway when it writes the EFT
+        /// targets, i.e. unless they come from the human ranks).
+        public var baseline = true
+        /// A judge template file for every judging step (probe, EFT targets, the loop's judge); "": the built-in
+        /// additive rubric. Stored in the store as a new version of the template.
+        public var judgeTemplate = ""
         public var judgeProbe = JudgeProbe.Config()
         /// EFT data from human-ranked replies (`ranked` "": none; M1 then trains on IFT alone).
         public var buildEFT = BuildEFT.Config()
@@ -142,30 +154,38 @@ public struct LoopPlan: Codable, Hashable, Sendable {
     /// train M_(r+1) with DPO.
     public static func loop(_ o: Options) -> LoopPlan {
         var steps: [Step] = []
-        var probe = o.judgeProbe
-        probe.probe = o.probe
-        if !o.probe.isEmpty { steps.append(Step(round: 0, model: "M0", .judgeProbe(probe))) }
+        let template = o.judgeTemplate.isEmpty ? nil : o.judgeTemplate
+        steps += probe(o, model: "M0", round: 0)
         if !o.buildEFT.ranked.isEmpty {
             var eftModel: String?
-            if o.buildEFT.targets != .human {
-                // The paper's IFT-only baseline writes the EFT targets.
+            if o.baseline || o.buildEFT.targets != .human {
+                // The paper's IFT-only baseline: the control for M1, and the writer of judge-made EFT targets.
                 var baseline = o.sft
                 baseline.round = nil
                 baseline.name = "SFT"
                 baseline.data = [o.ift]
                 steps.append(Step(round: 0, model: "SFT", .trainSFT(baseline)))
-                eftModel = "SFT"
+                steps += probe(o, model: "SFT", round: 0)
+                if o.buildEFT.targets != .human { eftModel = "SFT" }
             }
-            steps.append(Step(round: 0, model: eftModel, .buildEFT(o.buildEFT)))
+            steps.append(Step(round: 0, model: eftModel, .buildEFT(o.buildEFT), template: template))
         }
         var m1 = o.sft
         m1.name = "M1"
         m1.round = o.buildEFT.ranked.isEmpty ? nil : 0
         m1.data = [o.ift]
         steps.append(Step(round: 0, model: "M1", .trainSFT(m1)))
-        if !o.probe.isEmpty { steps.append(Step(round: 0, model: "M1", .judgeProbe(probe))) }
+        steps += probe(o, model: "M1", round: 0)
         for r in 1...max(1, o.iterations) { steps += round(r, o) }
         return LoopPlan(steps: steps)
+    }
+
+    /// The free-form parse-rate probe of one checkpoint, when the recipe names a probe set.
+    static func probe(_ o: Options, model: String, round: Int) -> [Step] {
+        guard !o.probe.isEmpty else { return [] }
+        var probe = o.judgeProbe
+        probe.probe = o.probe
+        return [Step(round: round, model: model, .judgeProbe(probe), template: o.judgeTemplate.isEmpty ? nil : o.judgeTemplate)]
     }
 
     /// One self-rewarding round: M_r makes prompts, candidates and judgments; pairs train M_(r+1).
@@ -182,10 +202,10 @@ public struct LoopPlan: Codable, Hashable, Sendable {
         return [
             Step(round: r, model: model, .genPrompts(prompts)),
             Step(round: r, model: model, .genCandidates(candidates)),
-            Step(round: r, model: model, .judge(judge)),
+            Step(round: r, model: model, .judge(judge), template: o.judgeTemplate.isEmpty ? nil : o.judgeTemplate),
             Step(round: r, .pairs(pairs)),
             Step(round: r, model: "M\(r + 1)", .trainDPO(dpo, minPairs: o.minPairs)),
-        ]
+        ] + probe(o, model: "M\(r + 1)", round: r)
     }
 
     /// Stores the plan as the experiment's current plan (one row per step, its config as JSON), with the recipe it
@@ -198,7 +218,13 @@ public struct LoopPlan: Codable, Hashable, Sendable {
 
     /// The recipe the experiment's stored plan was built from, if it was stored with one.
     public static func recipe(_ store: Store, experiment: String) throws -> Options? {
-        try PlanRows.recipe(store, experiment: experiment).map { try JSONDecoder().decode(Options.self, from: Data($0.utf8)) }
+        // Over the defaults: a recipe stored before a field existed keeps that field's default.
+        try PlanRows.recipe(store, experiment: experiment).map { stored in
+            let defaults = try JSONSerialization.jsonObject(with: CanonicalJSON.encode(Options())) as? [String: Any] ?? [:]
+            let given = try JSONSerialization.jsonObject(with: Data(stored.utf8)) as? [String: Any] ?? [:]
+            let merged = try JSONSerialization.data(withJSONObject: Options.merge(defaults, given))
+            return try JSONDecoder().decode(Options.self, from: merged)
+        }
     }
 
     /// The experiment's stored plan, if any.

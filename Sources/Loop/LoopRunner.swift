@@ -60,17 +60,17 @@ public struct LoopRunner: Sendable {
         }
         switch step.action {
         case .judgeProbe(let config):
-            let result = try await perform(JudgeProbe(config: config), step, context)
+            let result = try await perform(JudgeProbe(config: config, templateFile: step.template), step, context)
             let (parsed, judged) = (Int(result.stats["parsed"] ?? 0), Int(result.stats["judged"] ?? 0))
             return StepOutcome(step: step, reused: result.reused, summary: "\(parsed)/\(judged) free-form judgments parsed")
         case .buildEFT(let config):
-            return done(try await perform(BuildEFT(config: config), step, context, needsModel: config.targets != .human))
+            return done(try await perform(BuildEFT(config: config, templateFile: step.template), step, context, needsModel: config.targets != .human))
         case .genPrompts(let config):
             return done(try await perform(GenPrompts(config: config), step, context))
         case .genCandidates(let config):
             return done(try await perform(GenCandidates(config: config), step, context))
         case .judge(let config):
-            return done(try await perform(Judge(config: config), step, context))
+            return done(try await perform(Judge(config: config, templateFile: step.template), step, context))
         case .pairs(let config):
             return done(try await perform(Pairs(config: config), step, context, needsModel: false))
         case .trainSFT(let config):

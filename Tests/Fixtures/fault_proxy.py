@@ -4,7 +4,8 @@ server behind it).
 Usage: fault_proxy.py --upstream http://127.0.0.1:PORT --log FILE [--mode forward|fail500|garbage|slow]
                       [--failures N] [--delay S]
 Prints {"port": N} on stdout when listening. Each request to /v1/chat/completions appends one JSON line to FILE:
-{"time": t, "seed": s, "last": <last message content>, "status": <status returned>}.
+{"sent": t0, "time": t, "seed": s, "last": <last message content>, "status": <status returned>} (sent: when the
+request arrived; time: when it was answered).
 Modes: forward: pass through; fail500: answer 500 to the first N requests of each distinct body, then pass through;
 garbage: answer 200 with a body that is not JSON; slow: sleep S seconds before passing through.
 """
@@ -36,7 +37,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def record(self, request, status):
-        entry = {"time": time.time(), "seed": request.get("seed"),
+        entry = {"sent": self.arrived, "time": time.time(), "seed": request.get("seed"),
                  "last": (request.get("messages") or [{}])[-1].get("content"), "status": status}
         with lock, open(args.log, "a") as f:
             f.write(json.dumps(entry) + "\n")
@@ -49,6 +50,7 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(e.code, e.read())
 
     def do_POST(self):
+        self.arrived = time.time()
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         request = json.loads(body or b"{}")
         if args.mode == "garbage":

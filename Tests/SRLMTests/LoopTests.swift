@@ -14,12 +14,21 @@ import Testing
         options.iterations = 2
         options.probe = "probe"
         let plan = LoopPlan.loop(options)
-        #expect(plan.steps.map(\.stage) == ["judge-probe", "train-sft", "build-eft", "train-sft", "judge-probe"]
-                + Array(repeating: ["gen-prompts", "gen-candidates", "judge", "pairs", "train-dpo"], count: 2).flatMap { $0 })
-        #expect(plan.steps.map { $0.model ?? "-" } == ["M0", "SFT", "SFT", "M1", "M1", "M1", "M1", "M1", "-", "M2",
-                                                       "M2", "M2", "M2", "-", "M3"])
+        // Every checkpoint is probed: M0, the IFT-only baseline, M1 and each DPO result.
+        #expect(plan.steps.map(\.stage) == ["judge-probe", "train-sft", "judge-probe", "build-eft", "train-sft", "judge-probe"]
+                + Array(repeating: ["gen-prompts", "gen-candidates", "judge", "pairs", "train-dpo", "judge-probe"], count: 2).flatMap { $0 })
+        #expect(plan.steps.map { $0.model ?? "-" } == ["M0", "SFT", "SFT", "SFT", "M1", "M1", "M1", "M1", "M1", "-", "M2", "M2",
+                                                       "M2", "M2", "M2", "-", "M3", "M3"])
+        #expect(plan.steps.allSatisfy { $0.template == nil })
         options.buildEFT.targets = .human
+        #expect(LoopPlan.loop(options).steps.contains { $0.model == "SFT" }, "the baseline is the control for M1")
+        options.baseline = false
         #expect(!LoopPlan.loop(options).steps.contains { $0.model == "SFT" })
+        // A template file reaches every judging step, and only those.
+        options.judgeTemplate = "short.txt"
+        let templated = LoopPlan.loop(options).steps.filter { $0.template == "short.txt" }.map(\.stage)
+        #expect(Set(templated) == ["judge-probe", "build-eft", "judge"])
+        #expect(templated.count == 4 + 1 + 2, "probes of M0, M1, M2, M3; build-eft; the judge of two rounds")
         let store = try TestSupport.makeStore()
         try plan.save(store, experiment: "default")
         #expect(try LoopPlan.load(store, experiment: "default") == plan)
@@ -33,7 +42,7 @@ extension EngineBacked {
         /// 3 prompts × 4 candidates × 2 judge samples: enough that some prompt's mean scores differ (a round of ties
         /// only would stop at --min-pairs, as it should).
         static let arguments = ["loop", "--iterations", "1", "--prompts-per-round", "3", "--candidates", "4", "--judge-samples", "2",
-                                "--structured", "--eft-targets", "human", "--seeds", "seeds", "--sft-max-steps", "2",
+                                "--structured", "--eft-targets", "human", "--no-baseline", "--seeds", "seeds", "--sft-max-steps", "2",
                                 "--dpo-max-steps", "2", "--max-length", "256", "--prompt-max-tokens", "48",
                                 "--candidate-max-tokens", "48", "--judge-max-tokens", "64", "--parallel", "2", "--quiet"]
 

@@ -2,7 +2,7 @@
 # Faults at the store level, through the CLI as a user drives it: random SIGKILLs during import, export and derive
 # (each rerun to completion afterwards), two experiments writing one store at once, and a disk that fills up.
 # Checks: fsck clean after every kill, no temporary export file left, final content hashes equal a clean run's.
-# Engine stages (gen-candidates, judge, train) are not covered here: they need the .venv of `make setup`.
+# The engine stages (gen-candidates, judge, train) have their own script: bench/faults/engine-kill-resume.sh.
 #
 #   bench/faults/kill-resume.sh            # 100 kills (about 5 minutes on 2 cores, debug build)
 #   bench/faults/kill-resume.sh --kills 5  # the short CI version

@@ -3,7 +3,7 @@
 #   make test   builds srlm, installs the engines (a no-op once done) and runs the test suite
 SWIFT_BUILD = swift build --build-tests
 
-.PHONY: build setup test test-fast bench faults demo system-deps
+.PHONY: build setup test test-fast bench faults demo experiment system-deps
 
 # chromium: the report's browser test (ReportBrowserTests) renders the HTML report headless.
 system-deps:
@@ -45,3 +45,8 @@ bench: system-deps
 
 demo: setup build
 	bash engines/demo.sh
+
+# The local reproduction (about 50 minutes on 2 cores): SFT baseline, M1 (IFT + EFT), M2, M3 from
+# experiments/smollm2-cpu.yaml, measured per checkpoint; writes docs/RESULTS.md from experiment.sqlite.
+experiment: setup build
+	bash engines/experiment.sh

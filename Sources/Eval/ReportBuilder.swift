@@ -3,23 +3,27 @@ import SRLMMetrics
 import SRLMReport
 import SRLMStore
 
-/// `srlm report`: did the rounds work? The store's figures as a `Report` — the judge against human rankings per
-/// checkpoint (Table 4) beside the random judge, head-to-head results, judge health per round with its alarms, the
-/// round history, the judge-probe parse rates, and example pairs with every judge sample behind them. Built from
+/// `srlm report`: did the rounds work? The store's figures as a `Report` — the paper's claims checked against this
+/// run's figures, the judge against human rankings per checkpoint (Table 4) beside the random judge, the free-form
+/// parse rates, head-to-head results, judge health per round with its alarms, rejections, the round history, the
+/// recipe, machine and wall times, and example pairs with every judge sample behind them. Built from
 /// the named queries, so every number in it is reachable from SQL; nothing time-dependent, so the same store gives
 /// the same bytes.
 public enum ReportBuilder {
     public static func build(_ store: Store, experiment: String, examples: Int = 3) throws -> Report {
         let judgeRuns = try NamedQuery.run(store, "eval-judge", experiment: experiment).records
-        var sections = [try judgeAgreement(store, judgeRuns)]
+        var sections = [try againstThePaper(store, experiment, judgeRuns: judgeRuns), try judgeAgreement(store, judgeRuns),
+                        try probe(store, experiment)]
         sections += try headToHead(store, experiment)
         sections += try pairwiseAgreement(store, experiment)
         sections.append(try health(store, experiment))
+        sections.append(try table(store, experiment, query: "round-rejections", title: "Prompts turned away per round",
+                                  note: "Self-instruct's filters on each round's generated prompts, by reason (kept prompts: the round history)."))
         sections += try drift(store, experiment)
         sections.append(try table(store, experiment, query: "round-history", title: "Round history",
                                   note: "Per round: prompts kept, candidates, judge parse rate and mean score, pairs, and the DPO run's last reward margin and accuracy."))
-        sections.append(try table(store, experiment, query: "judge-probe", title: "Can the model judge at all? (judge-probe)",
-                                  note: "Free-form judge outputs that end in a valid score line, on a fixed probe set, per model."))
+        sections += try setup(store, experiment)
+        sections += try stageTimes(store, experiment)
         if let pairs = try examplePairs(store, experiment, limit: examples) { sections.append(pairs) }
         let runs = judgeRuns.count
         return Report(title: "srlm report — experiment \(experiment)",

@@ -77,7 +77,7 @@ public enum Runs {
             INSERT INTO run(experiment_id, stage, config, config_hash, tool_version, seed, status, provenance)
             VALUES (?, ?, ?, ?, ?, ?, 'running', ?)
             """, arguments: [experimentID, stage, canonical, hash, toolVersion, seed,
-                             try provenance.map { try CanonicalJSON.canonicalize($0) }])
+                             try CanonicalJSON.canonicalize(MachineFacts.adding(to: provenance))])
         let id = db.lastInsertedRowID
         for input in Set(inputs) {
             try db.execute(sql: "INSERT INTO run_input(run_id, version_id) VALUES (?, ?)", arguments: [id, input])

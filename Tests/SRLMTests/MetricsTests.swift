@@ -87,3 +87,20 @@ import Testing
         }
     }
 }
+
+/// The Wilson interval of a parse rate: closed forms at the edges, symmetry, and never outside [0, 1].
+@Suite struct ProportionTests {
+    @Test func wilsonIntervalsAtTheEdgesAndInside() throws {
+        let z2 = 1.959963984540054 * 1.959963984540054
+        let none = try #require(Proportion.wilson(successes: 0, trials: 33))
+        #expect(none.value == 0 && none.interval?.low == 0)
+        #expect(abs((none.interval?.high ?? 0) - z2 / (33 + z2)) < 1e-12)
+        let all = try #require(Proportion.wilson(successes: 33, trials: 33))
+        #expect(abs((all.interval?.low ?? 0) - 33 / (33 + z2)) < 1e-12 && all.interval?.high == 1)
+        let some = try #require(Proportion.wilson(successes: 15, trials: 20))
+        let mirror = try #require(Proportion.wilson(successes: 5, trials: 20))
+        #expect(abs((some.interval?.low ?? 0) - (1 - (mirror.interval?.high ?? 0))) < 1e-12)
+        #expect(abs((some.interval?.low ?? 0) - 0.5313) < 1e-4 && abs((some.interval?.high ?? 0) - 0.8881) < 1e-4)
+        #expect(Proportion.wilson(successes: 1, trials: 0) == nil && Proportion.wilson(successes: 3, trials: 2) == nil)
+    }
+}

@@ -123,6 +123,8 @@ extension ReportBuilder {
     /// What ran: the recipe the loop's plan was built from, and the machines.
     static func setup(_ store: Store, _ experiment: String) throws -> [Section] {
         var blocks: [Block] = []
+        let commands = try NamedQuery.run(store, "run-commands", experiment: experiment)
+        if !commands.rows.isEmpty { blocks.append(.table(table(commands))) }
         let machines = try NamedQuery.run(store, "run-machines", experiment: experiment)
         if !machines.rows.isEmpty { blocks.append(.table(table(machines))) }
         if let recipe = try PlanRows.recipe(store, experiment: experiment),
@@ -132,7 +134,7 @@ extension ReportBuilder {
         }
         guard !blocks.isEmpty else { return [] }
         return [Section(title: "What ran",
-                        note: "The machine each stage ran on (from every run's provenance) and the loop's recipe as stored with its plan; lists (filter keywords, preambles) are left out.",
+                        note: "The srlm commands that made the runs and the machine they ran on (from every run's provenance), and the loop's recipe as stored with its plan; lists (filter keywords, preambles) are left out.",
                         blocks: blocks)]
     }
 

@@ -53,6 +53,7 @@ extension EngineBacked {
                 #expect(text.contains(heading), "missing \(heading)")
             }
             #expect(text.contains("judge-additive-5@"), "the template version is named")
+            #expect(text.contains("srlm loop --plan experiments/smollm2-cpu.yaml"), "the command that made the runs is named")
             // The loop probed M0, the baseline, M1 and M2; Table 4 measured SFT and M1; M2 met M1 head to head.
             let (_, probes) = try Self.run([EngineSupport.srlmBinary, "query", "judge-probe", "--format", "csv", "--store", store])
             #expect(["M0", "SFT", "M1", "M2"].allSatisfy { probes.contains(",\($0),") }, "\(probes)")

@@ -61,10 +61,8 @@ public struct TrainHyperparameters: Codable, Hashable, Sendable {
         }
         var extra: [String: Any] = [:]
         for (key, text) in trainerArgs {
-            guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) else {
-                throw SRLMError.invalid("trainer argument \(key): '\(text)' is not JSON")
-            }
-            extra[key] = value
+            // JSON when it parses (as `--trainer-arg`); otherwise the text itself, as a plan file's `key: word` gives it.
+            extra[key] = (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed)) ?? text
         }
         object["trainer_args"] = extra
         return object

@@ -16,6 +16,9 @@ import SRLMEval
         #expect(options.buildEFT.targets == .human && options.buildEFT.evalFraction == 0.7)
         #expect(options.sft.hyper.learningRate == 1e-4 && options.sft.hyper.maxLength == 384)
         #expect(options.judge.structured && options.judge.samples == 2)
+        // A plain word in trainerArgs reaches TRL as a string (as `--trainer-arg truncation_mode=keep_end` does).
+        let trainer = try options.sft.hyper.trainerConfig(method: .sft, model: "m", data: "d", outputDir: "o")
+        #expect((trainer["trainer_args"] as? [String: Any])?["truncation_mode"] as? String == "keep_end")
         // Fields the file leaves out keep the paper's defaults.
         #expect(options.dpo.hyper.beta == 0.1)
         #expect(options.genCandidates.candidates == 4)

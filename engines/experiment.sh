@@ -38,10 +38,11 @@ $B derive h2h-prompts --from alpaca-eval@1 --where "ord % $SLICE = 2"
 $B loop --plan "$PLAN" ${LOOP_FLAGS:-} --quiet
 echo; $B query round-history
 
-# Table 4 on the held-out OASST prompts: the loop's template, one structured sample per reply.
+# Table 4 on the held-out OASST prompts: the loop's template, one structured sample per reply, with room for the
+# grammar's justification (up to 400 characters) before the score line: an untrained judge writes all of it.
 for m in ${EVAL_MODELS:-M0 SFT M1 M2 M3}; do
   $B eval judge --model "$m" --data oasst --exclude ift eft --samples "${EVAL_SAMPLES:-1}" \
-    --max-tokens "${EVAL_MAX_TOKENS:-64}" --structured --template "$TEMPLATE" --quiet
+    --max-tokens "${EVAL_MAX_TOKENS:-160}" --structured --template "$TEMPLATE" --quiet
 done
 for pair in ${H2H-M2:M1 M3:SFT}; do
   $B eval h2h --a "${pair%%:*}" --b "${pair##*:}" --prompts h2h-prompts --judge M0 --structured --max-tokens 128 --quiet

@@ -4,6 +4,7 @@
 -- what a random judge scores on the same data. `v_eval` has every figure with its interval and count.
 WITH m AS (SELECT * FROM v_eval WHERE experiment = :experiment AND stage = 'eval-judge')
 SELECT run_id, model, data, template, samples, structured,
+       (SELECT json_extract(r.config, '$.sampling.maxTokens') FROM run r WHERE r.id = run_id) AS max_tokens,
        max(CASE WHEN metric = 'prompts' THEN value END) AS prompts,
        max(CASE WHEN metric = 'comparable_pairs' THEN value END) AS pairs,
        round(max(CASE WHEN metric = 'pairwiseAccuracy' THEN value END), 4) AS pairwise_acc,

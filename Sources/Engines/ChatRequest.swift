@@ -12,6 +12,17 @@ public struct OutputConstraint: Codable, Hashable, Sendable {
     }
 }
 
+extension OutputConstraint {
+    /// One free line of justification, then a fixed ending (a score, a verdict). The line may hold 400 characters,
+    /// but no more than twice the tokens left after the ending, so that a short `maxTokens` still reaches the
+    /// ending instead of being cut inside the justification (from 208 tokens up, the bound is 400).
+    public static func justification(maxTokens: Int, thenGBNF ending: String, thenRegex endingRegex: String) -> OutputConstraint {
+        let most = min(400, max(20, 2 * (maxTokens - 8)))
+        return OutputConstraint(gbnf: "root ::= just \(ending)\njust ::= [^\\n]{20,\(most)}",
+                                regex: "[^\\n]{20,\(most)}\(endingRegex)")
+    }
+}
+
 /// One chat completion to make. Everything that can change the answer is here, so its hash is the journal key.
 public struct ChatRequest: Codable, Hashable, Sendable {
     public var messages: Messages

@@ -33,9 +33,9 @@ public struct PairwiseTemplate: Sendable, Hashable {
         """
 
     /// llama.cpp GBNF / vLLM regex that make the output end with a verdict line (`structured`).
-    public static let constraint = OutputConstraint(
-        gbnf: #"root ::= just "\n[[" [ABC] "]]""# + "\n" + #"just ::= [^\n]{20,400}"#,
-        regex: #"[^\n]{20,400}\n\[\[[ABC]\]\]"#)
+    public static func constraint(maxTokens: Int) -> OutputConstraint {
+        .justification(maxTokens: maxTokens, thenGBNF: #""\n[[" [ABC] "]]""#, thenRegex: #"\n\[\[[ABC]\]\]"#)
+    }
 
     public var versionTag: String { "\(Self.name)@\(version)" }
 
@@ -55,7 +55,7 @@ public struct PairwiseTemplate: Sendable, Hashable {
             .replacingOccurrences(of: "{{a}}", with: first).replacingOccurrences(of: "{{b}}", with: second)
         return ChatRequest(messages: [.user(text)], temperature: sampling.temperature, topP: sampling.topP,
                            maxTokens: sampling.maxTokens, seed: sampling.seed, sampleIndex: order,
-                           constraint: structured ? Self.constraint : nil, templateVersion: versionTag)
+                           constraint: structured ? Self.constraint(maxTokens: sampling.maxTokens) : nil, templateVersion: versionTag)
     }
 
     /// The verdict of the last `[[A]]`, `[[B]]` or `[[C]]` in the output, in the order the answers were shown.

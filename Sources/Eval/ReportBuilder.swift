@@ -40,7 +40,7 @@ public enum ReportBuilder {
                            blocks: [.paragraph("No `srlm eval judge` run yet: `srlm eval judge --model M1 --data ranked --exclude ift eft` measures one checkpoint.")])
         }
         var rows: [[Cell]] = []
-        var points: [Point?] = [], random: [Double] = []
+        var points: [Point?] = [], random: [Double] = [], categories: [String] = []
         for run in runs {
             let metrics = try EvalRecords.metrics(store, run: Int64(run.int("run_id") ?? 0))
             func cell(_ name: String, _ format: NumberFormat) -> Cell {
@@ -48,23 +48,27 @@ public enum ReportBuilder {
                 return .interval(value: m?.value, low: m?.lo, high: m?.hi, format)
             }
             rows.append([.text(run.text("model") ?? "?"), .text(run.text("data") ?? ""), .number(run.double("prompts"), .decimal(places: 0)),
+                         .text("\(run.int("samples") ?? 0) × \(run.int("max_tokens") ?? 0)"),
                          cell("pairwiseAccuracy", .percent(places: 1)), cell("pairwiseAccuracyTiesHalf", .percent(places: 1)),
                          cell("fiveBest", .percent(places: 1)), cell("exactMatch", .percent(places: 1)),
                          cell("spearmanPerPrompt", .decimal(places: 3)), cell("kendallPerPrompt", .decimal(places: 3)),
                          cell("sampleParseRate", .percent(places: 1)), cell("lengthSpearman", .decimal(places: 3)),
                          cell("random.pairwiseAccuracy", .percent(places: 1))])
+            // The chart shows each checkpoint once: its latest run (the table lists every run).
+            let model = run.text("model") ?? "?"
             let accuracy = metrics.first { $0.metric == "pairwiseAccuracy" }
-            points.append(accuracy?.value.map { Point($0, low: accuracy?.lo, high: accuracy?.hi) })
+            let point = accuracy?.value.map { Point($0, low: accuracy?.lo, high: accuracy?.hi) }
+            if let i = categories.firstIndex(of: model) { points[i] = point } else { categories.append(model); points.append(point) }
             if let r = run.double("random_pairwise_acc") { random.append(r) }
         }
-        let chart = Chart(kind: .line, title: "Pairwise accuracy against human rankings", categories: runs.map { $0.text("model") ?? "?" },
+        let chart = Chart(kind: .line, title: "Pairwise accuracy against human rankings", categories: categories,
                           series: [Series(name: "pairwise accuracy (judge tie = wrong)", points: points)],
                           baseline: random.isEmpty ? nil : Baseline(label: "random judge", value: random.reduce(0, +) / Double(random.count)),
                           xLabel: "checkpoint", yLabel: "share of comparable pairs", yRange: 0...1, format: .percent(places: 0))
         return Section(title: "The judge against human rankings (Table 4)",
-                       note: "Each checkpoint judges held-out human-ranked replies with the loop's rubric and sampling; 95 % bootstrap intervals over prompts; the random judge draws each sample uniformly from 1–5.",
+                       note: "Each checkpoint judges held-out human-ranked replies with the loop's rubric and sampling; 95 % bootstrap intervals over prompts; the random judge draws each sample uniformly from 1–5. The chart shows each checkpoint's latest run; the table lists every run in order.",
                        blocks: [.chart(chart),
-                                .table(Table(columns: ["checkpoint", "data", "prompts", "pairwise acc.", "ties ½", "5-best", "exact match",
+                                .table(Table(columns: ["checkpoint", "data", "prompts", "samples × max tokens", "pairwise acc.", "ties ½", "5-best", "exact match",
                                                        "Spearman ρ", "Kendall τ", "parse rate", "length ρ", "random judge"],
                                              rows: rows))])
     }

@@ -134,11 +134,11 @@ extension ReportBuilder {
         }
         guard !blocks.isEmpty else { return [] }
         return [Section(title: "What ran",
-                        note: "The srlm commands that made the runs and the machine they ran on (from every run's provenance), and the loop's recipe as stored with its plan; lists (filter keywords, preambles) are left out.",
+                        note: "The srlm commands that made the runs and the machine they ran on (from every run's provenance), and the loop's recipe as stored with its plan; lists (filter keywords, preambles) and fields the plan fills per step are left out.",
                         blocks: blocks)]
     }
 
-    /// `a.b.c = value` for every scalar of a JSON object, in key order; lists are left out.
+    /// `a.b.c = value` for every scalar of a JSON object, in key order; lists and empty texts are left out.
     static func flatten(_ object: [String: Any], prefix: String = "") -> [(key: String, value: String)] {
         object.keys.sorted().flatMap { key -> [(key: String, value: String)] in
             let path = prefix.isEmpty ? key : prefix + "." + key
@@ -147,7 +147,7 @@ extension ReportBuilder {
             case is [Any]: return []
             case let number as NSNumber where String(cString: number.objCType) == "c": return [(path, number.boolValue ? "true" : "false")]
             case let number as NSNumber: return [(path, "\(number)")]
-            case let text as String: return [(path, text.isEmpty ? "''" : text)]
+            case let text as String: return text.isEmpty ? [] : [(path, text)]  // empty: filled per step by the plan
             default: return []
             }
         }

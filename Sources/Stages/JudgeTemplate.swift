@@ -52,7 +52,7 @@ public struct JudgeTemplate: Sendable, Hashable {
         ChatRequest(messages: render(question: question, response: answer),
                     temperature: sampling.temperature, topP: sampling.topP, maxTokens: sampling.maxTokens,
                     seed: sampling.seed + Int64(sample), sampleIndex: sample,
-                    constraint: structured ? Self.constraint : nil, templateVersion: versionTag)
+                    constraint: structured ? Self.constraint(maxTokens: sampling.maxTokens) : nil, templateVersion: versionTag)
     }
 
     /// The k calls that judge one answer (the loop's judge, EFT judging, the evaluations): sample k uses seed + k.
@@ -61,9 +61,9 @@ public struct JudgeTemplate: Sendable, Hashable {
     }
 
     /// llama.cpp GBNF / vLLM regex that make the output end with a valid score line (`--structured`).
-    public static let constraint = OutputConstraint(
-        gbnf: #"root ::= just "\nScore: " [0-5]"# + "\n" + #"just ::= [^\n]{20,400}"#,
-        regex: #"[^\n]{20,400}\nScore: [0-5]"#)
+    public static func constraint(maxTokens: Int) -> OutputConstraint {
+        .justification(maxTokens: maxTokens, thenGBNF: #""\nScore: " [0-5]"#, thenRegex: #"\nScore: [0-5]"#)
+    }
 
     /// The template a stage will use: the built-in one (or the text of `file`), with the version it has in the
     /// store, or the version it will get when `register` stores it. Reads only.

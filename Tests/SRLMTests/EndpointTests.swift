@@ -1,5 +1,7 @@
 import Foundation
 import SRLMEngines
+import SRLMEval
+import SRLMStages
 import SRLMStore
 import Testing
 
@@ -37,5 +39,20 @@ struct EndpointTests {
         #expect(reproducible.provenance["reproducible"] as? Bool == true)
         #expect(reproducible.modelKey == plain.modelKey)
         #expect(request.hash(modelKey: reproducible.modelKey) == request.hash(modelKey: plain.modelKey))
+    }
+}
+
+/// `--structured` grammars leave room for their ending: a short max-tokens shortens the justification, the default
+/// keeps the 400-character bound (and so the journal keys of every stored structured call).
+struct StructuredBoundTests {
+    @Test func theJustificationFitsTheTokensLeft() {
+        let standard = JudgeTemplate.constraint(maxTokens: 256)
+        #expect(standard.gbnf == #"root ::= just "\nScore: " [0-5]"# + "\n" + #"just ::= [^\n]{20,400}"#)
+        #expect(standard.regex == #"[^\n]{20,400}\nScore: [0-5]"#)
+        #expect(JudgeTemplate.constraint(maxTokens: 64).gbnf.hasSuffix("{20,112}"))
+        #expect(JudgeTemplate.constraint(maxTokens: 64).regex == #"[^\n]{20,112}\nScore: [0-5]"#)
+        #expect(JudgeTemplate.constraint(maxTokens: 4).gbnf.hasSuffix("{20,20}"))
+        #expect(PairwiseTemplate.constraint(maxTokens: 256).gbnf == #"root ::= just "\n[[" [ABC] "]]""# + "\n" + #"just ::= [^\n]{20,400}"#)
+        #expect(PairwiseTemplate.constraint(maxTokens: 128).regex == #"[^\n]{20,240}\n\[\[[ABC]\]\]"#)
     }
 }

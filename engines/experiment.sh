@@ -11,7 +11,8 @@
 # Environment: PLAN (the loop's plan file), LOOP_FLAGS (flags that override it), SRLM_STORE (default
 # experiment.sqlite), RESULTS (default docs/RESULTS.md), SRLM (the binary), OASST (the ranked trees), SLICE (every
 # SLICE-th AlpacaEval row goes to the probe and the head-to-head prompts; default 25: 33 each), EVAL_MODELS (Table 4;
-# default M0 SFT M1 M2 M3), EVAL_SAMPLES / EVAL_MAX_TOKENS (its judging), H2H (A:B pairs; default M2:M1 M3:SFT).
+# default M0 SFT M1 M2 M3), EVAL_SAMPLES / EVAL_MAX_TOKENS (its judging), H2H (A:B pairs; default M2:M1 M3:SFT),
+# NOTES (a notes file for the report; '' for none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${SRLM:-$PWD/.build/debug/srlm}
@@ -48,5 +49,6 @@ for pair in ${H2H-M2:M1 M3:SFT}; do
   $B eval h2h --a "${pair%%:*}" --b "${pair##*:}" --prompts h2h-prompts --judge M0 --structured --max-tokens 128 --quiet
 done
 mkdir -p "$(dirname "$RESULTS")"
-$B report --format md --out "$RESULTS"
+NOTES=${NOTES-experiments/smollm2-cpu.notes.md}  # the reading of the committed run's figures ('' for none)
+$B report --format md --out "$RESULTS" ${NOTES:+--notes "$NOTES"}
 echo "experiment: $(( $(date +%s) - start )) s; results in $RESULTS (store $SRLM_STORE)"

@@ -221,13 +221,20 @@ struct ReportCommand: ParsableCommand {
     var out: String?
     @Option(help: "html or md (default: from the --out file's extension, else html).") var format: String?
     @Option(help: "Example pairs shown.") var examples = 3
+    @Option(help: "A text file of notes on this run's figures, shown after the paper's claims (paragraphs split by blank lines).")
+    var notes: String?
 
     func run() throws {
         let format = self.format ?? (out.map { $0.hasSuffix(".md") || $0.hasSuffix(".markdown") } == true ? "md" : "html")
         guard ["html", "md"].contains(format) else { throw ValidationError("--format must be html or md") }
         let out = self.out ?? "report.\(format)"
         let store = try self.store.openReadOnly()
-        let report = try ReportBuilder.build(store, experiment: self.store.experiment, examples: examples)
+        let notesText = try notes.map { file -> String in
+            do { return try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw SRLMError.notFound("notes file \(file): cannot read it (\(error.localizedDescription))")
+            }
+        }
+        let report = try ReportBuilder.build(store, experiment: self.store.experiment, examples: examples, notes: notesText)
         let text = format == "html" ? HTMLRenderer.render(report) : MarkdownRenderer.render(report)
         if out == "-" { return print(text, terminator: "") }
         let target = URL(fileURLWithPath: out).standardizedFileURL.resolvingSymlinksInPath().path

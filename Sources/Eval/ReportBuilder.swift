@@ -10,10 +10,15 @@ import SRLMStore
 /// the named queries, so every number in it is reachable from SQL; nothing time-dependent, so the same store gives
 /// the same bytes.
 public enum ReportBuilder {
-    public static func build(_ store: Store, experiment: String, examples: Int = 3) throws -> Report {
+    /// `notes`: the reader's guide to this run's figures (why a claim held or not), shown after the claims.
+    public static func build(_ store: Store, experiment: String, examples: Int = 3, notes: String? = nil) throws -> Report {
         let judgeRuns = try NamedQuery.run(store, "eval-judge", experiment: experiment).records
-        var sections = [try againstThePaper(store, experiment, judgeRuns: judgeRuns), try judgeAgreement(store, judgeRuns),
-                        try probe(store, experiment)]
+        var sections = [try againstThePaper(store, experiment, judgeRuns: judgeRuns)]
+        if let notes, !notes.isEmpty {
+            let paragraphs = notes.components(separatedBy: "\n\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+            sections.append(Section(title: "Reading the results", blocks: paragraphs.map { .paragraph($0) }))
+        }
+        sections += [try judgeAgreement(store, judgeRuns), try probe(store, experiment)]
         sections += try headToHead(store, experiment)
         sections += try pairwiseAgreement(store, experiment)
         sections.append(try health(store, experiment))

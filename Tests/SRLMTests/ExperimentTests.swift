@@ -47,7 +47,7 @@ extension EngineBacked {
             let store = work.appendingPathComponent("x.sqlite").path, results = work.appendingPathComponent("RESULTS.md").path
             let environment = ["SRLM_STORE": store, "RESULTS": results, "OASST": oasst.path, "SLICE": "160",
                                "LOOP_FLAGS": "--iterations 1 --prompts-per-round 2 --candidates 2 --judge-samples 1 --sft-max-steps 1 --dpo-max-steps 1 --candidate-max-tokens 32 --judge-max-tokens 48 --prompt-max-tokens 40 --min-pairs 1 --parallel 2",
-                               "EVAL_MODELS": "SFT M1", "EVAL_MAX_TOKENS": "48", "H2H": "M2:M1"]
+                               "EVAL_MODELS": "SFT M1", "EVAL_MAX_TOKENS": "48", "H2H": "M2:M1", "NOTES": ""]
             let (status, output) = try Self.run(["bash", "engines/experiment.sh"], environment: environment, timeoutSeconds: 1500)
             #expect(status == 0, "\(output.suffix(3000))")
             let text = try String(contentsOfFile: results, encoding: .utf8)

@@ -6,16 +6,23 @@
 # end: every version's content hash and the trained weights equal a clean run's, and no call whose answer was already
 # in the journal was sent again (the proxy's log against a journal snapshot taken before each invocation).
 #
-#   bench/faults/engine-kill-resume.sh            # 100 kills, a tenth of them in training (about 20 minutes on 2 cores)
-#   bench/faults/engine-kill-resume.sh --kills 5  # the short CI version (about 3 minutes)
+#   bench/faults/engine-kill-resume.sh            # 100 kills, a tenth of them in training (about 25 minutes on 2 cores)
+#   bench/faults/engine-kill-resume.sh --kills 5  # the short CI version (about 4 minutes)
+#   bench/faults/engine-kill-resume.sh --kills 100 --train-kills 0   # how many land in training (default: a tenth)
 # Needs `make setup` (the .venv, llama.cpp's server, SmolLM2) and a build (SRLM=path picks the binary).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-KILLS=100
-[[ ${1:-} == --kills ]] && KILLS=$2
-TRAIN_KILLS=$(( KILLS / 10 > 0 ? KILLS / 10 : 1 ))
-STAGE_KILLS=$(( KILLS - TRAIN_KILLS ))
+KILLS=100 TRAIN_KILLS=""
+while (($#)); do
+    case $1 in
+        --kills) KILLS=$2; shift 2 ;;
+        --train-kills) TRAIN_KILLS=$2; shift 2 ;;
+        *) echo "usage: $0 [--kills N] [--train-kills N]" >&2; exit 2 ;;
+    esac
+done
+TRAIN_KILLS=${TRAIN_KILLS:-$(( KILLS / 10 > 0 ? KILLS / 10 : 1 ))}
+STAGE_KILLS=$(( KILLS > TRAIN_KILLS ? KILLS - TRAIN_KILLS : 0 ))
 B=${SRLM:-$root/.build/debug/srlm}
 [[ -x $B ]] || { echo "build srlm first: swift build" >&2; exit 2; }
 [[ -x $root/.venv/bin/python ]] || { echo "set up the engines first: make setup" >&2; exit 2; }
@@ -38,7 +45,7 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 # The real server, and the logging proxy in front of it.
 "$B" serve --port 0 --parallel 1 >"$work/serve.log" 2>&1 &
 server=$!
-for _ in $(seq 180); do grep -q '^serving' "$work/serve.log" && break; sleep 1; done
+for _ in $(seq 180); do grep -qs '^serving' "$work/serve.log" && break; sleep 1; done
 upstream=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/serve.log" | head -1)
 [[ -n $upstream ]] || { cat "$work/serve.log" >&2; fail "the server did not start"; }
 mkfifo "$work/hold"
@@ -127,17 +134,21 @@ while ((kills < STAGE_KILLS)); do
 done
 stage_episodes=$episode
 
-# Training: killed while it loads, trains, saves or converts; the trainer's processes must go with srlm.
-store=$work/t/s.sqlite
-mkdir -p "$work/t"
-new_store "$store"
-before=$kills
-until_done "$store" "$t_train" "$TRAIN_KILLS" "${train[@]}"
+# Training: killed while it loads, trains, saves or converts, episode after episode on a fresh store until the
+# training kills have landed; the trainer's processes must go with srlm, and the weights equal the clean run's.
+before=$kills train_episodes=0
+while ((kills - before < TRAIN_KILLS)); do
+    train_episodes=$((train_episodes + 1))
+    store=$work/t$train_episodes/s.sqlite
+    mkdir -p "$work/t$train_episodes"
+    new_store "$store"
+    until_done "$store" "$t_train" $((TRAIN_KILLS - (kills - before))) "${train[@]}"
+    [[ $(weights_of "$store") == "$want_weights" ]] || fail "training episode $train_episodes: the weights differ from the clean run's"
+done
 train_kills=$((kills - before))
 sleep 12  # engines/supervise.py polls for its parent every 0.5 s and gives the trainer 10 s to stop
-orphans=$(pgrep -f "$work/t/srlm-runs" | wc -l || true)
+orphans=$(pgrep -f "$work/t[0-9]*/srlm-runs" | wc -l || true)
 ((orphans == 0)) || fail "$orphans trainer processes outlived a killed srlm"
-[[ $(weights_of "$store") == "$want_weights" ]] || fail "the weights trained after $train_kills kills differ from the clean run's"
 
 # No finished call sent twice: a request the proxy saw during invocation i must not be in the journal saved before it.
 resent=$("$root/.venv/bin/python" - "$work" <<'EOF'
@@ -155,7 +166,7 @@ print(finished_twice, len(calls))
 EOF
 )
 read -r finished_twice total_calls <<<"$resent"
-echo "kills: $kills ($((kills - train_kills)) in gen-candidates/judge over $stage_episodes episodes, $train_kills in training), $invocations invocations"
+echo "kills: $kills ($((kills - train_kills)) in gen-candidates/judge over $stage_episodes episodes, $train_kills in training over $train_episodes), $invocations invocations"
 echo "calls sent: $total_calls for $((stage_episodes + 1)) runs of $clean_calls calls (the rest: in flight when a kill landed, never answered to srlm); finished calls sent again: $finished_twice"
 echo "fsck failures: $fsck_failures; trainer processes left: $orphans; every episode equals the clean run's candidates, judgments and weights"
 ((fsck_failures == 0 && finished_twice == 0)) || fail "faults left damage"

@@ -33,8 +33,9 @@ import SRLMEval
 
 extension EngineBacked {
     @Suite struct Experiment {
-        /// engines/experiment.sh end to end on a toy budget (8 OASST trees, 5 probe and head-to-head prompts, one
-        /// round of 2 prompts, one trainer step per run): the loop runs from the plan file, every checkpoint is
+        /// engines/experiment.sh end to end on a toy budget (8 OASST trees, 6 probe and head-to-head prompts, one
+        /// round of 3 prompts × 4 candidates × 2 judge samples — enough that some prompt's scores differ — and one
+        /// trainer step per run): the loop runs from the plan file, every checkpoint is
         /// probed and measured, and the results file regenerates byte for byte from the same store.
         @Test func theExperimentRunsOnAToyBudgetAndItsResultsRegenerate() throws {
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("srlm-experiment-\(UUID().uuidString)")
@@ -46,7 +47,7 @@ extension EngineBacked {
             try (lines.joined(separator: "\n") + "\n").write(to: oasst, atomically: true, encoding: .utf8)
             let store = work.appendingPathComponent("x.sqlite").path, results = work.appendingPathComponent("RESULTS.md").path
             let environment = ["SRLM_STORE": store, "RESULTS": results, "OASST": oasst.path, "SLICE": "160",
-                               "LOOP_FLAGS": "--iterations 1 --prompts-per-round 2 --candidates 2 --judge-samples 1 --sft-max-steps 1 --dpo-max-steps 1 --candidate-max-tokens 32 --judge-max-tokens 48 --prompt-max-tokens 40 --min-pairs 1 --parallel 2",
+                               "LOOP_FLAGS": "--iterations 1 --prompts-per-round 3 --candidates 4 --judge-samples 2 --sft-max-steps 1 --dpo-max-steps 1 --candidate-max-tokens 32 --judge-max-tokens 48 --prompt-max-tokens 40 --min-pairs 1 --parallel 2",
                                "EVAL_MODELS": "SFT M1", "EVAL_MAX_TOKENS": "48", "H2H": "M2:M1", "NOTES": ""]
             let (status, output) = try Self.run(["bash", "engines/experiment.sh"], environment: environment, timeoutSeconds: 1500)
             #expect(status == 0, "\(output.suffix(3000))")

@@ -87,22 +87,22 @@ extension ReportBuilder {
             let base = probes["SFT"] ?? probes["M0"]
             let baseName = probes["SFT"] != nil ? "SFT" : "M0"
             let verdict = compare(m1, base).map { "M1 vs \(baseName): \($0)" } ?? "no \(baseName) probe"
-            claims.append("**EFT teaches the judge's output format** (free-form parse rate; goal ≥ 90 % for M1): M1 \(m1.text)"
+            claims.append("EFT teaches the judge's output format (free-form parse rate; goal ≥ 90 % for M1): M1 \(m1.text)"
                           + (base.map { ", \(baseName) \($0.text)" } ?? "") + " — \(verdict); goal \(m1.value >= 0.9 ? "reached" : "not reached").")
         }
         let accuracy = { (model: String) in table4[model]?["pairwiseAccuracy"] }
         if let m1 = accuracy("M1"), let sft = accuracy("SFT") {
-            claims.append("**EFT improves agreement with human rankings** (paper: pairwise accuracy 65.1 % → 78.7 %): SFT \(sft.text), M1 \(m1.text) — M1 \(compare(m1, sft)!).")
+            claims.append("EFT improves agreement with human rankings (paper: pairwise accuracy 65.1 % → 78.7 %): SFT \(sft.text), M1 \(m1.text) — M1 \(compare(m1, sft)!).")
         }
         for (later, earlier, paper) in [("M2", "M1", "78.7 % → 80.4 %"), ("M3", "M2", "80.4 % → 81.7 %")] {
             if let a = accuracy(later), let b = accuracy(earlier) {
-                claims.append("**Self-rewarding training keeps improving the judge** (paper: \(paper)): \(earlier) \(b.text), \(later) \(a.text) — \(later) \(compare(a, b)!).")
+                claims.append("Self-rewarding training keeps improving the judge (paper: \(paper)): \(earlier) \(b.text), \(later) \(a.text) — \(later) \(compare(a, b)!).")
             }
         }
         for checkpoint in ["M0"] + PaperFigures.checkpoints {
             if let a = accuracy(checkpoint), let r = random[checkpoint] {
                 let verdict = a.low > r ? "above chance" : a.high < r ? "below chance" : "not distinguishable from chance"
-                claims.append("**\(checkpoint) judges better than chance**: pairwise accuracy \(a.text) against the random judge's \(String(format: "%.1f %%", r * 100)) — \(verdict).")
+                claims.append("\(checkpoint) judges better than chance: pairwise accuracy \(a.text) against the random judge's \(String(format: "%.1f %%", r * 100)) — \(verdict).")
             }
         }
         for (a, b, win, loss) in PaperFigures.headToHead {
@@ -111,12 +111,12 @@ extension ReportBuilder {
             let won = Measured(value: w, low: row.double("win_lo") ?? w, high: row.double("win_hi") ?? w)
             let lost = Measured(value: l, low: row.double("loss_lo") ?? l, high: row.double("loss_hi") ?? l)
             let verdict = won.low > lost.high ? "\(a) better" : won.high < lost.low ? "\(b) better" : "no difference measured"
-            claims.append("**\(a) beats \(b) head to head** (paper, GPT-4 judging: \(String(format: "%.1f", win * 100)) % wins, \(String(format: "%.1f", loss * 100)) % losses): "
+            claims.append("\(a) beats \(b) head to head (paper, GPT-4 judging: \(String(format: "%.1f", win * 100)) % wins, \(String(format: "%.1f", loss * 100)) % losses): "
                           + "judge \(row.text("judge") ?? "?"), \(a) wins \(won.text), loses \(lost.text) — \(verdict).")
         }
         return Section(title: "Against the paper",
                        note: "The paper's figures (Llama 2 70B, 531 held-out OASST prompts, GPT-4 as head-to-head judge) beside this experiment's, with 95 % intervals. A claim counts as reproduced only when the intervals separate.",
-                       blocks: [.paragraph(claims.isEmpty ? "No evaluation yet." : claims.map { "- " + $0 }.joined(separator: "\n")),
+                       blocks: [claims.isEmpty ? .paragraph("No evaluation yet.") : .list(claims),
                                 .table(Table(columns: columns, rows: rows))])
     }
 

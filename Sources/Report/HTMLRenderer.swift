@@ -30,6 +30,8 @@ public enum HTMLRenderer {
         switch block {
         case .paragraph(let text):
             "<p>\(e(text))</p>"
+        case .list(let items):
+            "<ul>" + items.map { "<li>\(e($0))</li>" }.joined() + "</ul>"
         case .warning(let text):
             "<div class=\"warning\" role=\"note\"><strong>Warning:</strong> \(e(text))</div>"
         case .table(let table):

@@ -19,6 +19,8 @@ public enum MarkdownRenderer {
         switch block {
         case .paragraph(let text):
             Escaping.markdown(text)
+        case .list(let items):
+            items.map { "- " + line($0) }.joined(separator: "\n")
         case .warning(let text):
             "> **Warning:** \(line(text))"
         case .table(let table):

@@ -27,6 +27,8 @@ public struct Section: Codable, Hashable, Sendable {
 
 public enum Block: Codable, Hashable, Sendable {
     case paragraph(String)
+    /// Short statements read one by one (the paper's claims and their verdicts).
+    case list([String])
     /// Something the reader must not miss (judge saturating at 5, parse failures, too few prompts).
     case warning(String)
     case table(Table)

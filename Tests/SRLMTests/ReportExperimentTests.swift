@@ -39,6 +39,12 @@ import Testing
         #expect(!overlapping.contains("## Reading the results"))
     }
 
+    @Test func claimsAreAListEscapedInBothRenderers() {
+        let report = Report(title: "t", sections: [Section(title: "s", blocks: [.list(["<b>M1</b> & more", "second | claim"])])])
+        #expect(HTMLRenderer.render(report).contains("<ul><li>&lt;b&gt;M1&lt;/b&gt; &amp; more</li><li>second | claim</li></ul>"))
+        #expect(MarkdownRenderer.render(report).contains("- &lt;b&gt;M1&lt;/b&gt; &amp; more\n- second \\| claim"))
+    }
+
     @Test func runsRecordTheirMachineAndCommand() throws {
         let store = try Self.store(probes: [("M0", 1)])
         let provenance = try store.read { try String.fetchOne($0, sql: "SELECT provenance FROM run") } ?? ""

@@ -35,6 +35,17 @@ public struct ModelSpec: Sendable, Codable, Hashable {
     }
 }
 
+extension ModelSpec {
+    /// The endpoints, provenance and slots a session uses: as given, or for `reproducible` without llama.cpp's
+    /// prompt cache, one request at a time, and marked so in the provenance.
+    func reproducibly(_ endpoints: [Endpoint], _ provenance: [String: Any], slots: Int) -> ([Endpoint], [String: Any], Int) {
+        guard reproducible else { return (endpoints, provenance, slots) }
+        var provenance = provenance
+        provenance["reproducible"] = true
+        return (endpoints.map { var e = $0; e.cachePrompt = false; return e }, provenance, 1)
+    }
+}
+
 /// An open model: a client, the journal key of its weights, and (for local files) the running server.
 public final class ModelSession: @unchecked Sendable {
     public let spec: ModelSpec
@@ -60,15 +71,10 @@ public final class ModelSession: @unchecked Sendable {
         if let options = spec.server {
             let server = LocalServer(options: options)
             let ready = try server.start(home: try EngineHome.locate())
-            var endpoint = server.endpoint!
-            var provenance = server.provenance
-            if spec.reproducible {
-                endpoint.cachePrompt = false
-                provenance["reproducible"] = true
-            }
-            return ModelSession(spec: spec, client: ChatClient(endpoints: [endpoint], policy: policy, maxConnections: options.parallel * 2),
+            let (endpoints, provenance, slots) = spec.reproducibly([server.endpoint!], server.provenance, slots: options.parallel)
+            return ModelSession(spec: spec, client: ChatClient(endpoints: endpoints, policy: policy, maxConnections: options.parallel * 2),
                                 identity: .local(label: spec.label, sha256: ready.model_sha256), provenance: provenance,
-                                slots: spec.reproducible ? 1 : options.parallel, server: server)
+                                slots: slots, server: server)
         }
         guard !spec.endpoints.isEmpty || spec.weightsID != nil else {
             throw SRLMError.setup("no model: neither a GGUF file to serve nor an endpoint")
@@ -78,18 +84,12 @@ public final class ModelSession: @unchecked Sendable {
             return ModelSession(spec: spec, client: ChatClient(endpoints: [], policy: policy), identity: identity,
                                 provenance: ["engine": "offline", "weights_id": identity.key], slots: 1, server: nil)
         }
-        var provenance: [String: Any] = ["engine": "openai-compatible",
-                                         "endpoints": spec.endpoints.map(\.baseURL),
-                                         "served_model": spec.endpoints.first?.modelName ?? "",
-                                         "weights_id": identity.key]
-        var endpoints = spec.endpoints
-        if spec.reproducible {
-            for i in endpoints.indices { endpoints[i].cachePrompt = false }
-            provenance["reproducible"] = true
-        }
+        let (endpoints, provenance, slots) = spec.reproducibly(spec.endpoints, [
+            "engine": "openai-compatible", "endpoints": spec.endpoints.map(\.baseURL),
+            "served_model": spec.endpoints.first?.modelName ?? "", "weights_id": identity.key,
+        ], slots: 4 * spec.endpoints.count)
         return ModelSession(spec: spec, client: ChatClient(endpoints: endpoints, policy: policy, maxConnections: 64),
-                            identity: identity, provenance: provenance, slots: spec.reproducible ? 1 : 4 * spec.endpoints.count,
-                            server: nil)
+                            identity: identity, provenance: provenance, slots: slots, server: nil)
     }
 
     /// Opens the model (starting a local server when needed), runs `body`, and closes it whether `body` succeeds

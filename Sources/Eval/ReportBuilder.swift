@@ -12,13 +12,17 @@ import SRLMStore
 public enum ReportBuilder {
     /// `notes`: the reader's guide to this run's figures (why a claim held or not), shown after the claims.
     public static func build(_ store: Store, experiment: String, examples: Int = 3, notes: String? = nil) throws -> Report {
-        let judgeRuns = try NamedQuery.run(store, "eval-judge", experiment: experiment).records
-        var sections = [try againstThePaper(store, experiment, judgeRuns: judgeRuns)]
+        // Read once, used by the claims and by the sections that show them.
+        let judgeRuns = try NamedQuery.run(store, "eval-judge", experiment: experiment).records.map {
+            JudgeRun(row: $0, metrics: try EvalRecords.metrics(store, run: Int64($0.int("run_id") ?? 0)))
+        }
+        let probes = try probeRates(store, experiment)
+        var sections = [try againstThePaper(store, experiment, judgeRuns: judgeRuns, probes: probes)]
         if let notes, !notes.isEmpty {
             let paragraphs = notes.components(separatedBy: "\n\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
             sections.append(Section(title: "Reading the results", blocks: paragraphs.map { .paragraph($0) }))
         }
-        sections += [try judgeAgreement(store, judgeRuns), try probe(store, experiment)]
+        sections += [judgeAgreement(judgeRuns), probe(probes)]
         sections += try headToHead(store, experiment)
         sections += try pairwiseAgreement(store, experiment)
         sections.append(try health(store, experiment))
@@ -39,15 +43,21 @@ public enum ReportBuilder {
 
     /// Table 4 per checkpoint: each eval-judge run's figures with their intervals, and a chart of pairwise accuracy
     /// against the random judge.
-    static func judgeAgreement(_ store: Store, _ runs: [QueryRow]) throws -> Section {
+    /// An `srlm eval judge` run: its row of queries/eval-judge.sql and every figure it stored.
+    struct JudgeRun {
+        let row: QueryRow
+        let metrics: [EvalMetric]
+    }
+
+    static func judgeAgreement(_ runs: [JudgeRun]) -> Section {
         guard !runs.isEmpty else {
             return Section(title: "The judge against human rankings (Table 4)",
                            blocks: [.paragraph("No `srlm eval judge` run yet: `srlm eval judge --model M1 --data ranked --exclude ift eft` measures one checkpoint.")])
         }
         var rows: [[Cell]] = []
         var points: [Point?] = [], random: [Double] = [], categories: [String] = []
-        for run in runs {
-            let metrics = try EvalRecords.metrics(store, run: Int64(run.int("run_id") ?? 0))
+        for judged in runs {
+            let (run, metrics) = (judged.row, judged.metrics)
             func cell(_ name: String, _ format: NumberFormat) -> Cell {
                 let m = metrics.first { $0.metric == name }
                 return .interval(value: m?.value, low: m?.lo, high: m?.hi, format)

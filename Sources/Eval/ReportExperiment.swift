@@ -15,22 +15,27 @@ extension ReportBuilder {
         var text: String { String(format: "%.1f %% [%.1f, %.1f]", value * 100, low * 100, high * 100) }
     }
 
-    /// Each checkpoint's free-form parse rate on the probe set with its Wilson interval (the last run per model).
-    static func probeRates(_ store: Store, _ experiment: String) throws -> [(model: String, probe: String, template: String, parsed: Int, judged: Int, rate: Measured)] {
+    /// A checkpoint's free-form parse rate on the probe set, with its Wilson interval.
+    struct ProbeRate {
+        let model: String, probe: String, template: String, parsed: Int, judged: Int
+        let rate: Measured
+    }
+
+    /// Each checkpoint's probe parse rate (the last run per model).
+    static func probeRates(_ store: Store, _ experiment: String) throws -> [ProbeRate] {
         var latest: [String: Int] = [:]
-        var out: [(model: String, probe: String, template: String, parsed: Int, judged: Int, rate: Measured)] = []
+        var out: [ProbeRate] = []
         for row in try NamedQuery.run(store, "judge-probe", experiment: experiment).records {
             let (parsed, judged) = (row.int("parsed") ?? 0, row.int("judged") ?? 0)
             guard let model = row.text("model"), let e = Proportion.wilson(successes: parsed, trials: judged) else { continue }
-            let entry = (model: model, probe: row.text("probe") ?? "", template: row.text("template") ?? "", parsed: parsed, judged: judged,
-                         rate: Measured(value: e.value, low: e.interval?.low ?? e.value, high: e.interval?.high ?? e.value))
+            let entry = ProbeRate(model: model, probe: row.text("probe") ?? "", template: row.text("template") ?? "", parsed: parsed,
+                                  judged: judged, rate: Measured(value: e.value, low: e.interval?.low ?? e.value, high: e.interval?.high ?? e.value))
             if let i = latest[model] { out[i] = entry } else { latest[model] = out.count; out.append(entry) }
         }
         return out
     }
 
-    static func probe(_ store: Store, _ experiment: String) throws -> Section {
-        let rates = try probeRates(store, experiment)
+    static func probe(_ rates: [ProbeRate]) -> Section {
         let title = "Can the model judge at all? (judge-probe)"
         guard !rates.isEmpty else { return Section(title: title, blocks: [.paragraph("No judge-probe run yet.")]) }
         let rows: [[Cell]] = rates.map {
@@ -47,20 +52,21 @@ extension ReportBuilder {
 
     /// The paper's claims, each checked against this experiment's figures; a difference counts only when the two
     /// 95 % intervals do not overlap (conservative: the paired difference would be tighter).
-    static func againstThePaper(_ store: Store, _ experiment: String, judgeRuns: [QueryRow]) throws -> Section {
+    static func againstThePaper(_ store: Store, _ experiment: String, judgeRuns: [JudgeRun], probes rates: [ProbeRate]) throws -> Section {
         var table4: [String: [String: Measured]] = [:]  // model → metric → figure
         var random: [String: Double] = [:]
-        for run in judgeRuns {
+        for judged in judgeRuns {
+            let run = judged.row
             guard let model = run.text("model") else { continue }
             var figures: [String: Measured] = [:]
-            for m in try EvalRecords.metrics(store, run: Int64(run.int("run_id") ?? 0)) {
+            for m in judged.metrics {
                 guard let value = m.value else { continue }
                 figures[m.metric] = Measured(value: value, low: m.lo ?? value, high: m.hi ?? value)
             }
             table4[model] = figures
             random[model] = run.double("random_pairwise_acc")
         }
-        let probes = Dictionary(try probeRates(store, experiment).map { ($0.model, $0.rate) }, uniquingKeysWith: { $1 })
+        let probes = Dictionary(rates.map { ($0.model, $0.rate) }, uniquingKeysWith: { $1 })
         let h2h = try NamedQuery.run(store, "eval-h2h", experiment: experiment).records
 
         var rows: [[Cell]] = []

@@ -131,6 +131,9 @@ public struct LoopPlan: Codable, Hashable, Sendable {
 
         public init() {}
 
+        /// `judgeTemplate` as the judging steps take it: nil for the built-in rubric.
+        public var templateFile: String? { judgeTemplate.isEmpty ? nil : judgeTemplate }
+
         /// The IFT data: what SFT trains on and what build-eft leaves out.
         public var ift: String {
             get { buildEFT.ift }
@@ -154,7 +157,6 @@ public struct LoopPlan: Codable, Hashable, Sendable {
     /// train M_(r+1) with DPO.
     public static func loop(_ o: Options) -> LoopPlan {
         var steps: [Step] = []
-        let template = o.judgeTemplate.isEmpty ? nil : o.judgeTemplate
         steps += probe(o, model: "M0", round: 0)
         if !o.buildEFT.ranked.isEmpty {
             var eftModel: String?
@@ -168,7 +170,7 @@ public struct LoopPlan: Codable, Hashable, Sendable {
                 steps += probe(o, model: "SFT", round: 0)
                 if o.buildEFT.targets != .human { eftModel = "SFT" }
             }
-            steps.append(Step(round: 0, model: eftModel, .buildEFT(o.buildEFT), template: template))
+            steps.append(Step(round: 0, model: eftModel, .buildEFT(o.buildEFT), template: o.templateFile))
         }
         var m1 = o.sft
         m1.name = "M1"
@@ -185,7 +187,7 @@ public struct LoopPlan: Codable, Hashable, Sendable {
         guard !o.probe.isEmpty else { return [] }
         var probe = o.judgeProbe
         probe.probe = o.probe
-        return [Step(round: round, model: model, .judgeProbe(probe), template: o.judgeTemplate.isEmpty ? nil : o.judgeTemplate)]
+        return [Step(round: round, model: model, .judgeProbe(probe), template: o.templateFile)]
     }
 
     /// One self-rewarding round: M_r makes prompts, candidates and judgments; pairs train M_(r+1).
@@ -202,7 +204,7 @@ public struct LoopPlan: Codable, Hashable, Sendable {
         return [
             Step(round: r, model: model, .genPrompts(prompts)),
             Step(round: r, model: model, .genCandidates(candidates)),
-            Step(round: r, model: model, .judge(judge), template: o.judgeTemplate.isEmpty ? nil : o.judgeTemplate),
+            Step(round: r, model: model, .judge(judge), template: o.templateFile),
             Step(round: r, .pairs(pairs)),
             Step(round: r, model: "M\(r + 1)", .trainDPO(dpo, minPairs: o.minPairs)),
         ] + probe(o, model: "M\(r + 1)", round: r)

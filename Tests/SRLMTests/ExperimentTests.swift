@@ -49,7 +49,8 @@ extension EngineBacked {
             let environment = ["SRLM_STORE": store, "RESULTS": results, "OASST": oasst.path, "SLICE": "160",
                                "LOOP_FLAGS": "--iterations 1 --prompts-per-round 3 --candidates 4 --judge-samples 2 --sft-max-steps 1 --dpo-max-steps 1 --candidate-max-tokens 32 --judge-max-tokens 48 --prompt-max-tokens 40 --min-pairs 1 --parallel 2",
                                "EVAL_MODELS": "SFT M1", "EVAL_MAX_TOKENS": "48", "H2H": "M2:M1", "NOTES": ""]
-            let (status, output) = try Self.run(["bash", "engines/experiment.sh"], environment: environment, timeoutSeconds: 1500)
+            let (status, output) = try TestSupport.run("bash", ["engines/experiment.sh"], timeoutSeconds: 1500,
+                                                       environment: environment, directory: TestSupport.packageRoot)
             #expect(status == 0, "\(output.suffix(3000))")
             let text = try String(contentsOfFile: results, encoding: .utf8)
             for heading in ["## Against the paper", "## The judge against human rankings (Table 4)", "## Can the model judge at all?",
@@ -59,30 +60,15 @@ extension EngineBacked {
             #expect(text.contains("judge-additive-5@"), "the template version is named")
             #expect(text.contains("srlm loop --plan experiments/smollm2-cpu.yaml"), "the command that made the runs is named")
             // The loop probed M0, the baseline, M1 and M2; Table 4 measured SFT and M1; M2 met M1 head to head.
-            let (_, probes) = try Self.run([EngineSupport.srlmBinary, "query", "judge-probe", "--format", "csv", "--store", store])
+            let (_, probes) = try TestSupport.run(EngineSupport.srlmBinary, ["query", "judge-probe", "--format", "csv", "--store", store])
             #expect(["M0", "SFT", "M1", "M2"].allSatisfy { probes.contains(",\($0),") }, "\(probes)")
-            let (_, evals) = try Self.run([EngineSupport.srlmBinary, "query", "eval-judge", "--format", "csv", "--store", store])
+            let (_, evals) = try TestSupport.run(EngineSupport.srlmBinary, ["query", "eval-judge", "--format", "csv", "--store", store])
             #expect(evals.contains(",SFT,") && evals.contains(",M1,"), "\(evals)")
             // The same store gives the same results file.
             let again = work.appendingPathComponent("again.md").path
-            let (reportStatus, _) = try Self.run([EngineSupport.srlmBinary, "report", "--out", again, "--store", store])
+            let (reportStatus, _) = try TestSupport.run(EngineSupport.srlmBinary, ["report", "--out", again, "--store", store])
             #expect(reportStatus == 0)
             #expect(try Data(contentsOf: URL(fileURLWithPath: again)) == Data(contentsOf: URL(fileURLWithPath: results)))
-        }
-
-        static func run(_ arguments: [String], environment: [String: String] = [:], timeoutSeconds: Int = 120) throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-            process.arguments = [String(timeoutSeconds)] + arguments
-            process.currentDirectoryURL = TestSupport.packageRoot
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
         }
     }
 }

@@ -3,12 +3,12 @@
 #   make test   builds srlm, installs the engines (a no-op once done) and runs the test suite
 SWIFT_BUILD = swift build --build-tests
 
-.PHONY: build setup test test-fast bench faults demo experiment system-deps
+.PHONY: build setup test test-fast bench bench-store faults demo experiment system-deps
 
 # chromium: the report's browser test (ReportBrowserTests) renders the HTML report headless.
 system-deps:
-	@command -v apt-get >/dev/null && { dpkg -s libzstd-dev libsqlite3-dev zlib1g-dev sqlite3 chromium >/dev/null 2>&1 || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libzstd-dev libsqlite3-dev zlib1g-dev sqlite3 chromium; }; } || true
+	@command -v apt-get >/dev/null && { dpkg -s libzstd-dev zstd libsqlite3-dev zlib1g-dev sqlite3 chromium >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libzstd-dev zstd libsqlite3-dev zlib1g-dev sqlite3 chromium; }; } || true
 
 build: system-deps
 	$(SWIFT_BUILD)
@@ -33,15 +33,22 @@ faults: setup build
 test-fast: build
 	swift test --skip-build --skip EngineBacked
 
-# Benchmarks (release builds, run on demand): the store at 100k rows, the ROUGE-L near-duplicate index, and
-# gen-candidates against a bare client on the local server (needs `make setup`).
-bench: system-deps
-	swift build -c release --product srlm-bench-store
+# Benchmarks (release builds, run on demand): the store beside DuckDB, Parquet and zstd (bench-store), the ROUGE-L
+# near-duplicate index, and gen-candidates against a bare client on the local server (needs `make setup`).
+bench: bench-store
 	swift build -c release --product srlm-bench-rouge
 	swift build -c release --product srlm-bench-engine
-	.build/release/srlm-bench-store $(STORE_ARGS)
 	.build/release/srlm-bench-rouge $(ROUGE_ARGS)
 	.build/release/srlm-bench-engine $(ENGINE_ARGS)
+
+# The store benchmark's peers live in their own venv (PyPI duckdb, pyarrow); the zstd CLI comes with the system.
+bench/.venv/bin/python:
+	python3 -m venv bench/.venv
+	bench/.venv/bin/pip install -q duckdb==2.0.0 pyarrow==26.0.1
+
+bench-store: system-deps bench/.venv/bin/python
+	swift build -c release --product srlm-bench-store
+	bench/.venv/bin/python bench/store/peers.py --bench .build/release/srlm-bench-store $(STORE_ARGS)
 
 demo: setup build
 	bash engines/demo.sh

@@ -11,7 +11,7 @@ struct SRLM: AsyncParsableCommand {
         version: Runs.toolVersion,
         subcommands: [
             Init.self, Import.self, Datasets.self, Show.self, Export.self, SQL.self, Query.self, Diff.self,
-            Derive.self, Log.self, Fsck.self, Blame.self,
+            Derive.self, Log.self, Fsck.self, Compact.self, Blame.self,
             Serve.self, GenPromptsCommand.self, GenCandidatesCommand.self, JudgeCommand.self, PairsCommand.self,
             BuildEFTCommand.self, JudgeProbeCommand.self, Train.self, CheckpointsCommand.self, CheckpointCommand.self,
             LoopCommand.self, RoundCommand.self, PlanCommand.self, BatchCommand.self, EvalCommand.self, ReportCommand.self,
@@ -68,14 +68,19 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "The experiment: several loops can share one store.")
     var experiment: String = Experiment.defaultName
 
+    @Option(name: .long, help: "Cores srlm's own work may use: parsing, compression, compaction (default: all of them).")
+    var cores: Int?
+
     var path: String { Store.defaultPath(store) }
 
     func open(create: Bool = false) throws -> Store {
-        try Store(path: path, create: create)
+        if let cores { Parallelism.threads = cores }
+        return try Store(path: path, create: create)
     }
 
     func openReadOnly() throws -> Store {
-        try Store(path: path, readOnly: true)
+        if let cores { Parallelism.threads = cores }
+        return try Store(path: path, readOnly: true)
     }
 }
 

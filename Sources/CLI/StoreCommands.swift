@@ -17,6 +17,24 @@ struct Init: ParsableCommand {
     }
 }
 
+struct Compact: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recompress the store's blob packs at a high zstd level in large frames (finished data: new writes use a fast level).",
+        discussion: "No text, row or content hash changes; readers and writers may keep working meanwhile. Run it after a round or an import.")
+    @OptionGroup var options: StoreOptions
+    @Option(help: "zstd level.") var level = CompactOptions().level
+    @Option(help: "MiB of raw text per frame (larger: smaller store, slower random reads).") var frameMib = CompactOptions().frameBytes >> 20
+    @Flag(help: "Only say what would be rewritten.") var dryRun = false
+
+    func run() throws {
+        var settings = CompactOptions()
+        settings.level = level
+        settings.frameBytes = frameMib << 20
+        settings.dryRun = dryRun
+        print(try Compactor.run(try options.open(), settings).summary())
+    }
+}
+
 struct Datasets: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List every dataset version: rows, content hash, parent and the run that made it.")

@@ -233,16 +233,25 @@ enum JSONPath {
                 return nil
             }
         }
-        return current is NSNull ? nil : current
+        return isNull(current) ? nil : current
     }
+
+    /// `value is NSNull` and `value as? NSNumber` without their cost on containers: Foundation answers a class
+    /// check on a Swift array or dictionary by bridging it, elements and all, to NSArray/NSDictionary first (that
+    /// was a third of an import's time). Parsed JSON is only ever String, NSNumber, NSNull, [Any] or [String: Any].
+    static func isNull(_ value: Any) -> Bool { !isNative(value) && value is NSNull }
+
+    static func number(_ value: Any) -> NSNumber? { isNative(value) ? nil : value as? NSNumber }
+
+    private static func isNative(_ value: Any) -> Bool { value is String || value is [Any] || value is [String: Any] }
 
     /// The JSON type of a parsed value, for messages like "expected a string, found a number".
     static func typeName(_ value: Any) -> String {
         switch value {
         case is String: return "a string"
-        case let n as NSNumber: return String(cString: n.objCType) == "c" ? "a boolean" : "a number"
         case is [Any]: return "an array"
         case is [String: Any]: return "an object"
+        case let n as NSNumber: return String(cString: n.objCType) == "c" ? "a boolean" : "a number"
         case is NSNull: return "null"
         default: return "\(type(of: value))"
         }

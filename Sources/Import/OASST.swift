@@ -59,8 +59,8 @@ enum OASST {
             throw record.error(path, "expected a message object, found \(JSONPath.typeName(value))")
         }
         func flag(_ key: String) throws -> Bool {
-            guard let v = object[key], !(v is NSNull) else { return false }
-            guard let n = v as? NSNumber, String(cString: n.objCType) == "c" else {
+            guard let v = object[key], !JSONPath.isNull(v) else { return false }
+            guard let n = JSONPath.number(v), String(cString: n.objCType) == "c" else {
                 throw record.error("\(path).\(key)", "expected a boolean, found \(JSONPath.typeName(v))")
             }
             return n.boolValue
@@ -71,8 +71,8 @@ enum OASST {
         guard !text.allSatisfy(\.isWhitespace) else { throw record.error("\(path).text", "empty") }
         guard let role = object["role"] as? String else { throw record.error("\(path).role", "missing") }
         var rank: Int?
-        if let r = object["rank"], !(r is NSNull) {
-            guard let n = r as? NSNumber, String(cString: n.objCType) != "c" else {
+        if let r = object["rank"], !JSONPath.isNull(r) {
+            guard let n = JSONPath.number(r), String(cString: n.objCType) != "c" else {
                 throw record.error("\(path).rank", "expected a whole number ≥ 0, found \(JSONPath.typeName(r))")
             }
             guard let exact = JSONNumber.int64(n), exact >= 0 else {

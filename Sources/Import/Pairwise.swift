@@ -22,7 +22,7 @@ enum Pairwise {
             var votes: [Verdict] = []
             for path in job.options.votes {
                 guard let value = try r.raw(path: path) else { continue }
-                for vote in (value as? [Any]) ?? [value] where !(vote is NSNull) {
+                for vote in (value as? [Any]) ?? [value] where !JSONPath.isNull(vote) {
                     guard let verdict = LabelSpelling.verdict(vote) else { throw r.error(path, LabelSpelling.unknown(vote)) }
                     votes.append(verdict)
                 }
@@ -119,7 +119,7 @@ enum LabelSpelling {
     /// The verdict a label value spells; nil for anything else (booleans and non-integral numbers included).
     static func verdict(_ value: Any) -> Verdict? {
         if let text = value as? String { return spellings[text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()] }
-        if let n = value as? NSNumber, String(cString: n.objCType) != "c" {
+        if let n = JSONPath.number(value), String(cString: n.objCType) != "c" {
             switch n.doubleValue {
             case 1: return .a
             case 2: return .b

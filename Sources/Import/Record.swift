@@ -57,7 +57,7 @@ struct Record {
     func identifier(_ field: String, _ defaultPath: String? = nil) throws -> String? {
         guard let value = try raw(field, defaultPath ?? field) else { return nil }
         if let text = value as? String { return text }
-        if let n = value as? NSNumber, String(cString: n.objCType) != "c", n.doubleValue == n.doubleValue.rounded(),
+        if let n = JSONPath.number(value), String(cString: n.objCType) != "c", n.doubleValue == n.doubleValue.rounded(),
            abs(n.doubleValue) < 1e15 {
             return String(n.int64Value)
         }
@@ -67,7 +67,7 @@ struct Record {
     /// A number field (scores); absent or null is nil.
     func number(_ field: String, _ defaultPath: String? = nil) throws -> Double? {
         guard let value = try raw(field, defaultPath ?? field) else { return nil }
-        guard let n = value as? NSNumber, String(cString: n.objCType) != "c" else {
+        guard let n = JSONPath.number(value), String(cString: n.objCType) != "c" else {
             throw error(field, "expected a number, found \(JSONPath.typeName(value))")
         }
         guard let number = JSONNumber.finiteDouble(n) else {

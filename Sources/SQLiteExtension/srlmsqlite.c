@@ -10,8 +10,12 @@ SQLITE_EXTENSION_INIT1
 #include <zstd.h>
 #include "srlmsqlite.h"
 
-#define PACK_CACHE 4
+// Decoded packs are kept per connection, least recently used first out, within a byte budget (srlm_cache_limit):
+// reads that jump between packs (a text repeated from an older pack, random rows, a view joined out of row order)
+// decode each pack once instead of once per jump. srlm_cache_stats() reports what the cache holds and did.
+#define PACK_SLOTS 256
 #define DICT_CACHE 8
+#define DEFAULT_CACHE_BYTES ((size_t)128 << 20)
 
 typedef struct {
     sqlite3_int64 first;        // the pack's id: its first blob id
@@ -29,7 +33,11 @@ typedef struct {
 typedef struct {
     sqlite3 *db;
     ZSTD_DCtx *dctx;
-    CachedPack packs[PACK_CACHE];
+    CachedPack packs[PACK_SLOTS];
+    int used;                   // packs[0 ..< used] hold data
+    int last;                   // the slot the last read hit: reads in id order stay in one pack
+    size_t bytes, limit;        // decoded bytes held (with offsets and keys), and the budget
+    sqlite3_int64 hits, misses, decoded;
     sqlite3_int64 dict_ids[DICT_CACHE];
     ZSTD_DDict *dicts[DICT_CACHE];
     unsigned long long clock;
@@ -40,11 +48,28 @@ typedef struct Registered { Reader *reader; struct Registered *next; } Registere
 static Registered *registry = NULL;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void forget(Reader *r) {
-    for (int i = 0; i < PACK_CACHE; i++) {
-        free(r->packs[i].data); free(r->packs[i].offsets); free(r->packs[i].keys);
-        memset(&r->packs[i], 0, sizeof(CachedPack));
+static size_t pack_bytes(const CachedPack *c) { return c->size + sizeof(size_t) * (size_t)(c->count + 1) + 8 * (size_t)c->count; }
+
+static void drop_pack(Reader *r, int slot) {
+    CachedPack *c = &r->packs[slot];
+    r->bytes -= pack_bytes(c);
+    free(c->data); free(c->offsets); free(c->keys);
+    r->packs[slot] = r->packs[--r->used];
+    memset(&r->packs[r->used], 0, sizeof(CachedPack));
+    r->last = 0;
+}
+
+// Evicts least recently used packs until `incoming` more bytes fit the budget (or nothing is left to evict).
+static void make_room(Reader *r, size_t incoming) {
+    while (r->used > 0 && (r->used == PACK_SLOTS || r->bytes + incoming > r->limit)) {
+        int oldest = 0;
+        for (int i = 1; i < r->used; i++) if (r->packs[i].stamp < r->packs[oldest].stamp) oldest = i;
+        drop_pack(r, oldest);
     }
+}
+
+static void forget(Reader *r) {
+    while (r->used > 0) drop_pack(r, r->used - 1);
     for (int i = 0; i < DICT_CACHE; i++) { ZSTD_freeDDict(r->dicts[i]); r->dicts[i] = NULL; r->dict_ids[i] = 0; }
 }
 
@@ -63,8 +88,7 @@ static void reader_free(void *p) {
         if ((*e)->reader == r) { Registered *gone = *e; *e = gone->next; free(gone); break; }
     }
     pthread_mutex_unlock(&registry_lock);
-    for (int i = 0; i < PACK_CACHE; i++) { free(r->packs[i].data); free(r->packs[i].offsets); free(r->packs[i].keys); }
-    for (int i = 0; i < DICT_CACHE; i++) ZSTD_freeDDict(r->dicts[i]);
+    forget(r);
     ZSTD_freeDCtx(r->dctx);
     sqlite3_free(r);
 }
@@ -119,14 +143,15 @@ static int decode_sizes(const unsigned char *p, size_t n, sqlite3_int64 count, s
 
 // The cached pack holding blob `id`, decompressed on a miss.
 static CachedPack *pack(Reader *r, sqlite3_int64 id, char **err) {
-    CachedPack *victim = &r->packs[0];
-    for (int i = 0; i < PACK_CACHE; i++) {
+    for (int n = 0; n <= r->used; n++) {
+        int i = n == 0 ? r->last : n - 1;
         CachedPack *c = &r->packs[i];
-        if (c->data && id >= c->first && id < c->first + c->count) {
+        if (i < r->used && id >= c->first && id < c->first + c->count) {
             c->stamp = ++r->clock;
+            r->last = i;
+            r->hits++;
             return c;
         }
-        if (c->stamp < victim->stamp) victim = c;
     }
     sqlite3_stmt *find = NULL;
     if (prepare(r, &find, "SELECT id, count, dict_id, raw_size, sizes, keys, data FROM blob_pack "
@@ -177,15 +202,41 @@ static CachedPack *pack(Reader *r, sqlite3_int64 id, char **err) {
         return NULL;
     }
     sqlite3_finalize(find);
-    free(victim->data); free(victim->offsets); free(victim->keys);
-    victim->first = first;
-    victim->count = count;
-    victim->data = out;
-    victim->size = raw_size;
-    victim->offsets = offsets;
-    victim->keys = key_copy;
-    victim->stamp = ++r->clock;
-    return victim;
+    CachedPack fresh = {first, count, out, raw_size, offsets, key_copy, ++r->clock};
+    make_room(r, pack_bytes(&fresh));
+    int slot = r->used++;
+    r->packs[slot] = fresh;
+    r->bytes += pack_bytes(&fresh);
+    r->last = slot;
+    r->misses++;
+    r->decoded += (sqlite3_int64)raw_size;
+    return &r->packs[slot];
+}
+
+// srlm_cache_limit(bytes): sets this connection's decode cache budget (0 keeps only the pack in use) and returns
+// the previous one; srlm_cache_limit() returns the budget. srlm_cache_stats(): the cache as JSON.
+static void srlm_cache_limit(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    Reader *r = (Reader *)sqlite3_user_data(ctx);
+    sqlite3_int64 previous = (sqlite3_int64)r->limit;
+    if (argc == 1) {
+        if (sqlite3_value_numeric_type(argv[0]) != SQLITE_INTEGER || sqlite3_value_int64(argv[0]) < 0) {
+            sqlite3_result_error(ctx, "srlm_cache_limit: the budget is a number of bytes (0 or more)", -1);
+            return;
+        }
+        r->limit = (size_t)sqlite3_value_int64(argv[0]);
+        make_room(r, 0);
+    }
+    sqlite3_result_int64(ctx, previous);
+}
+
+static void srlm_cache_stats(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc; (void)argv;
+    Reader *r = (Reader *)sqlite3_user_data(ctx);
+    char *json = sqlite3_mprintf("{\"packs\":%d,\"bytes\":%lld,\"limit\":%lld,\"hits\":%lld,\"misses\":%lld,"
+                                 "\"decoded_bytes\":%lld}", r->used, (sqlite3_int64)r->bytes, (sqlite3_int64)r->limit,
+                                 r->hits, r->misses, r->decoded);
+    if (!json) { sqlite3_result_error_nomem(ctx); return; }
+    sqlite3_result_text(ctx, json, -1, sqlite3_free);
 }
 
 enum Part { BYTES, TEXT, KEY };
@@ -259,6 +310,7 @@ int sqlite3_srlmsqlite_init(sqlite3 *db, char **error, const sqlite3_api_routine
     memset(r, 0, sizeof(Reader));
     r->db = db;
     r->dctx = ZSTD_createDCtx();
+    r->limit = DEFAULT_CACHE_BYTES;
     Registered *entry = malloc(sizeof(Registered));
     if (!entry) { ZSTD_freeDCtx(r->dctx); sqlite3_free(r); return SQLITE_NOMEM; }
     pthread_mutex_lock(&registry_lock);
@@ -272,6 +324,12 @@ int sqlite3_srlmsqlite_init(sqlite3 *db, char **error, const sqlite3_api_routine
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function_v2(db, "srlm_blob_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, r,
                                         srlm_blob_key, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function_v2(db, "srlm_cache_limit", 0, SQLITE_UTF8, r, srlm_cache_limit, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function_v2(db, "srlm_cache_limit", 1, SQLITE_UTF8, r, srlm_cache_limit, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function_v2(db, "srlm_cache_stats", 0, SQLITE_UTF8, r, srlm_cache_stats, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function_v2(db, "srlm_nul_visible", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                         srlm_nul_visible, NULL, NULL, NULL);

@@ -10,10 +10,6 @@ public typealias BlobID = Int64
 /// commit, and a commit with unflushed blobs fails. One writer serves a whole transaction (`BlobWriter.in(db)`), so
 /// everything written in it draws ids from one counter.
 public final class BlobWriter: TransactionObserver, @unchecked Sendable {
-    /// Raw bytes buffered before a pack is written: big frames give zstd the long-range matches of the whole batch.
-    public static let packTarget = 4 << 20
-    /// Packs smaller than this use the store's trained dictionary (journal answers, small stage outputs).
-    static let smallPack = 64 * 1024
     /// Blobs needed (pending plus stored) before a dictionary is trained.
     static let dictionarySamples = 1000
 
@@ -72,7 +68,7 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
         pending.append((id, key, data))
         pendingBytes += data.count
         newBlobs += 1
-        if pendingBytes >= Self.packTarget { try flush(wait: false) }
+        if pendingBytes >= PackPolicy.packTarget { try flush(wait: false) }
         return id
     }
 
@@ -116,15 +112,17 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
         let row = PackRow(first: first, count: pending.count, rawSize: raw.count, sizes: sizes, keys: keys)
         pending.removeAll(keepingCapacity: true)
         pendingBytes = 0
-        if raw.count < Self.smallPack {
+        if raw.count < PackPolicy.smallPack {
             let dict = try dictionary(samples: raw, row: row)
-            try insert(row, try Zstd.compress(raw, level: 19, dictionary: dict?.data), dictID: dict?.id)
+            let level = PackPolicy.smallPackLevel
+            try insert(row, try Zstd.compress(raw, level: level, dictionary: dict?.data), dictID: dict?.id, level: level)
         } else {
             let box = Box(), done = DispatchSemaphore(value: 0)
-            DispatchQueue.global(qos: .userInitiated).async { [raw] in
-                box.compressed = Result { try Zstd.compress(raw, level: 17) }
+            let compress: @Sendable () -> Void = { [raw] in
+                box.compressed = Result { try Zstd.compress(raw, level: PackPolicy.hotLevel) }
                 done.signal()
             }
+            if Parallelism.threads > 1 { DispatchQueue.global(qos: .userInitiated).async(execute: compress) } else { compress() }
             compressing = (row, done, box)
             if wait { try insertCompressed() }
         }
@@ -134,12 +132,13 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
         guard let (row, done, box) = compressing else { return }
         compressing = nil
         done.wait()
-        try insert(row, try box.compressed.get(), dictID: nil)
+        try insert(row, try box.compressed.get(), dictID: nil, level: PackPolicy.hotLevel)
     }
 
-    private func insert(_ row: PackRow, _ compressed: Data, dictID: Int64?) throws {
-        try db.execute(sql: "INSERT INTO blob_pack(id, count, dict_id, raw_size, sizes, keys, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       arguments: [row.first, row.count, dictID, row.rawSize, row.sizes, row.keys, compressed])
+    private func insert(_ row: PackRow, _ compressed: Data, dictID: Int64?, level: Int32) throws {
+        try db.execute(sql: """
+            INSERT INTO blob_pack(id, count, dict_id, raw_size, sizes, keys, data, level) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [row.first, row.count, dictID, row.rawSize, row.sizes, row.keys, compressed, level])
         wrotePacks = true
     }
 

@@ -1,5 +1,7 @@
+import Crypto
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// What changed between two versions of the same kind, row by row.
 public struct DatasetDiff: Codable, Sendable {
@@ -101,46 +103,64 @@ public enum Differ {
     }
 
     /// Every row's (key, meaning, ord), sorted by key then ord: one query, no blob reads. Within one store equal
-    /// texts have one blob id, so the stored values stand for the row's meaning.
+    /// texts have one blob id, so the stored values stand for the row's meaning. Columns are read straight off the
+    /// SQLite statement and each row is hashed from one reused buffer: the diff of two 100k-row versions is bound by
+    /// this loop.
     static func entries(_ db: Database, _ version: DatasetVersion) throws -> [Entry] {
         let kind = version.kind
         let keys = kind.keyColumns
         let meaning = kind.columns.filter(\.meaning).map(\.name)
         let blobKey = isBlobKey(kind)
-        let sql = "SELECT ord, \((meaning + keys).joined(separator: ", ")) FROM \(kind.table) WHERE version_id = ?"
+        let statement = try db.makeStatement(sql: "SELECT ord, \((meaning + keys).joined(separator: ", ")) FROM \(kind.table) WHERE version_id = ?")
+        try statement.setArguments([version.id])
+        let sqlite = statement.sqliteStatement
+        let labels = (meaning + keys).map { Array(("\u{0}" + $0 + "=").utf8) }
         var out: [Entry] = []
         out.reserveCapacity(version.rowCount)
-        let cursor = try Row.fetchCursor(db, sql: sql, arguments: [version.id])
-        func digest(_ row: Row, _ names: [String], from start: Int) -> Hash32 {
-            var h = Hasher256()
-            for (n, name) in names.enumerated() {
-                h.update("\u{0}" + name + "=")
-                update(&h, row[start + n] as DatabaseValue)
+        var buffer: [UInt8] = []
+        func digest(_ columns: Range<Int>) -> Hash32 {
+            buffer.removeAll(keepingCapacity: true)
+            for c in columns {
+                buffer.append(contentsOf: labels[c - 1])
+                append(&buffer, sqlite, Int32(c))
             }
-            return Hash32(h.finish().bytes)!
+            return buffer.withUnsafeBytes { Hash32(Data(SHA256.hash(data: $0)))! }
         }
-        while let row = try cursor.next() {
-            let ord: Int = row[0]
+        while true {
+            let rc = sqlite3_step(sqlite)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage) }
+            let ord = Int(sqlite3_column_int64(sqlite, 0))
+            let keyStart = 1 + meaning.count
             let key: Hash32
-            if blobKey, let id = row[1 + meaning.count] as Int64? {
-                key = Hash32(a: 0, b: 0, c: 0, d: UInt64(bitPattern: id))
+            if blobKey, sqlite3_column_type(sqlite, Int32(keyStart)) == SQLITE_INTEGER {
+                key = Hash32(a: 0, b: 0, c: 0, d: UInt64(bitPattern: sqlite3_column_int64(sqlite, Int32(keyStart))))
             } else {
-                key = digest(row, keys, from: 1 + meaning.count)
+                key = digest(keyStart..<(keyStart + keys.count))
             }
-            out.append(Entry(key: key, row: digest(row, meaning, from: 1), ord: ord))
+            out.append(Entry(key: key, row: digest(1..<keyStart), ord: ord))
         }
         out.sort { ($0.key, $0.ord) < ($1.key, $1.ord) }
         return out
     }
 
-    /// The same typed encoding as `ArtifactKind.rowHash`, so equal values give equal keys whatever their storage.
-    static func update(_ h: inout Hasher256, _ value: DatabaseValue) {
-        switch value.storage {
-        case .null: h.update("N")
-        case .int64(let v): h.update("I\(v)")
-        case .double(let v): h.update("R" + ArtifactKind.canonical(v))
-        case .string(let s): h.update("T\(s.utf8.count):" + s)
-        case .blob(let b): h.update("B"); h.update(b)
+    /// One column of the current row in the same typed encoding as `ArtifactKind.rowHash` (N, I<int>, R<canonical
+    /// real>, T<bytes>:<text>, B<bytes>), so equal values give equal keys whatever their storage.
+    static func append(_ buffer: inout [UInt8], _ statement: SQLiteStatement, _ column: Int32) {
+        switch sqlite3_column_type(statement, column) {
+        case SQLITE_NULL: buffer.append(UInt8(ascii: "N"))
+        case SQLITE_INTEGER: buffer.append(contentsOf: "I\(sqlite3_column_int64(statement, column))".utf8)
+        case SQLITE_FLOAT: buffer.append(contentsOf: ("R" + ArtifactKind.canonical(sqlite3_column_double(statement, column))).utf8)
+        case SQLITE_TEXT:
+            let count = Int(sqlite3_column_bytes(statement, column))
+            buffer.append(contentsOf: "T\(count):".utf8)
+            if let text = sqlite3_column_text(statement, column) { buffer.append(contentsOf: UnsafeBufferPointer(start: text, count: count)) }
+        default:
+            let count = Int(sqlite3_column_bytes(statement, column))
+            buffer.append(UInt8(ascii: "B"))
+            if let bytes = sqlite3_column_blob(statement, column) {
+                buffer.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
+            }
         }
     }
 

@@ -9,11 +9,19 @@ public enum Zstd {
     }
 
     /// Compresses `input` as one frame with its content size and checksum, so readers can detect corruption.
-    public static func compress(_ input: Data, level: Int32 = 9, dictionary: Data? = nil) throws -> Data {
+    /// `longRange`: long-distance matching with a window spanning the whole input (at most 2^27 bytes, the most a
+    /// default decoder accepts), so a text repeated anywhere in the frame costs a reference.
+    public static func compress(_ input: Data, level: Int32 = 9, dictionary: Data? = nil, longRange: Bool = false) throws -> Data {
         guard let cctx = ZSTD_createCCtx() else { throw Failure(description: "zstd: cannot create a context") }
         defer { ZSTD_freeCCtx(cctx) }
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)
+        if longRange {
+            var windowLog: Int32 = 20
+            while windowLog < 27 && (1 << windowLog) < input.count { windowLog += 1 }
+            ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, windowLog)
+            ZSTD_CCtx_setParameter(cctx, ZSTD_c_enableLongDistanceMatching, 1)
+        }
         if let dictionary {
             let rc = dictionary.withUnsafeBytes { ZSTD_CCtx_loadDictionary(cctx, $0.baseAddress, $0.count) }
             if ZSTD_isError(rc) != 0 { throw Failure(description: "zstd: " + String(cString: ZSTD_getErrorName(rc))) }

@@ -65,7 +65,7 @@ let package = Package(
                           dependencies: ["SRLMStages", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "bench/rouge"),
         .executableTarget(name: "srlm-bench-store",
-                          dependencies: ["SRLMStore", "SRLMImport", "SRLMExport", "SRLMStages",
+                          dependencies: ["SRLMStore", "SRLMImport", "SRLMExport", "SRLMStages", "SRLMEngines",
                                          .product(name: "GRDB", package: "GRDB.swift"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "bench/store"),

@@ -140,20 +140,24 @@ public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
     /// Hash of a row's meaning: the kind, then each meaning column's name and canonical value; a text by its SHA-256,
     /// so the hash is the same in every store.
     public func rowHash(_ values: [Value], blobHash: (BlobID) throws -> ContentHash) rethrows -> ContentHash {
-        var h = Hasher256()
-        h.update(rawValue)
+        // One buffer, one SHA-256 call: imports and exports hash every row, and many small updates cost more than
+        // the hashing.
+        var bytes: [UInt8] = Array(rawValue.utf8)
+        bytes.reserveCapacity(256)
         for (column, value) in zip(columns, values) where column.meaning {
-            h.update("\u{0}" + column.name + "=")
+            bytes.append(0)
+            bytes.append(contentsOf: column.name.utf8)
+            bytes.append(UInt8(ascii: "="))
             switch value {
-            case .null: h.update("N")
-            case .int(let v): h.update("I\(v)")
-            case .real(let v): h.update("R" + Self.canonical(v))
-            case .text(let s): h.update("T\(s.utf8.count):" + s)
-            case .blob(let id): h.update("B"); h.update(try blobHash(id).bytes)
-            case .bytes(let d): h.update("X\(d.count):"); h.update(d)
+            case .null: bytes.append(UInt8(ascii: "N"))
+            case .int(let v): bytes.append(contentsOf: "I\(v)".utf8)
+            case .real(let v): bytes.append(contentsOf: ("R" + Self.canonical(v)).utf8)
+            case .text(let s): bytes.append(contentsOf: "T\(s.utf8.count):".utf8); bytes.append(contentsOf: s.utf8)
+            case .blob(let id): bytes.append(UInt8(ascii: "B")); bytes.append(contentsOf: try blobHash(id).bytes)
+            case .bytes(let d): bytes.append(contentsOf: "X\(d.count):".utf8); bytes.append(contentsOf: d)
             }
         }
-        return h.finish()
+        return ContentHash(of: bytes)
     }
 
     /// Shortest round-trip decimal, with -0 folded into 0 and integral values without a fraction.

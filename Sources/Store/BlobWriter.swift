@@ -115,7 +115,9 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
         if raw.count < PackPolicy.smallPack {
             let dict = try dictionary(samples: raw, row: row)
             let level = PackPolicy.smallPackLevel
-            try insert(row, try Zstd.compress(raw, level: level, dictionary: dict?.data), dictID: dict?.id, level: level)
+            let compressed = try dict.map { try Self.compressor(file: file, id: $0.id, dictionary: $0.data).compress(raw) }
+                ?? Zstd.compress(raw, level: level)
+            try insert(row, compressed, dictID: dict?.id, level: level)
         } else {
             let box = Box(), done = DispatchSemaphore(value: 0)
             let compress: @Sendable () -> Void = { [raw] in
@@ -126,6 +128,17 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
             compressing = (row, done, box)
             if wait { try insertCompressed() }
         }
+    }
+
+    /// Per store file and dictionary: the context with that dictionary loaded (dictionaries never change).
+    nonisolated(unsafe) private static var compressors: [String: Zstd.DictionaryCompressor] = [:]
+
+    private static func compressor(file: String, id: Int64, dictionary: Data) throws -> Zstd.DictionaryCompressor {
+        let key = "\(id):" + ContentHash(of: dictionary).hex + ":" + file
+        if let made = lock.withLock({ compressors[key] }) { return made }
+        let made = try Zstd.DictionaryCompressor(dictionary: dictionary, level: PackPolicy.smallPackLevel)
+        lock.withLock { compressors[key] = made }
+        return made
     }
 
     private func insertCompressed() throws {

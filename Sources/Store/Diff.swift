@@ -38,13 +38,21 @@ public enum Differ {
     /// first, so reordering never counts as a change; the rest pair up by occurrence in `ord` order (the n-th left
     /// over in `from` with the n-th in `to`) as modified, and any surplus is added or removed.
     public static func diff(_ db: Database, from: DatasetVersion, to: DatasetVersion, rowLimit: Int? = nil) throws -> DatasetDiff {
+        try check(from, to, rowLimit)
+        return try diff(db, from: from, to: to, rowLimit: rowLimit, old: try entries(db, from), new: try entries(db, to))
+    }
+
+    static func check(_ from: DatasetVersion, _ to: DatasetVersion, _ rowLimit: Int?) throws {
         guard from.kind == to.kind else {
             throw SRLMError.invalid("cannot diff \(from.ref) (\(from.kind.rawValue)) with \(to.ref) (\(to.kind.rawValue)): "
                                      + "versions of different kinds")
         }
         if let rowLimit, rowLimit < 0 { throw SRLMError.invalid("the row limit must be 0 or more, not \(rowLimit)") }
+    }
+
+    static func diff(_ db: Database, from: DatasetVersion, to: DatasetVersion, rowLimit: Int?,
+                     old: [Entry], new: [Entry]) throws -> DatasetDiff {
         let kind = from.kind
-        let old = try entries(db, from), new = try entries(db, to)
         let blobKey = isBlobKey(kind)
         var added: [Change] = [], removed: [Change] = [], modified: [Change] = []
         var unchanged = 0
@@ -124,7 +132,7 @@ public enum Differ {
                 buffer.append(contentsOf: labels[c - 1])
                 append(&buffer, sqlite, Int32(c))
             }
-            return buffer.withUnsafeBytes { Hash32(Data(SHA256.hash(data: $0)))! }
+            return Hash32(SHA256.hash(data: buffer))
         }
         while true {
             let rc = sqlite3_step(sqlite)
@@ -219,6 +227,13 @@ struct Hash32: Comparable, Hashable {
 
     init(a: UInt64, b: UInt64, c: UInt64, d: UInt64) { (self.a, self.b, self.c, self.d) = (a, b, c, d) }
 
+    init(_ digest: SHA256.Digest) {
+        (a, b, c, d) = digest.withUnsafeBytes { p in
+            func word(_ n: Int) -> UInt64 { UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8 * n, as: UInt64.self)) }
+            return (word(0), word(1), word(2), word(3))
+        }
+    }
+
     init?(_ data: Data) {
         guard data.count == 32 else { return nil }
         (a, b, c, d) = data.withUnsafeBytes { p in
@@ -234,8 +249,20 @@ struct Hash32: Comparable, Hashable {
 
 extension Differ {
     /// The diff in its own read.
+    /// The diff in its own reads, each version's rows read and sorted on a core of its own when there are two
+    /// (versions are immutable, so two snapshots see the same rows).
     public static func diff(_ store: Store, from: DatasetVersion, to: DatasetVersion, rowLimit: Int? = nil) throws -> DatasetDiff {
-        try store.read { try diff($0, from: from, to: to, rowLimit: rowLimit) }
+        try check(from, to, rowLimit)
+        let sides = ResultSlots<[Entry]>(count: 2)
+        let read: @Sendable (Int) -> Void = { i in sides.set(i, Result { try store.read { try entries($0, i == 0 ? from : to) } }) }
+        if Parallelism.threads > 1 {
+            DispatchQueue.concurrentPerform(iterations: 2, execute: read)
+        } else {
+            read(0)
+            read(1)
+        }
+        let (old, new) = (try sides.get(0), try sides.get(1))
+        return try store.read { try diff($0, from: from, to: to, rowLimit: rowLimit, old: old, new: new) }
     }
 }
 

@@ -88,9 +88,15 @@ public final class VersionWriter {
 
     /// Order-independent hash of a version's rows (duplicates count).
     public static func contentHash(_ rowHashes: [ContentHash]) -> String {
-        var h = Hasher256()
-        for hash in rowHashes.sorted() { h.update(hash.bytes) }
-        return h.finish().hex
+        // Sorted as four machine words each (byte order), then hashed in one call.
+        var words = rowHashes.map { Hash32($0.bytes)! }
+        words.sort()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32 * words.count)
+        for w in words {
+            for word in [w.a, w.b, w.c, w.d] { withUnsafeBytes(of: word.bigEndian) { bytes.append(contentsOf: $0) } }
+        }
+        return ContentHash(of: bytes).hex
     }
 
     /// Writes the version row. Throws `.unchanged` when the content equals the latest version's.

@@ -40,6 +40,40 @@ public enum Zstd {
         return output
     }
 
+    /// One compression context with a dictionary loaded once, reused for every frame: loading a dictionary builds
+    /// its tables, which at a high level cost far more than compressing one small pack (a journaled answer).
+    public final class DictionaryCompressor: @unchecked Sendable {
+        private let cctx: OpaquePointer
+        private let lock = NSLock()
+
+        public init(dictionary: Data, level: Int32) throws {
+            guard let cctx = ZSTD_createCCtx() else { throw Failure(description: "zstd: cannot create a context") }
+            self.cctx = cctx
+            ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
+            ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)
+            let rc = dictionary.withUnsafeBytes { ZSTD_CCtx_loadDictionary(cctx, $0.baseAddress, $0.count) }
+            if ZSTD_isError(rc) != 0 {
+                ZSTD_freeCCtx(cctx)
+                throw Failure(description: "zstd: " + String(cString: ZSTD_getErrorName(rc)))
+            }
+        }
+
+        deinit { ZSTD_freeCCtx(cctx) }
+
+        public func compress(_ input: Data) throws -> Data {
+            try lock.withLock {
+                let bound = ZSTD_compressBound(input.count)
+                var output = Data(count: bound)
+                let written = output.withUnsafeMutableBytes { out in
+                    input.withUnsafeBytes { ZSTD_compress2(cctx, out.baseAddress, bound, $0.baseAddress, $0.count) }
+                }
+                if ZSTD_isError(written) != 0 { throw Failure(description: "zstd: " + String(cString: ZSTD_getErrorName(written))) }
+                output.count = written
+                return output
+            }
+        }
+    }
+
     /// Trains a dictionary from sample texts (ZDICT_trainFromBuffer); nil when the samples are too few or too alike.
     public static func trainDictionary(samples: [Data], capacity: Int = 64 * 1024) -> Data? {
         guard samples.count >= 64 else { return nil }

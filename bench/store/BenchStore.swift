@@ -5,6 +5,8 @@
 //   measure imports a JSONL file into a new store and times export, a scan of every text, random reads, then
 //           compacts and times them again
 //   diff    two 100k-row versions (1% changed, 0.5% dropped, 0.5% added) and the time of `srlm diff`
+//   scale   one round's volume at several multiples, written the way the stages write it: every model call
+//           journaled in its own commit, then each stage's version in one transaction; time, size and peak memory
 //
 // The generated rows are preference pairs made from real text, seeded: the prompt is an AlpacaEval instruction,
 // each reply 20-120 words from an order-2 word Markov chain trained on the two AlpacaEval model-output files (GPT-4
@@ -13,15 +15,16 @@
 import ArgumentParser
 import Foundation
 import GRDB
+import SRLMEngines
 import SRLMExport
 import SRLMImport
 import SRLMStages
 import SRLMStore
 
 @main
-struct BenchStore: ParsableCommand {
+struct BenchStore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "srlm-bench-store",
-                                                    subcommands: [Markov.self, Measure.self, DiffBench.self])
+                                                    subcommands: [Markov.self, Measure.self, DiffBench.self, Scale.self])
 }
 
 func fail(_ message: String) -> Never {
@@ -251,4 +254,133 @@ func writeRows(_ rows: [(String, String, String)], _ path: String) {
     var out = Data()
     for (p, c, r) in rows { out.append(line(p, c, r)) }
     guard FileManager.default.createFile(atPath: path, contents: out) else { fail("cannot write \(path)") }
+}
+
+/// A round's prompts, candidates and judgments at `factor` × (base prompts, 4 candidates each, 3 judge samples each):
+/// each answer journaled in its own transaction (`Journal.record`, as gen-prompts, gen-candidates and judge do),
+/// then each stage's version written in one transaction from the journaled texts.
+struct Scale: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write a round's volume at several multiples; time, store size, peak memory.")
+    @Option(help: "Multiples of the base volume, comma-separated.") var factors = "1,3,10"
+    @Option(help: "Prompts at 1× (the issue's 1× is 30,000).") var basePrompts = 30_000
+    @Option(help: "The store to create for each factor (removed first).") var store: String
+    @Option(help: "The shared data folder.") var data = "../shared/data"
+
+    func run() async throws {
+        let corpus = Corpus(data)
+        for factor in factors.split(separator: ",").compactMap({ Int($0) }) {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + suffix) }
+            let opened = try Store(path: store, create: true)
+            let journal = Journal(store: opened)
+            var rng = SeededGenerator(seed: UInt64(factor))
+            let prompts = basePrompts * factor
+            var result: [String: Any] = ["factor": factor]
+            var texts: [String] = []
+            // Candidate and judge texts are drawn from seeds of their own, so the version phases can draw them again
+            // instead of this harness holding millions of strings.
+            func candidate(_ p: Int, _ k: Int) -> String {
+                var r = SeededGenerator(seed: UInt64(4 * p + k) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
+                return corpus.reply(&r)
+            }
+            func judgment(_ i: Int, _ k: Int) -> (output: String, score: Int) {
+                var r = SeededGenerator(seed: UInt64(3 * i + k) &* 0xBF58_476D_1CE4_E5B9 &+ 2)
+                let score = Int.random(in: 0...5, using: &r)
+                return (corpus.reply(&r) + "\nScore: \(score)", score)
+            }
+            // gen-prompts: one call per prompt.
+            result["prompts_s"] = try await asyncSeconds {
+                for n in 0..<prompts {
+                    let text = corpus.prompt(&rng, n)
+                    try await journal.record(ChatRequest(messages: [.user("Come up with a new task. (\(n))")], temperature: 0.8, topP: 0.95,
+                                                         maxTokens: 256, seed: Int64(n)),
+                                             modelKey: "bench", response: Self.answer(text), attempts: 1, runID: nil)
+                    texts.append(text)
+                }
+                try Self.version(opened, "prompts", .prompts) { append in
+                    for text in texts { try append(["prompt": Self.messages([.user(text)]), "origin": .text("generated")]) }
+                }
+            }
+            // gen-candidates: 4 per prompt.
+            result["candidates_s"] = try await asyncSeconds {
+                for (p, text) in texts.enumerated() {
+                    for k in 0..<4 {
+                        try await journal.record(ChatRequest(messages: [.user(text)], temperature: 0.7, topP: 0.9, maxTokens: 512,
+                                                             seed: Int64(p), sampleIndex: k),
+                                                 modelKey: "bench", response: Self.answer(candidate(p, k)), attempts: 1, runID: nil)
+                    }
+                }
+                try Self.version(opened, "candidates", .candidates) { append in
+                    for (p, text) in texts.enumerated() {
+                        for k in 0..<4 {
+                            try append(["prompt": Self.messages([.user(text)]), "response": Self.messages([.assistant(candidate(p, k))]),
+                                        "model": .text("bench"), "sample_index": .int(Int64(k))])
+                        }
+                    }
+                }
+            }
+            // judge: 3 samples per candidate, the whole candidate in each request.
+            let candidates = 4 * prompts, judged = 3 * candidates
+            result["judgments_s"] = try await asyncSeconds {
+                for i in 0..<candidates {
+                    let (question, reply) = (texts[i / 4], candidate(i / 4, i % 4))
+                    for k in 0..<3 {
+                        let request = "Review the user's question and the response using the additive 5-point scoring system."
+                            + "\n\n<question>\(question)</question>\n<response>\(reply)</response>"
+                        try await journal.record(ChatRequest(messages: [.user(request)], temperature: 0.7, topP: 0.9, maxTokens: 384,
+                                                             seed: Int64(i), sampleIndex: k),
+                                                 modelKey: "bench", response: Self.answer(judgment(i, k).output), attempts: 1, runID: nil)
+                    }
+                }
+                try Self.version(opened, "judgments", .judgments) { append in
+                    for i in 0..<candidates {
+                        let (prompt, response) = (Self.messages([.user(texts[i / 4])]), Self.messages([.assistant(candidate(i / 4, i % 4))]))
+                        for k in 0..<3 {
+                            let (output, score) = judgment(i, k)
+                            try append(["prompt": prompt, "response": response, "judge_model": .text("bench"), "sample_index": .int(Int64(k)),
+                                        "output": .text(output), "score": .real(Double(score)), "mode": .text("free")])
+                        }
+                    }
+                }
+            }
+            try opened.close()
+            let bytes = fileSize(store)
+            let rows = prompts + candidates + judged
+            result["rows"] = rows
+            result["store_bytes"] = bytes
+            result["bytes_per_million_rows"] = Double(bytes) / Double(rows) * 1e6
+            let total = (result["prompts_s"] as! Double) + (result["candidates_s"] as! Double) + (result["judgments_s"] as! Double)
+            result["seconds_per_million_rows"] = total / Double(rows) * 1e6
+            result["peak_rss_mb"] = Self.peakRSS() / 1e6
+            print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+        }
+    }
+
+    static func answer(_ text: String) -> ChatResponse {
+        ChatResponse(text: text, finishReason: "stop", promptTokens: 100, completionTokens: text.utf8.count / 4, latencyMs: 0)
+    }
+
+    static func messages(_ messages: Messages) -> Value { .text(String(decoding: CanonicalJSON.messages(messages), as: UTF8.self)) }
+
+    /// One stage's version in one transaction, its rows streamed by `rows`.
+    static func version(_ store: Store, _ name: String, _ kind: ArtifactKind,
+                        _ rows: (_ append: ([String: Value]) throws -> Void) throws -> Void) throws {
+        try store.write { db in
+            let writer = try VersionWriter(db, experiment: "default", name: name, kind: kind, runID: nil)
+            try rows { try writer.append($0) }
+            try writer.finish()
+        }
+    }
+
+    /// The process's peak resident set so far (ru_maxrss is in KiB on Linux).
+    static func peakRSS() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) * 1024
+    }
+}
+
+func asyncSeconds(_ body: () async throws -> Void) async rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try await body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }

@@ -11,6 +11,8 @@ public struct CompactOptions: Codable, Sendable {
     public var threads: Int = Parallelism.threads
     /// Plan only: report which packs would be rewritten, write nothing.
     public var dryRun = false
+    /// Give the freed pages back to the file system afterwards (VACUUM), so the file shrinks.
+    public var vacuum = true
 
     public init() {}
 }
@@ -25,14 +27,18 @@ public struct CompactReport: Codable, Sendable {
     public var blobs = 0
     public var seconds = 0.0
     public var dryRun = false
+    /// The store file (with its write-ahead log folded in) before and after.
+    public var fileBytesBefore = 0
+    public var fileBytesAfter = 0
 
     public func summary() -> String {
         func mb(_ n: Int) -> String { String(format: "%.2f MB", Double(n) / 1e6) }
         if packsBefore == 0 { return "nothing to compact: every pack is already compacted" }
         let verb = dryRun ? "would rewrite" : "rewrote"
         let after = dryRun ? "" : " → \(packsAfter) \(packsAfter == 1 ? "pack" : "packs") of \(mb(bytesAfter))"
+        let file = dryRun || fileBytesAfter == 0 ? "" : "; the store file \(mb(fileBytesBefore)) → \(mb(fileBytesAfter))"
         return "\(verb) \(packsBefore) \(packsBefore == 1 ? "pack" : "packs") (\(blobs) blobs, \(mb(rawBytes)) raw) of \(mb(bytesBefore))"
-            + after + String(format: " in %.1f s", seconds)
+            + after + file + String(format: " in %.1f s", seconds)
     }
 }
 
@@ -60,7 +66,8 @@ public enum Compactor {
             report.rawBytes += frame.raw
             report.blobs += Int(frame.packs.reduce(0) { $0 + $1.count })
         }
-        if !options.dryRun {
+        if !options.dryRun && !frames.isEmpty {
+            report.fileBytesBefore = try fileBytes(store)
             // A batch of frames at a time, one per thread: memory stays a few frames, not the whole store.
             let batch = max(1, options.threads)
             for offset in stride(from: 0, to: frames.count, by: batch) {
@@ -69,9 +76,18 @@ public enum Compactor {
                 report.packsAfter += written.count
                 report.bytesAfter += written.reduce(0) { $0 + $1.compressed.count }
             }
+            if options.vacuum { try store.pool.writeWithoutTransaction { try $0.execute(sql: "VACUUM") } }
+            report.fileBytesAfter = try fileBytes(store)
         }
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return report
+    }
+
+    /// The store file's size once what the write-ahead log holds is folded into it (passive: never waits on readers).
+    static func fileBytes(_ store: Store) throws -> Int {
+        _ = try store.pool.writeWithoutTransaction { try $0.checkpoint(.passive) }
+        let attributes = try FileManager.default.attributesOfItem(atPath: store.path)
+        return (attributes[.size] as? Int) ?? 0
     }
 
     /// Runs of adjacent packs not yet compacted, cut into frames of at most `frameBytes` raw bytes. Compacted packs

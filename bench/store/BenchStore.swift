@@ -171,7 +171,6 @@ struct Measure: ParsableCommand {
         if !noCompact {
             var report: CompactReport?
             result["compact_s"] = try seconds { report = try Compactor.run(opened) }
-            try opened.pool.writeWithoutTransaction { try $0.execute(sql: "VACUUM") }
             result["compact_bytes"] = try storeBytes(opened) - empty
             result["compact_packs"] = report!.packsAfter
             // A new connection: nothing decoded before compaction is cached.
@@ -268,6 +267,8 @@ struct Scale: AsyncParsableCommand {
 
     func run() async throws {
         let corpus = Corpus(data)
+        // The harness's own memory (the word chain) before any store work: the store's share is the peak above it.
+        let baseline = Self.peakRSS()
         for factor in factors.split(separator: ",").compactMap({ Int($0) }) {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + suffix) }
             let opened = try Store(path: store, create: true)
@@ -351,6 +352,7 @@ struct Scale: AsyncParsableCommand {
             let total = (result["prompts_s"] as! Double) + (result["candidates_s"] as! Double) + (result["judgments_s"] as! Double)
             result["seconds_per_million_rows"] = total / Double(rows) * 1e6
             result["peak_rss_mb"] = Self.peakRSS() / 1e6
+            result["harness_rss_mb"] = baseline / 1e6
             print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
         }
     }

@@ -115,6 +115,9 @@ def main():
     parser.add_argument("--markov-rows", type=int, default=100_000)
     parser.add_argument("--sets", default="real,spliced,markov")
     parser.add_argument("--out", help="also write the Markdown table here")
+    parser.add_argument("--scale-base", type=int, default=0,
+                        help="also run `srlm-bench-store scale` with this many prompts at 1x (the issue's 1x is 30,000)")
+    parser.add_argument("--scale-factors", default="1,3,10")
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -183,6 +186,19 @@ def main():
         lines.append(f"`srlm diff` of two {diff['rows']:,}-row markov versions (1% changed, 0.5% dropped, 0.5% added): "
                      f"{text} s ({diff['stat']})")
         detail["diff"] = diff
+    if args.scale_base:
+        lines += ["", f"| scale (1x = {args.scale_base:,} prompts, 4 candidates, 3 judge samples) | rows | s per million rows "
+                  "| MB per million rows | peak RSS (MB), of it the harness's word chain |", "|---|---|---|---|---|"]
+        detail["scale"] = []
+        for factor in args.scale_factors.split(","):
+            out = subprocess.run([args.bench, "scale", "--factors", factor, "--base-prompts", str(args.scale_base),
+                                  "--store", str(work / "scale.sqlite"), "--data", args.data],
+                                 check=True, capture_output=True, text=True).stdout
+            r = json.loads(out)
+            remove(work / "scale.sqlite")
+            detail["scale"].append(r)
+            lines.append(f"| {factor}x | {r['rows']:,} | {r['seconds_per_million_rows']:.0f} | "
+                         f"{r['bytes_per_million_rows'] / 1e6:.0f} | {r['peak_rss_mb']:.0f}, {r['harness_rss_mb']:.0f} |")
     table = "\n".join(lines)
     print(table)
     if args.out:

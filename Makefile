@@ -3,7 +3,11 @@
 #   make test   builds srlm, installs the engines (a no-op once done) and runs the test suite
 SWIFT_BUILD = swift build --build-tests
 
-.PHONY: build setup test test-fast bench bench-store faults demo experiment system-deps
+.PHONY: build setup test test-fast bench bench-store faults demo experiment system-deps install
+
+# `make install [PREFIX=~/.local]`: a release build on the PATH, with shell completions. The binary is linked, not
+# copied: srlm finds its engines, venv and models in this checkout by following the link (or $SRLM_HOME).
+PREFIX ?= $(HOME)/.local
 
 # chromium: the report's browser test (ReportBrowserTests) renders the HTML report headless.
 system-deps:
@@ -12,6 +16,18 @@ system-deps:
 
 build: system-deps
 	$(SWIFT_BUILD)
+
+install: system-deps
+	swift build -c release --product srlm
+	swift build -c release --product srlmsqlite
+	mkdir -p $(PREFIX)/bin $(PREFIX)/share/bash-completion/completions $(PREFIX)/share/zsh/site-functions \
+	  $(PREFIX)/share/fish/vendor_completions.d
+	ln -sf $(CURDIR)/.build/release/srlm $(PREFIX)/bin/srlm
+	$(PREFIX)/bin/srlm --generate-completion-script bash > $(PREFIX)/share/bash-completion/completions/srlm
+	$(PREFIX)/bin/srlm --generate-completion-script zsh > $(PREFIX)/share/zsh/site-functions/_srlm
+	$(PREFIX)/bin/srlm --generate-completion-script fish > $(PREFIX)/share/fish/vendor_completions.d/srlm.fish
+	@echo "installed $(PREFIX)/bin/srlm -> $(CURDIR)/.build/release/srlm; the SQLite extension is $(CURDIR)/.build/release/libsrlmsqlite.so"
+	@echo "next: srlm doctor"
 
 setup: system-deps
 	bash engines/setup.sh

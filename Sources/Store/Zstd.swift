@@ -4,6 +4,9 @@ import Foundation
 /// Thin wrappers over libzstd: one-shot compression of a pack (optionally with a trained dictionary) and
 /// dictionary training. Decompression lives in the SQL function (Sources/SQLiteExtension), the one reader.
 public enum Zstd {
+    /// The linked libzstd's version, e.g. "1.5.4".
+    public static var version: String { String(cString: ZSTD_versionString()) }
+
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
     }

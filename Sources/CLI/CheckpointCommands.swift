@@ -9,11 +9,12 @@ struct CheckpointsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkpoints", abstract: "List the experiment's checkpoints: base, training data and run, GGUF, location.")
     @OptionGroup var options: StoreOptions
-    @Flag(help: "JSON output (with every file's path, format, SHA-256 and size, the config and the metrics).") var json = false
+    @OptionGroup var output: ListingFormat
 
     func run() throws {
         let store = try options.openReadOnly()
-        if json {
+        // JSON: every file's path, format, SHA-256 and size, the config and the metrics.
+        if output.resolved == .json {
             let all = try Listings.allCheckpoints(store, experiment: options.experiment)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -21,7 +22,7 @@ struct CheckpointsCommand: ParsableCommand {
             return
         }
         let result = try Listings.checkpoints(store, experiment: options.experiment)
-        printQuery(result, .table, maxWidth: 80)
+        printQuery(result, output.resolved, maxWidth: 80)
     }
 }
 

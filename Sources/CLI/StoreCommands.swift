@@ -35,17 +35,28 @@ struct Compact: ParsableCommand {
     }
 }
 
+/// `--format table|csv|json` of the listing commands; `--json`, their older spelling, still means json.
+struct ListingFormat: ParsableArguments {
+    @Option(help: "table, csv or json (json and csv carry full hashes and configs; field names are stable).")
+    var format: QueryResult.Format = .table
+    @Flag(help: .hidden) var json = false
+
+    var resolved: QueryResult.Format { json ? .json : format }
+    /// Machine-readable output: full values, not the table's abbreviations.
+    var full: Bool { resolved != .table }
+}
+
 struct Datasets: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List every dataset version: rows, content hash, parent and the run that made it.")
     @OptionGroup var options: StoreOptions
     @Flag(help: "Every experiment, not only --experiment.") var allExperiments = false
-    @Flag(help: "JSON output.") var json = false
+    @OptionGroup var output: ListingFormat
 
     func run() throws {
         let store = try options.openReadOnly()
-        let result = try Listings.versions(store, experiment: allExperiments ? nil : options.experiment, fullHashes: json)
-        printQuery(result, json ? .json : .table)
+        let result = try Listings.versions(store, experiment: allExperiments ? nil : options.experiment, fullHashes: output.full)
+        printQuery(result, output.resolved)
     }
 }
 
@@ -127,7 +138,7 @@ struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Runs: stage, config hash, inputs → outputs, status, duration; --rounds: the round history.")
     @OptionGroup var options: StoreOptions
-    @Flag(help: "JSON output (with full configs).") var json = false
+    @OptionGroup var output: ListingFormat
     @Option(help: "Most recent runs to show.") var limit = 50
     @Flag(help: "The round history instead (queries/round-history.sql): prompts, candidates, parse rate, pairs, DPO metrics.")
     var rounds = false
@@ -135,10 +146,10 @@ struct Log: ParsableCommand {
     func run() throws {
         let store = try options.openReadOnly()
         if rounds {
-            printQuery(try NamedQuery.run(store, "round-history", experiment: options.experiment), json ? .json : .table)
+            printQuery(try NamedQuery.run(store, "round-history", experiment: options.experiment), output.resolved)
             return
         }
-        printQuery(try Listings.runs(store, experiment: options.experiment, limit: limit, full: json), json ? .json : .table)
+        printQuery(try Listings.runs(store, experiment: options.experiment, limit: limit, full: output.full), output.resolved)
     }
 }
 

@@ -140,3 +140,27 @@ import SRLMStages
         #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM dataset_version") } == 0)
     }
 }
+
+/// Issue 13 item 6 and the compact verb, through the binary: every listing takes --format table|csv|json with stable
+/// field names, --json still means json, and compact reports what it did.
+@Suite struct ListingFormatTests {
+    @Test func listingsSpeakCSVAndJSON() throws {
+        let store = try TestSupport.makeStore()
+        let version = try CompactTests.writeRepeatingPairs(store, batches: 1, rows: 100)[0]
+        func srlm(_ arguments: [String]) throws -> String {
+            let (status, output) = try TestSupport.run(EngineSupport.srlmBinary, arguments + ["--store", store.path], withErrors: false)
+            #expect(status == 0, "\(arguments): \(output)")
+            return output
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(try srlm(["datasets", "--format", "json"]).utf8)) as? [[String: Any]]
+        #expect(json?.first?["ref"] as? String == version.ref)
+        #expect(json?.first?["content_hash"] as? String == version.contentHash)  // full, not the table's prefix
+        #expect(try srlm(["datasets", "--json"]) == (try srlm(["datasets", "--format", "json"])))
+        let csv = try srlm(["datasets", "--format", "csv"]).split(separator: "\n")
+        #expect(csv.first?.contains("content_hash") == true && csv.count == 2)
+        #expect(try srlm(["log", "--format", "csv"]).split(separator: "\n").count >= 1)
+        #expect(try JSONSerialization.jsonObject(with: Data(try srlm(["checkpoints", "--format", "json"]).utf8)) is [Any])
+        #expect(try srlm(["compact"]).hasPrefix("rewrote 1 pack"))  // the hot (zstd -3) pack
+        #expect(try srlm(["compact", "--dry-run"]).hasPrefix("nothing to compact"))
+    }
+}

@@ -1,9 +1,9 @@
 # srlm: two commands set everything up on a fresh machine.
-#   make demo   builds srlm, installs the engines (venv, llama.cpp server, TRL, SmolLM2) and runs a small real loop
+#   make demo   builds srlm (release), installs the engines (venv, llama.cpp server, TRL, SmolLM2) and runs a small real loop
 #   make test   builds srlm, installs the engines (a no-op once done) and runs the test suite
 SWIFT_BUILD = swift build --build-tests
 
-.PHONY: build setup test test-fast bench bench-store faults demo experiment system-deps install
+.PHONY: build release setup test test-fast bench bench-store faults demo experiment system-deps install
 
 # `make install [PREFIX=~/.local]`: a release build on the PATH, with shell completions. The binary is linked, not
 # copied: srlm finds its engines, venv and models in this checkout by following the link (or $SRLM_HOME).
@@ -17,9 +17,12 @@ system-deps:
 build: system-deps
 	$(SWIFT_BUILD)
 
-install: system-deps
+# What users run: the demo, the experiment and the benchmarks use the release build (tests keep debug).
+release: system-deps
 	swift build -c release --product srlm
 	swift build -c release --product srlmsqlite
+
+install: release
 	mkdir -p $(PREFIX)/bin $(PREFIX)/share/bash-completion/completions $(PREFIX)/share/zsh/site-functions \
 	  $(PREFIX)/share/fish/vendor_completions.d
 	ln -sf $(CURDIR)/.build/release/srlm $(PREFIX)/bin/srlm
@@ -66,10 +69,10 @@ bench-store: system-deps bench/.venv/bin/python
 	swift build -c release --product srlm-bench-store
 	bench/.venv/bin/python bench/store/peers.py --bench .build/release/srlm-bench-store $(STORE_ARGS)
 
-demo: setup build
+demo: setup release
 	bash engines/demo.sh
 
 # The local reproduction (about 50 minutes on 2 cores): SFT baseline, M1 (IFT + EFT), M2, M3 from
 # experiments/smollm2-cpu.yaml, measured per checkpoint; writes docs/RESULTS.md from experiment.sqlite.
-experiment: setup build
+experiment: setup release
 	bash engines/experiment.sh

@@ -2,10 +2,10 @@
 # The README's main job: SFT and two self-rewarding rounds with SmolLM2-135M on CPU, from the datasets/ samples,
 # ending with the round history. A 135M model is here to run the machinery, not to improve.
 # Rerunning resumes: finished steps are reused, interrupted ones ask only what the journal lacks.
-# Usage: engines/demo.sh   (after `make setup build`; SRLM_STORE picks the store, default demo.sqlite)
+# Usage: engines/demo.sh   (after `make setup release`; SRLM_STORE picks the store, default demo.sqlite; SRLM the binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B=.build/debug/srlm
+B=${SRLM:-.build/release/srlm}
 export SRLM_STORE=${SRLM_STORE:-demo.sqlite}
 
 $B init

@@ -6,7 +6,7 @@
 # M0 (the untouched SmolLM2-135M-Instruct: the strongest judge on this machine, and a weak one: its own Table-4
 # figures are in the report). The report goes to docs/RESULTS.md. Rerunning resumes; every call is journaled.
 #
-#   engines/experiment.sh                      # about 50 minutes on 2 cores (after `make setup build`)
+#   engines/experiment.sh                      # about 50 minutes on 2 cores (after `make setup release`)
 #   PLAN=my.yaml SRLM_STORE=x.sqlite RESULTS=x.md engines/experiment.sh
 # Environment: PLAN (the loop's plan file), LOOP_FLAGS (flags that override it), SRLM_STORE (default
 # experiment.sqlite), RESULTS (default docs/RESULTS.md), SRLM (the binary), OASST (the ranked trees), SLICE (every
@@ -15,7 +15,7 @@
 # NOTES (a notes file for the report; '' for none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B=${SRLM:-$PWD/.build/debug/srlm}
+B=${SRLM:-$PWD/.build/release/srlm}
 D=${DATA:-../shared/data}
 PLAN=${PLAN:-experiments/smollm2-cpu.yaml}
 RESULTS=${RESULTS:-docs/RESULTS.md}

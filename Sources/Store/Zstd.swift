@@ -11,10 +11,11 @@ public enum Zstd {
         public let description: String
     }
 
-    /// Compresses `input` as one frame with its content size and checksum, so readers can detect corruption.
+    /// Compresses `input` as one frame with its content size and checksum, so readers can detect corruption (with a
+    /// dictionary: `DictionaryCompressor`).
     /// `longRange`: long-distance matching with a window spanning the whole input (at most 2^27 bytes, the most a
     /// default decoder accepts), so a text repeated anywhere in the frame costs a reference.
-    public static func compress(_ input: Data, level: Int32 = 9, dictionary: Data? = nil, longRange: Bool = false) throws -> Data {
+    public static func compress(_ input: Data, level: Int32 = 9, longRange: Bool = false) throws -> Data {
         guard let cctx = ZSTD_createCCtx() else { throw Failure(description: "zstd: cannot create a context") }
         defer { ZSTD_freeCCtx(cctx) }
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
@@ -24,10 +25,6 @@ public enum Zstd {
             while windowLog < 27 && (1 << windowLog) < input.count { windowLog += 1 }
             ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, windowLog)
             ZSTD_CCtx_setParameter(cctx, ZSTD_c_enableLongDistanceMatching, 1)
-        }
-        if let dictionary {
-            let rc = dictionary.withUnsafeBytes { ZSTD_CCtx_loadDictionary(cctx, $0.baseAddress, $0.count) }
-            if ZSTD_isError(rc) != 0 { throw Failure(description: "zstd: " + String(cString: ZSTD_getErrorName(rc))) }
         }
         let bound = ZSTD_compressBound(input.count)
         var output = Data(count: bound)

@@ -46,7 +46,7 @@ extension EngineBacked {
             let lines = try String(contentsOf: trees, encoding: .utf8).split(separator: "\n").prefix(8)
             try (lines.joined(separator: "\n") + "\n").write(to: oasst, atomically: true, encoding: .utf8)
             let store = work.appendingPathComponent("x.sqlite").path, results = work.appendingPathComponent("RESULTS.md").path
-            let environment = ["SRLM_STORE": store, "RESULTS": results, "OASST": oasst.path, "SLICE": "160",
+            let environment = ["SRLM": EngineSupport.srlmBinary, "SRLM_STORE": store, "RESULTS": results, "OASST": oasst.path, "SLICE": "160",
                                "LOOP_FLAGS": "--iterations 1 --prompts-per-round 3 --candidates 4 --judge-samples 2 --sft-max-steps 1 --dpo-max-steps 1 --candidate-max-tokens 32 --judge-max-tokens 48 --prompt-max-tokens 40 --min-pairs 1 --parallel 2",
                                "EVAL_MODELS": "SFT M1", "EVAL_MAX_TOKENS": "48", "H2H": "M2:M1", "NOTES": ""]
             let (status, output) = try TestSupport.run("bash", ["engines/experiment.sh"], timeoutSeconds: 1500,

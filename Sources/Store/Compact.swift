@@ -51,6 +51,8 @@ public enum Compactor {
     struct Frame { var packs: [Pack] = []; var raw: Int { packs.reduce(0) { $0 + $1.rawSize } } }
     struct Written { let frame: Frame; let sizes: Data; let keys: Data; let compressed: Data; let raw: Data }
 
+    static let changedMeanwhile = SRLMError.invalid("the store's packs changed while compacting (another compact?): run it again")
+
     public static func run(_ store: Store, _ options: CompactOptions = CompactOptions()) throws -> CompactReport {
         guard options.level >= 1 && options.level <= 22 else { throw SRLMError.invalid("--level must be 1…22, not \(options.level)") }
         guard options.frameBytes >= 1 << 20 && options.frameBytes <= 1 << 27 else {
@@ -115,7 +117,9 @@ public enum Compactor {
             try frames.map { frame in
                 var raw = Data(capacity: frame.raw), sizes = Data(), keys = Data()
                 for pack in frame.packs {
-                    let row = try Row.fetchOne(db, sql: "SELECT sizes, keys FROM blob_pack WHERE id = ?", arguments: [pack.id])!
+                    guard let row = try Row.fetchOne(db, sql: "SELECT sizes, keys FROM blob_pack WHERE id = ?", arguments: [pack.id]) else {
+                        throw changedMeanwhile
+                    }
                     sizes.append(row[0] as Data)
                     keys.append(row[1] as Data)
                     for id in pack.id..<(pack.id + pack.count) { raw.append(try BlobReader.data(db, id)) }
@@ -151,7 +155,7 @@ public enum Compactor {
                     SELECT count(*) FROM blob_pack WHERE id IN (SELECT value FROM json_each(?)) AND coalesce(level, 0) < ?
                     """, arguments: ["[" + ids.map(String.init).joined(separator: ",") + "]", level]) ?? 0
                 guard found == ids.count else {
-                    throw SRLMError.invalid("the store's packs changed while compacting (another compact?): run it again")
+                    throw changedMeanwhile
                 }
                 let first = ids[0], count = item.frame.packs.reduce(0) { $0 + $1.count }
                 try db.execute(sql: "DELETE FROM blob_pack WHERE id IN (SELECT value FROM json_each(?))",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SRLMEngines
 import SRLMExport
 import SRLMImport
 import SRLMStore
@@ -53,7 +54,7 @@ struct Export: ParsableCommand {
     @OptionGroup var options: StoreOptions
     @Argument(help: "NAME or NAME@VERSION.") var dataset: String
     @Option(help: "trl, trl-standard, sft, messages, openai-chat or openai-preference.") var format: ExportFormat
-    @Option(name: [.short, .long], help: "Output file, FIFO or device; - for standard output (the default).")
+    @Option(name: [.short, .long], help: "Output file, FIFO or device; - for standard output (the default). A name ending in .parquet writes Parquet (pyarrow, zstd) with the format's columns.")
     var output = "-"
     @Flag(help: "Replace an existing output file.") var force = false
 
@@ -61,6 +62,16 @@ struct Export: ParsableCommand {
         let store = try options.openReadOnly()
         let version = try DatasetVersion.resolve(store, qualified: dataset, experiment: options.experiment)
         let sink = try ExportDestination.sink(path: output, storePath: store.path, force: force)
+        if output.lowercased().hasSuffix(".parquet") {
+            guard sink is FileSink else { throw UserError(description: "Parquet is written to a regular file, not to \(output)") }
+            // The JSONL goes to a temporary file beside the target; pyarrow turns it into the Parquet file.
+            let jsonl = output + ".\(getpid()).jsonl"
+            defer { try? FileManager.default.removeItem(atPath: jsonl) }
+            let rows = try Exporter.run(store, version: version, format: format, to: FileSink(path: jsonl))
+            let written = try ParquetWriter.convert(jsonl: jsonl, to: output, home: try EngineHome.locate())
+            FileHandle.standardError.write(Data("exported \(rows) rows of \(version.ref) to \(output) (Parquet: \(written.columns.joined(separator: ", ")))\n".utf8))
+            return
+        }
         let rows = try Exporter.run(store, version: version, format: format, to: sink)
         if output != "-" {
             FileHandle.standardError.write(Data("exported \(rows) rows of \(version.ref) to \(output)\n".utf8))

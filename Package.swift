@@ -28,7 +28,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "SRLMStore",
                 dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
-                               .product(name: "Crypto", package: "swift-crypto"), "CZstd", "SQLiteExtension"],
+                               .product(name: "Crypto", package: "swift-crypto"), "CZstd", "SQLiteExtension",
+                               "SQLiteAutoExtension"],
                 path: "Sources/Store",
                 // schema/ and queries/ live at the top level (symlinked here); .process follows the links and
                 // flattens them: migrations are the NNN_*.sql files, queries the rest.
@@ -58,9 +59,12 @@ let package = Package(
                           dependencies: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMLoop", "SRLMExport", "SRLMReport",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/CLI"),
+        // Every SQLite call goes through the API table the loader hands over (sqlite3ext.h), so the extension also
+        // loads into a Python whose SQLite is linked in statically (pysqlite3, under Datasette).
         .target(name: "SQLiteExtension", path: "Sources/SQLiteExtension",
-                cSettings: [.define("SQLITE_CORE", to: nil, .when(platforms: []))],
                 linkerSettings: [.linkedLibrary("zstd")]),
+        .target(name: "SQLiteAutoExtension", dependencies: ["SQLiteExtension"], path: "Sources/SQLiteAutoExtension",
+                linkerSettings: [.linkedLibrary("sqlite3")]),
         .executableTarget(name: "srlm-bench-rouge",
                           dependencies: ["SRLMStages", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "bench/rouge"),

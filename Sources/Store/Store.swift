@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SQLiteAutoExtension
 import SQLiteExtension
 
 /// The one SQLite file that holds every artifact of every experiment. WAL mode; schema from `schema/*.sql`.

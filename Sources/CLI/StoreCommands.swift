@@ -27,11 +27,12 @@ struct Compact: ParsableCommand {
     @Flag(help: "Only say what would be rewritten.") var dryRun = false
 
     func run() throws {
+        let store = try options.open()  // first: --cores sets the threads the options default to
         var settings = CompactOptions()
         settings.level = level
         settings.frameBytes = frameMib << 20
         settings.dryRun = dryRun
-        print(try Compactor.run(try options.open(), settings).summary())
+        print(try Compactor.run(store, settings).summary())
     }
 }
 

@@ -36,7 +36,7 @@ let package = Package(
                 resources: [.process("schema"), .process("queries")]),
         .target(name: "SRLMImport", dependencies: ["SRLMStore", "SRLMMetrics", "CZlib"], path: "Sources/Import"),
         .target(name: "SRLMEngines",
-                dependencies: ["SRLMStore",
+                dependencies: ["SRLMStore", "SRLMExport",
                                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                .product(name: "NIOCore", package: "swift-nio"),
                                .product(name: "NIOHTTP1", package: "swift-nio")],

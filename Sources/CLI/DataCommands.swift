@@ -64,12 +64,8 @@ struct Export: ParsableCommand {
         let sink = try ExportDestination.sink(path: output, storePath: store.path, force: force)
         if output.lowercased().hasSuffix(".parquet") {
             guard sink is FileSink else { throw UserError(description: "Parquet is written to a regular file, not to \(output)") }
-            // The JSONL goes to a temporary file beside the target; pyarrow turns it into the Parquet file.
-            let jsonl = output + ".\(getpid()).jsonl"
-            defer { try? FileManager.default.removeItem(atPath: jsonl) }
-            let rows = try Exporter.run(store, version: version, format: format, to: FileSink(path: jsonl))
-            let written = try ParquetWriter.convert(jsonl: jsonl, to: output, home: try EngineHome.locate())
-            FileHandle.standardError.write(Data("exported \(rows) rows of \(version.ref) to \(output) (Parquet: \(written.columns.joined(separator: ", ")))\n".utf8))
+            let written = try ParquetWriter.export(store, version: version, format: format, to: output, home: try EngineHome.locate())
+            FileHandle.standardError.write(Data("exported \(written.rows) rows of \(version.ref) to \(output) (Parquet: \(written.columns.joined(separator: ", ")))\n".utf8))
             return
         }
         let rows = try Exporter.run(store, version: version, format: format, to: sink)

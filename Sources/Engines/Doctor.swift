@@ -65,16 +65,7 @@ public enum Doctor {
                     pass
             print(json.dumps(found))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: home.python)
-        process.arguments = ["-c", script]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return [:] }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return [:] }
+        guard let (status, data, _) = try? home.runPython(["-c", script]), status == 0 else { return [:] }
         return (try? JSONDecoder().decode([String: String].self, from: data)) ?? [:]
     }
 

@@ -41,6 +41,24 @@ public struct EngineHome: Sendable {
     /// The local default model, installed by engines/setup.sh.
     public var defaultGGUF: String { models.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf").path }
 
+    /// Runs the venv's interpreter to its end: exit status, standard output and standard error (read on a thread of
+    /// its own, so a chatty error stream cannot fill its pipe and stall the script).
+    public func runPython(_ arguments: [String]) throws -> (status: Int32, output: Data, errors: Data) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let errors = ResultSlots<Data>(count: 1), done = DispatchGroup()
+        DispatchQueue.global().async(group: done) { errors.set(0, .success(err.fileHandleForReading.readDataToEndOfFile())) }
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        done.wait()
+        process.waitUntilExit()
+        return (process.terminationStatus, output, try errors.get(0))
+    }
+
     public func checkPython() throws {
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw SRLMError.setup("no Python environment at \(python): run `make setup` (engines/setup.sh)")

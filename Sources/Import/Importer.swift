@@ -128,8 +128,7 @@ struct ImportJob {
     let tally = ImportTally()
     var target: ImportTarget { options.target }
 
-    /// Every JSON row of the file, streamed.
-    /// Every record in file order. With more than one thread, JSON Lines are parsed a batch at a time on every
+    /// Every record in file order, streamed. With more than one thread, JSON Lines are parsed a batch at a time on every
     /// core; records still reach `body` in order, and the first bad line is still the one reported.
     func records(_ body: (Record) throws -> Void) throws {
         let threads = Parallelism.threads

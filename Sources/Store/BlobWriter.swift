@@ -130,14 +130,15 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
         }
     }
 
-    /// Per store file and dictionary: the context with that dictionary loaded (dictionaries never change).
-    nonisolated(unsafe) private static var compressors: [String: Zstd.DictionaryCompressor] = [:]
+    /// Per store file and dictionary id: the dictionary and a context with it loaded. A rolled-back dictionary frees
+    /// its id for other bytes, so a context is reused only for the same bytes.
+    nonisolated(unsafe) private static var compressors: [String: (dictionary: Data, compressor: Zstd.DictionaryCompressor)] = [:]
 
     private static func compressor(file: String, id: Int64, dictionary: Data) throws -> Zstd.DictionaryCompressor {
-        let key = "\(id):" + ContentHash(of: dictionary).hex + ":" + file
-        if let made = lock.withLock({ compressors[key] }) { return made }
+        let key = "\(id):" + file
+        if let made = lock.withLock({ compressors[key] }), made.dictionary == dictionary { return made.compressor }
         let made = try Zstd.DictionaryCompressor(dictionary: dictionary, level: PackPolicy.smallPackLevel)
-        lock.withLock { compressors[key] = made }
+        lock.withLock { compressors[key] = (dictionary, made) }
         return made
     }
 

@@ -27,18 +27,8 @@ public struct ContentHash: Hashable, Comparable, Sendable, CustomStringConvertib
     public var short: String { String(hex.prefix(12)) }
     public var description: String { hex }
 
-    /// Byte order, compared as big-endian words (sorting a version's row hashes was a twentieth of an import).
     public static func < (a: ContentHash, b: ContentHash) -> Bool {
-        a.bytes.withUnsafeBytes { x in
-            b.bytes.withUnsafeBytes { y in
-                for offset in stride(from: 0, to: 32, by: 8) {
-                    let l = UInt64(bigEndian: x.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-                    let r = UInt64(bigEndian: y.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-                    if l != r { return l < r }
-                }
-                return false
-            }
-        }
+        a.bytes.lexicographicallyPrecedes(b.bytes)
     }
 }
 

@@ -227,19 +227,22 @@ struct Hash32: Comparable, Hashable {
 
     init(a: UInt64, b: UInt64, c: UInt64, d: UInt64) { (self.a, self.b, self.c, self.d) = (a, b, c, d) }
 
-    init(_ digest: SHA256.Digest) {
-        (a, b, c, d) = digest.withUnsafeBytes { p in
-            func word(_ n: Int) -> UInt64 { UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8 * n, as: UInt64.self)) }
-            return (word(0), word(1), word(2), word(3))
-        }
-    }
+    init(_ digest: SHA256.Digest) { self = digest.withUnsafeBytes(Hash32.init(words:)) }
 
     init?(_ data: Data) {
         guard data.count == 32 else { return nil }
-        (a, b, c, d) = data.withUnsafeBytes { p in
-            func word(_ n: Int) -> UInt64 { UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8 * n, as: UInt64.self)) }
-            return (word(0), word(1), word(2), word(3))
-        }
+        self = data.withUnsafeBytes(Hash32.init(words:))
+    }
+
+    /// The four big-endian words of 32 bytes.
+    private init(words p: UnsafeRawBufferPointer) {
+        func word(_ n: Int) -> UInt64 { UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8 * n, as: UInt64.self)) }
+        (a, b, c, d) = (word(0), word(1), word(2), word(3))
+    }
+
+    /// The 32 bytes again, in order.
+    func append(to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: (a.bigEndian, b.bigEndian, c.bigEndian, d.bigEndian)) { bytes.append(contentsOf: $0) }
     }
 
     static func < (l: Hash32, r: Hash32) -> Bool { (l.a, l.b, l.c, l.d) < (r.a, r.b, r.c, r.d) }
@@ -248,7 +251,6 @@ struct Hash32: Comparable, Hashable {
 }
 
 extension Differ {
-    /// The diff in its own read.
     /// The diff in its own reads, each version's rows read and sorted on a core of its own when there are two
     /// (versions are immutable, so two snapshots see the same rows).
     public static func diff(_ store: Store, from: DatasetVersion, to: DatasetVersion, rowLimit: Int? = nil) throws -> DatasetDiff {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// How many cores srlm's CPU-bound work may use: parsing an import, compressing packs, compacting. One process-wide
-/// budget, set once by the CLI (`--threads`, default: every core); 1 keeps all of it on the calling thread, which is
+/// budget, set once by the CLI (`--cores`, default: every core); 1 keeps all of it on the calling thread, which is
 /// how the benchmarks compare srlm with a single-threaded peer.
 public enum Parallelism {
     private static let lock = NSLock()

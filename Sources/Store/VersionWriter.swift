@@ -93,9 +93,7 @@ public final class VersionWriter {
         words.sort()
         var bytes: [UInt8] = []
         bytes.reserveCapacity(32 * words.count)
-        for w in words {
-            for word in [w.a, w.b, w.c, w.d] { withUnsafeBytes(of: word.bigEndian) { bytes.append(contentsOf: $0) } }
-        }
+        for w in words { w.append(to: &bytes) }
         return ContentHash(of: bytes).hex
     }
 

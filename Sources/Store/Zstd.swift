@@ -26,6 +26,11 @@ public enum Zstd {
             ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, windowLog)
             ZSTD_CCtx_setParameter(cctx, ZSTD_c_enableLongDistanceMatching, 1)
         }
+        return try frame(cctx, input)
+    }
+
+    /// One frame of `input` from a configured context.
+    static func frame(_ cctx: OpaquePointer, _ input: Data) throws -> Data {
         let bound = ZSTD_compressBound(input.count)
         var output = Data(count: bound)
         let written = output.withUnsafeMutableBytes { out in
@@ -61,16 +66,7 @@ public enum Zstd {
         deinit { ZSTD_freeCCtx(cctx) }
 
         public func compress(_ input: Data) throws -> Data {
-            try lock.withLock {
-                let bound = ZSTD_compressBound(input.count)
-                var output = Data(count: bound)
-                let written = output.withUnsafeMutableBytes { out in
-                    input.withUnsafeBytes { ZSTD_compress2(cctx, out.baseAddress, bound, $0.baseAddress, $0.count) }
-                }
-                if ZSTD_isError(written) != 0 { throw Failure(description: "zstd: " + String(cString: ZSTD_getErrorName(written))) }
-                output.count = written
-                return output
-            }
+            try lock.withLock { try Zstd.frame(cctx, input) }
         }
     }
 

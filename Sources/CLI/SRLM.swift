@@ -11,7 +11,7 @@ struct SRLM: AsyncParsableCommand {
         version: Runs.toolVersion,
         subcommands: [
             Init.self, Import.self, Datasets.self, Show.self, Export.self, SQL.self, Query.self, Diff.self,
-            Derive.self, Log.self, Fsck.self, Compact.self, Blame.self, DoctorCommand.self,
+            Derive.self, Log.self, Fsck.self, Compact.self, Remove.self, GC.self, Blame.self, DoctorCommand.self,
             Serve.self, GenPromptsCommand.self, GenCandidatesCommand.self, JudgeCommand.self, PairsCommand.self,
             BuildEFTCommand.self, JudgeProbeCommand.self, Train.self, CheckpointsCommand.self, CheckpointCommand.self,
             LoopCommand.self, RoundCommand.self, PlanCommand.self, BatchCommand.self, EvalCommand.self, ReportCommand.self,
@@ -52,6 +52,8 @@ struct SRLM: AsyncParsableCommand {
             return "run `srlm init` to create it (or pass --store / set SRLM_STORE)"
         case .fileExists:
             return "--force replaces it"
+        case .inUse:
+            return "remove those first (`srlm rm NAME@N`), or a whole round with what it made (`srlm rm --round N`, the last round first)"
         case .badPlan:
             return "rerun `srlm loop` (or `srlm round N`) with its options: the plan is stored anew"
         default:
@@ -65,8 +67,9 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "The store file (default: $SRLM_STORE, else ./srlm.sqlite).")
     var store: String?
 
-    @Option(name: .long, help: "The experiment: several loops can share one store.")
-    var experiment: String = Experiment.defaultName
+    @Option(name: .customLong("experiment"), help: "The experiment: several loops can share one store (default: \(Experiment.defaultName)).")
+    var experimentGiven: String?
+    var experiment: String { experimentGiven ?? Experiment.defaultName }
 
     @Option(name: .long, help: "Cores srlm's own work may use: parsing, compression, compaction (default: all of them).")
     var cores: Int?

@@ -41,6 +41,9 @@ typedef struct {
     sqlite3_int64 dict_ids[DICT_CACHE];
     ZSTD_DDict *dicts[DICT_CACHE];
     unsigned long long clock;
+    unsigned int data_version;  // the file's change counter when blob_epoch was last read
+    int version_known;
+    sqlite3_int64 epoch;        // store_state.blob_epoch the cached packs were decoded under
 } Reader;
 
 // Readers by connection, so srlm_sqlite_forget() can reach one from outside a function call.
@@ -141,8 +144,27 @@ static int decode_sizes(const unsigned char *p, size_t n, sqlite3_int64 count, s
     return at == n && total == raw_size ? 0 : 1;
 }
 
+// `srlm gc` turns removed blobs into holes and bumps store_state.blob_epoch: a connection that decoded a pack before
+// must not serve a removed blob from memory (a writer deduplicating against it would point a row at a hole). The
+// file's change counter is a field read, so the epoch is queried only after some connection committed. A store
+// from before migration 011 has no epoch: 0.
+static void check_epoch(Reader *r) {
+    unsigned int version = 0;
+    if (sqlite3_file_control(r->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK) return;
+    if (r->version_known && version == r->data_version) return;
+    r->data_version = version;
+    r->version_known = 1;
+    sqlite3_int64 epoch = 0;
+    sqlite3_stmt *read = NULL;
+    if (prepare(r, &read, "SELECT value FROM store_state WHERE key = 'blob_epoch'") == SQLITE_OK && sqlite3_step(read) == SQLITE_ROW)
+        epoch = sqlite3_column_int64(read, 0);
+    sqlite3_finalize(read);
+    if (epoch != r->epoch) { forget(r); r->epoch = epoch; }
+}
+
 // The cached pack holding blob `id`, decompressed on a miss.
 static CachedPack *pack(Reader *r, sqlite3_int64 id, char **err) {
+    check_epoch(r);
     for (int n = 0; n <= r->used; n++) {
         int i = n == 0 ? r->last : n - 1;
         CachedPack *c = &r->packs[i];

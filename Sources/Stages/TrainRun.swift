@@ -86,11 +86,8 @@ enum TrainDriver {
         return TrainResult(checkpoint: final, runID: run.id, reused: false, stats: stats, conversion: conversion)
     }
 
-    /// `<store folder>/srlm-runs/<run id>`: the run's exported data, trainer config, log and model.
-    static func workDirectory(_ store: Store, run: Int64) -> String {
-        URL(fileURLWithPath: store.path).standardizedFileURL.deletingLastPathComponent()
-            .appendingPathComponent("srlm-runs").appendingPathComponent(String(run)).path
-    }
+    /// The run's exported data, trainer config, log and model (see `RunFolder`).
+    static func workDirectory(_ store: Store, run: Int64) -> String { RunFolder.path(store: store.path, run: run) }
 
     /// Each input through the exporter (pairs as TRL preference rows, the rest as prompt/completion rows), then all
     /// of them in one file. Returns its path and row count.

@@ -36,8 +36,8 @@ final class BlobKeyIndex: @unchecked Sendable {
             let keys: Data = row[1]
             keys.withUnsafeBytes { p in
                 for i in 0..<(keys.count / 8) {
-                    found.append((Int64(bitPattern: UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))),
-                                  first + BlobID(i)))
+                    let key = Int64(bitPattern: UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))
+                    if key != 0 { found.append((key, first + BlobID(i))) }  // 0: a hole left by gc
                 }
             }
             last = first

@@ -76,9 +76,9 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
     public func put(_ text: String) throws -> BlobID { try put(Data(text.utf8)) }
 
     /// The key matches 64 bits of SHA-256; equal bytes make it the same blob. (A missing blob is not the same: the
-    /// index may outlive a store file replaced at the same path.)
+    /// index may outlive a store file replaced at the same path, or a gc in another process that made it a hole.)
     private func sameBytes(_ id: BlobID, _ data: Data) throws -> Bool {
-        (try? Data.fetchOne(db.cachedStatement(sql: "SELECT srlm_blob(?)"), arguments: [id])) == data
+        (try? BlobReader.data(db, id)) == data
     }
 
     /// The full SHA-256 of a blob (for row hashes): known for blobs put here, else read and checked.
@@ -213,14 +213,24 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
 
 /// Reads blobs back through the SQL function and checks each one against its key (64 bits of its SHA-256).
 public enum BlobReader {
-    public static func data(_ db: Database, _ id: BlobID) throws -> Data {
-        guard let row = try Row.fetchOne(db, sql: "SELECT srlm_blob(?1), srlm_blob_key(?1)", arguments: [id]),
+    /// A blob's bytes, checked against its key. A hole left by `srlm gc` is an error unless `holes` allows it (then
+    /// it reads as no bytes: maintenance that rewrites packs keeps holes where they are).
+    public static func data(_ db: Database, _ id: BlobID, holes: Bool = false) throws -> Data {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT srlm_blob(?1), srlm_blob_key(?1)"), arguments: [id]),
               let data = row[0] as Data?, let key = row[1] as Data? else {
             throw SRLMError.notFound("blob \(id) is missing")
+        }
+        if isHole(key) {
+            guard holes, data.isEmpty else { throw SRLMError.notFound("blob \(id) was removed by srlm gc") }
+            return data
         }
         try verify(data, key: key, id: id)
         return data
     }
+
+    /// The key gc leaves for a removed blob: eight zero bytes (no text's SHA-256 starts so, in practice).
+    public static let holeKey = Data(count: 8)
+    public static func isHole(_ key: Data) -> Bool { key.count == 8 && key.allSatisfy { $0 == 0 } }
 
     public static func text(_ db: Database, _ id: BlobID) throws -> String {
         String(decoding: try data(db, id), as: UTF8.self)

@@ -122,7 +122,7 @@ public enum Compactor {
                     }
                     sizes.append(row[0] as Data)
                     keys.append(row[1] as Data)
-                    for id in pack.id..<(pack.id + pack.count) { raw.append(try BlobReader.data(db, id)) }
+                    for id in pack.id..<(pack.id + pack.count) { raw.append(try BlobReader.data(db, id, holes: true)) }
                 }
                 return (frame, raw, sizes, keys)
             }
@@ -139,41 +139,31 @@ public enum Compactor {
     /// Replaces each frame's packs by one, if they are still there as planned; every blob is read back from the new
     /// pack and compared with the bytes compressed before the transaction commits.
     static func swap(_ store: Store, _ written: [Written], level: Int32) throws {
-        try store.write { db in
-            let guards = ["blob_pack_undeletable", "blob_pack_appended_only"]
-            let saved = try guards.map { name in
-                guard let sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-                                                    arguments: [name]) else {
-                    throw SRLMError.invalid("the store has no trigger \(name): is it an srlm store?")
-                }
-                return sql
-            }
-            for name in guards { try db.execute(sql: "DROP TRIGGER \(name)") }
+        try store.write { db in try Guards.lifted(db, Guards.packs) {
             for item in written {
                 let ids = item.frame.packs.map(\.id)
                 let found = try Int.fetchOne(db, sql: """
                     SELECT count(*) FROM blob_pack WHERE id IN (SELECT value FROM json_each(?)) AND coalesce(level, 0) < ?
-                    """, arguments: ["[" + ids.map(String.init).joined(separator: ",") + "]", level]) ?? 0
+                    """, arguments: [Guards.json(ids), level]) ?? 0
                 guard found == ids.count else {
                     throw changedMeanwhile
                 }
                 let first = ids[0], count = item.frame.packs.reduce(0) { $0 + $1.count }
                 try db.execute(sql: "DELETE FROM blob_pack WHERE id IN (SELECT value FROM json_each(?))",
-                               arguments: ["[" + ids.map(String.init).joined(separator: ",") + "]"])
+                               arguments: [Guards.json(ids)])
                 try db.execute(sql: """
                     INSERT INTO blob_pack(id, count, dict_id, raw_size, sizes, keys, data, level) VALUES (?, ?, NULL, ?, ?, ?, ?, ?)
                     """, arguments: [first, count, item.raw.count, item.sizes, item.keys, item.compressed, level])
                 srlm_sqlite_forget(db.sqliteConnection)
                 var offset = item.raw.startIndex
                 for id in first..<(first + count) {
-                    let data = try BlobReader.data(db, id)
+                    let data = try BlobReader.data(db, id, holes: true)
                     guard item.raw[offset..<(offset + data.count)] == data else {
                         throw SRLMError.invalid("internal error: blob \(id) reads back different after compaction")
                     }
                     offset += data.count
                 }
             }
-            for sql in saved { try db.execute(sql: sql) }
-        }
+        } }
     }
 }

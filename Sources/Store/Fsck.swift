@@ -9,11 +9,13 @@ public struct FsckReport: Sendable, Codable {
     public var packs = 0
     public var versions = 0
     public var rows = 0
+    /// Blobs removed by `srlm gc`: no row may name one.
+    public var holes = 0
     public var problems: [String] = []
     public var ok: Bool { problems.isEmpty }
 
     public var summary: String {
-        let head = "checked \(packs) packs, \(blobs) blobs, \(versions) versions, \(rows) rows"
+        let head = "checked \(packs) packs, \(blobs) blobs\(holes > 0 ? " (and \(holes) removed)" : ""), \(versions) versions, \(rows) rows"
         return ok ? head + ": ok" : head + ": \(problems.count) problem(s)\n" + problems.map { "  - " + $0 }.joined(separator: "\n")
     }
 }
@@ -60,6 +62,7 @@ public enum Fsck {
                 }
                 let blobs = checkBlobs(db, &report)
                 checkVersions(db, blobs, &report)
+                checkOtherReferences(db, blobs, &report)
             }
         } catch {
             report.problems.append("store: \(error)")
@@ -83,6 +86,7 @@ public enum Fsck {
     struct BlobCheck {
         var hashes: [BlobID: ContentHash] = [:]
         var bad: Set<BlobID> = []
+        var holes: Set<BlobID> = []
     }
 
     /// Reads every blob in id order (one decompression per pack) and checks it against its key.
@@ -108,6 +112,13 @@ public enum Fsck {
                         id += 1
                         continue
                     }
+                    if BlobReader.isHole(key) {
+                        report.holes += 1
+                        if !data.isEmpty { report.problems.append("blob \(id): a hole left by gc, but it holds bytes") }
+                        check.holes.insert(id)
+                        id += 1
+                        continue
+                    }
                     report.blobs += 1
                     let hash = ContentHash(of: data)
                     if hash.bytes.prefix(8) != key {
@@ -123,6 +134,22 @@ public enum Fsck {
             }
         }
         return check
+    }
+
+    /// Blobs named outside versions' rows (the journal, templates, rejected prompts) must exist and not be holes.
+    static func checkOtherReferences(_ db: Database, _ blobs: BlobCheck, _ report: inout FsckReport) {
+        do {
+            for (table, column) in BlobReferences.outsideRows {
+                let ids = try BlobID.fetchAll(db, sql: "SELECT DISTINCT \(column) FROM \(table) WHERE \(column) IS NOT NULL")
+                let missing = ids.filter { blobs.hashes[$0] == nil }
+                if !missing.isEmpty {
+                    let listed = missing.sorted().prefix(10).map(String.init).joined(separator: ", ")
+                    report.problems.append("\(table).\(column): \(missing.count) reference(s) to missing or removed blob(s) \(listed)\(missing.count > 10 ? ", …" : "")")
+                }
+            }
+        } catch {
+            report.problems.append("blob references: \(error)")
+        }
     }
 
     /// Recomputes each version's rows and content hash; names the versions whose rows use bad or missing blobs.

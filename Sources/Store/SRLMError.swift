@@ -32,6 +32,8 @@ public enum SRLMError: Error, CustomStringConvertible, Equatable, Sendable {
     case server(String)
     /// The trainer failed; the message holds its last words.
     case training(String)
+    /// Something cannot be removed while what is listed depends on it.
+    case inUse(what: String, by: [String])
 
     public var description: String {
         switch self {
@@ -51,6 +53,9 @@ public enum SRLMError: Error, CustomStringConvertible, Equatable, Sendable {
             return "round \(round) has no \(role.rawValue) yet"
         case let .callsFailed(what, failed, total):
             return "\(failed) of \(total) \(what) calls failed (recorded in the journal)"
+        case let .inUse(what, by):
+            let listed = by.prefix(20).map { "\n  - " + $0 }.joined()
+            return "\(what) is still needed:" + listed + (by.count > 20 ? "\n  - … and \(by.count - 20) more" : "")
         case let .tooFewPairs(round, pairs, minimum):
             return "round \(round) made \(pairs) pair\(pairs == 1 ? "" : "s"), fewer than the \(minimum) training needs: not training on that"
         }

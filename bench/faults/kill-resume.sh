@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Faults at the store level, through the CLI as a user drives it: random SIGKILLs during import, export, derive and
-# compact (each rerun to completion afterwards), two experiments writing one store at once, and a disk that fills up.
+# Faults at the store level, through the CLI as a user drives it: random SIGKILLs during import, export, derive,
+# compact, rm and gc (each rerun to completion afterwards), two experiments writing one store at once, and a disk that fills up.
 # Checks: fsck clean after every kill, no temporary export file left, final content hashes equal a clean run's.
 # The engine stages (gen-candidates, judge, train) have their own script: bench/faults/engine-kill-resume.sh.
 #
@@ -33,19 +33,24 @@ want_hh=$(hash_of "$clean" default hh@1)
 want_short=$(hash_of "$clean" default short@1)
 t_compact=$(timed "$B" compact --store "$clean")
 [[ $(hash_of "$clean" default hh@1) == "$want_hh" ]] || fail "compact changed hh@1's content hash"
+sqlite3 "$clean" ".backup '$work/scratch.sqlite'"
+t_rm=$(timed "$B" rm short --store "$work/scratch.sqlite")
+t_gc=$(timed "$B" gc --apply --store "$work/scratch.sqlite")
 
-# Random kills: an import, a derive, an export or a compaction, killed after a random fraction of its clean time, until
+# Random kills: an import, a derive, an export, a compaction, a removal or a gc, killed after a random fraction of its clean time, until
 # $KILLS kills have landed (a command that finishes first does not count).
 store=$work/killed.sqlite
 "$B" init --store "$store" >/dev/null
 kills=0 finished=0 fsck_failures=0 leftovers=0 round=0
 while ((kills < KILLS && round < 3 * KILLS + 20)); do
     round=$((round + 1))
-    case $((RANDOM % 4)) in
+    case $((RANDOM % 6)) in
         0) cmd=(import pairs "$DATA" --name hh) t=$t_import ;;
         1) cmd=(derive short --from hh --where "length(chosen_text) < 200") t=$t_derive ;;
         2) cmd=(export hh --format trl -o "$work/out.jsonl" --force) t=$t_export ;;
         3) cmd=(compact) t=$t_compact ;;
+        4) cmd=(rm short) t=$t_rm ;;
+        5) cmd=(gc --apply) t=$t_gc ;;
     esac
     "$B" "${cmd[@]}" --store "$store" >/dev/null 2>&1 &
     pid=$!

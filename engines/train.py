@@ -8,7 +8,7 @@ CONFIG.json: {"model": HF_DIR, "data": ROWS.jsonl, "output_dir": DIR, ...hyperpa
               "lora": null | {"r","alpha","dropout","target_modules"}, "trainer_args": {...passed to SFT/DPOConfig}}
 Rows: SFT {"prompt":[msgs],"completion":[msgs]} (loss on the completion only);
       DPO {"prompt":[msgs],"chosen":[msgs],"rejected":[msgs]}.
-Stdout (rank 0): {"event":"start",...}, then {"event":"done",...} or {"event":"error","message":...} with exit 1.
+Stdout (rank 0): {"event":"start",...}, {"event":"step","step":N,"max_steps":M} per step, then {"event":"done",...} or {"event":"error","message":...} with exit 1.
 Live metrics: one JSON object per log call in OUTPUT_DIR/metrics.jsonl.
 """
 import argparse
@@ -201,6 +201,11 @@ def main() -> int:
             if state.is_world_process_zero:
                 out.mkdir(parents=True, exist_ok=True)
                 metrics_path.write_text("")  # one run per output_dir: do not mix in an earlier run's lines
+
+        def on_step_end(self, args_, state, control, **kw):
+            # The terminal's progress bar: one small stdout event per optimizer step.
+            if state.is_world_process_zero:
+                say({"event": "step", "step": state.global_step, "max_steps": state.max_steps})
 
         def on_log(self, args_, state, control, logs=None, **kw):
             if state.is_world_process_zero and logs:

@@ -41,7 +41,7 @@ struct TrainOptions: ParsableArguments {
     @Option(parsing: .unconditionalSingleValue, help: "An extra `accelerate launch` argument, e.g. --accelerate-arg=--multi_gpu; repeatable.")
     var accelerateArg: [String] = []
     @Option(help: "Convert the result to GGUF for llama.cpp: q8_0, f16, bf16, f32, or none.") var gguf = "q8_0"
-    @Flag(help: "Keep the trainer's log in the run folder only (srlm-runs/<run>/train.log).") var quiet = false
+    @Flag(help: "No progress bar or trainer output: the log stays in the run folder only (srlm-runs/<store file>/<run>/train.log).") var quiet = false
 
     func hyper(_ defaults: TrainHyperparameters, learningRate: Double, minLearningRate: Double) throws -> TrainHyperparameters {
         var h = defaults

@@ -75,6 +75,14 @@ public final class EngineProcess: @unchecked Sendable {
         }
     }
 
+    /// The newest event named `name` (read from the end: cheap while the newest lines are the ones wanted).
+    public func lastEvent(_ name: String) -> [String: Any]? {
+        for line in events.withLock({ $0 }).reversed() {
+            if let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any], object["event"] as? String == name { return object }
+        }
+        return nil
+    }
+
     /// The JSON events read so far.
     public var receivedEvents: [[String: Any]] {
         events.withLock { $0 }.compactMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }

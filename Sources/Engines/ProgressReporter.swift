@@ -63,17 +63,25 @@ public final class ProgressReporter: Sendable {
         let rate = Double(fresh) / elapsed
         let remaining = total - s.done
         let eta = rate > 0 ? Double(remaining) / rate : 0
-        let width = 24
-        let filled = total > 0 ? width * s.done / total : width
-        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        var text = "\(label) \(bar) \(s.done)/\(total)  \(String(format: "%.2f", rate)) calls/s  "
+        var text = "\(label) \(ProgressLine.bar(s.done, of: total)) \(s.done)/\(total)  \(String(format: "%.2f", rate)) calls/s  "
             + "\(String(format: "%.1f", Double(s.tokens) / elapsed)) tok/s  ETA \(Int(eta.rounded())) s"
         if s.fromJournal > 0 { text += "  (\(s.fromJournal) from journal)" }
         if s.failed > 0 { text += "  \(s.failed) failed" }
         return text
     }
 
-    private func emit(_ line: String, final: Bool) {
+    private func emit(_ line: String, final: Bool) { ProgressLine.emit(line, live: live, final: final) }
+}
+
+/// What the inference stages' and training's progress share: the bar, and one line on stderr (redrawn in place on a
+/// terminal, appended otherwise).
+public enum ProgressLine {
+    public static func bar(_ done: Int, of total: Int, width: Int = 24) -> String {
+        let filled = total > 0 ? min(width, width * max(0, done) / total) : width
+        return String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+    }
+
+    public static func emit(_ line: String, live: Bool, final: Bool) {
         let out = live ? "\r\u{1B}[2K" + line + (final ? "\n" : "") : line + "\n"
         FileHandle.standardError.write(Data(out.utf8))
     }

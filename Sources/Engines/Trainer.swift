@@ -71,8 +71,9 @@ public enum Trainer {
 
     /// Trains; `onMetrics` receives each batch of new metrics.jsonl entries as they appear (and may throw to stop the
     /// trainer). Throws `SRLMError.training` with the trainer's message and the tail of its log when it fails.
+    /// `onStep` receives the trainer's optimizer step and its planned total as they advance.
     public static func run(_ method: TrainMethod, config: String, outputDir: String, launcher: TrainLauncher,
-                           home: EngineHome, logPath: String, echo: Bool,
+                           home: EngineHome, logPath: String, echo: Bool, onStep: (_ step: Int, _ total: Int) -> Void = { _, _ in },
                            onMetrics: ([TrainMetric]) throws -> Void) throws -> TrainOutcome {
         try home.checkPython()
         let engine = EngineProcess(home: home, command: command(method, config: config, launcher: launcher, home: home),
@@ -80,7 +81,12 @@ public enum Trainer {
         let follower = MetricsFollower(path: URL(fileURLWithPath: outputDir).appendingPathComponent("metrics.jsonl").path)
         var all: [TrainMetric] = []
         try engine.start()
+        var lastStep = -1
         let status = try engine.wait {
+            if let event = engine.lastEvent("step"), let step = (event["step"] as? NSNumber)?.intValue, step != lastStep {
+                lastStep = step
+                onStep(step, (event["max_steps"] as? NSNumber)?.intValue ?? 0)
+            }
             let new = try follower.poll()
             if !new.isEmpty {
                 all += new

@@ -55,8 +55,11 @@ enum TrainDriver {
             let object = try plan.hyper.trainerConfig(method: plan.method, model: baseFolder, data: dataPath, outputDir: outputDir)
             try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: configPath))
             let progress = TrainProgress(label: plan.stage, quiet: context.quiet)
+            defer { progress.finish() }
+            // On a terminal the bar replaces the trainer's own output (still in train.log); piped, both stay plain.
             let outcome = try Trainer.run(plan.method, config: configPath, outputDir: outputDir, launcher: plan.launcher,
-                                          home: plan.home, logPath: work + "/train.log", echo: !context.quiet) { metrics in
+                                          home: plan.home, logPath: work + "/train.log", echo: !context.quiet && !progress.live,
+                                          onStep: { progress.step($0, of: $1) }) { metrics in
                 try TrainRecords.storeMetrics(store, run: run.id, metrics.map { ($0.step, $0.values) })
                 progress.report(metrics)
             }
@@ -119,26 +122,6 @@ enum TrainDriver {
         } catch {
             throw SRLMError.training("checkpoint '\(checkpoint.name)' is registered, but its GGUF conversion failed; "
                                        + "retry with `srlm checkpoint convert \(checkpoint.name)`:\n\(error)")
-        }
-    }
-}
-
-/// One stderr line per trainer log: step, loss and the DPO reward statistics.
-final class TrainProgress {
-    let label: String
-    let quiet: Bool
-    static let shown = ["loss", "rewards/margins", "rewards/accuracies", "learning_rate", "grad_norm", "train_loss", "train_runtime"]
-
-    init(label: String, quiet: Bool) {
-        self.label = label
-        self.quiet = quiet
-    }
-
-    func report(_ metrics: [TrainMetric]) {
-        guard !quiet else { return }
-        for metric in metrics {
-            let parts = Self.shown.compactMap { name in metric.values[name].map { "\(name) \($0.map { String(format: "%.4g", $0) } ?? "nan")" } }
-            FileHandle.standardError.write(Data("\(label): step \(metric.step): \(parts.joined(separator: ", "))\n".utf8))
         }
     }
 }

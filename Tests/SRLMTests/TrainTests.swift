@@ -138,6 +138,38 @@ extension EngineBacked {
         }
 
         #if os(Linux)
+        /// (issue 13, item 3) On a terminal (a pseudo-terminal from util-linux `script`) `srlm train` draws one bar
+        /// with steps, loss and an ETA, and the trainer's own output stays in train.log; with --quiet, nothing.
+        @Test func trainingDrawsAProgressBarOnATerminal() throws {
+            let store = try TestSupport.makeStore()
+            defer { TrainSupport.removeStoreFolder(store) }
+            _ = try TrainSupport.importIFT(store, trees: 2)
+            func onTerminal(_ arguments: [String]) throws -> String {
+                let command = ([EngineSupport.srlmBinary] + arguments + ["--store", store.path]).map { "'\($0)'" }.joined(separator: " ")
+                let script = Process()
+                script.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+                script.arguments = ["-qec", command, "/dev/null"]
+                script.environment = ProcessInfo.processInfo.environment.merging(["SRLM_HOME": TestSupport.packageRoot.path]) { $1 }
+                let out = Pipe()
+                script.standardOutput = out
+                script.standardInput = FileHandle.nullDevice
+                try script.run()
+                let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                script.waitUntilExit()
+                #expect(script.terminationStatus == 0, "\(text.suffix(2000))")
+                return text
+            }
+            let shown = try onTerminal(["train", "sft", "--data", "ift", "--max-steps", "4", "--batch-size", "2",
+                                        "--per-device-batch-size", "2", "--max-length", "256", "--gguf", "none"])
+            #expect(shown.contains("train-sft ████████████████████████ 4/4 steps"), "\(shown.suffix(2000))")
+            #expect(shown.contains("loss ") && shown.contains(" s/step  ETA "))
+            #expect(shown.contains("\r\u{1B}[2K"))  // redrawn in place
+            #expect(!shown.contains("{'loss'"))      // the trainer's own log lines went to train.log only
+            let quiet = try onTerminal(["train", "sft", "--data", "ift", "--max-steps", "5", "--batch-size", "2",
+                                        "--per-device-batch-size", "2", "--max-length", "256", "--gguf", "none", "--quiet", "--name", "SFT-quiet"])
+            #expect(!quiet.contains("█") && !quiet.contains("ETA"), "\(quiet.suffix(2000))")
+        }
+
         /// srlm killed with SIGKILL mid-training: the supervisor takes the trainer's whole process group down.
         @Test func killedSrlmTakesTheTrainerWithIt() throws {
             let store = try TestSupport.makeStore()

@@ -78,7 +78,9 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
     /// The key matches 64 bits of SHA-256; equal bytes make it the same blob. (A missing blob is not the same: the
     /// index may outlive a store file replaced at the same path, or a gc in another process that made it a hole.)
     private func sameBytes(_ id: BlobID, _ data: Data) throws -> Bool {
-        (try? BlobReader.data(db, id)) == data
+        guard let row = try? Row.fetchOne(db.cachedStatement(sql: "SELECT srlm_blob(?1), srlm_blob_key(?1)"), arguments: [id]),
+              let stored = row[0] as Data?, let key = row[1] as Data? else { return false }
+        return stored == data && !BlobReader.isHole(key)
     }
 
     /// The full SHA-256 of a blob (for row hashes): known for blobs put here, else read and checked.

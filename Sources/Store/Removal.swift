@@ -105,15 +105,7 @@ public enum Remover {
                 WHERE m.round_id = ? AND c.train_run_id IS NOT NULL
                 AND \(String(format: only, "o.checkpoint_id = m.checkpoint_id"))
                 """, arguments: [round]))
-            // Evaluations of a removed checkpoint go with it (their figures describe a model that is gone).
-            let evals = try Int64.fetchAll(db, sql: """
-                SELECT r.id FROM run r JOIN checkpoint c ON c.experiment_id = r.experiment_id
-                  AND json_extract(r.config, '$.model') = c.name
-                WHERE r.stage LIKE 'eval-%' AND c.id IN (SELECT value FROM json_each(?))
-                """, arguments: [Guards.json(s.checkpoints)])
-            s.runs.formUnion(evals)
-            s.versions.formUnion(try Int64.fetchAll(db, sql: "SELECT id FROM dataset_version WHERE run_id IN (SELECT value FROM json_each(?))",
-                                                    arguments: [Guards.json(evals)]))
+            try addMeasurements(db, &s)
         case .experiment:
             s.versions = Set(try Int64.fetchAll(db, sql: """
                 SELECT v.id FROM dataset_version v JOIN dataset d ON d.id = v.dataset_id WHERE d.experiment_id = ?
@@ -135,6 +127,25 @@ public enum Remover {
             if otherOutputs == 0 { s.runs.insert(run) }
         }
         return s
+    }
+
+    /// Measurements of what goes, go with it: evaluation and judge-probe runs that used a removed checkpoint or read a
+    /// removed version (their figures describe a model or data that is gone), with the versions they wrote, and so on
+    /// until nothing new joins (a comparison that read removed answers).
+    static func addMeasurements(_ db: Database, _ s: inout Selection) throws {
+        while true {
+            let runs = try Int64.fetchAll(db, sql: """
+                SELECT r.id FROM run r WHERE (r.stage LIKE 'eval-%' OR r.stage = 'judge-probe')
+                AND r.id NOT IN (SELECT value FROM json_each(?3)) AND (
+                    EXISTS (SELECT 1 FROM checkpoint c WHERE c.id IN (SELECT value FROM json_each(?2)) AND c.experiment_id = r.experiment_id
+                            AND c.name IN (json_extract(r.config, '$.model'), json_extract(r.config, '$.base')))
+                    OR EXISTS (SELECT 1 FROM run_input i WHERE i.run_id = r.id AND i.version_id IN (SELECT value FROM json_each(?1))))
+                """, arguments: [Guards.json(s.versions), Guards.json(s.checkpoints), Guards.json(s.runs)])
+            if runs.isEmpty { return }
+            s.runs.formUnion(runs)
+            s.versions.formUnion(try Int64.fetchAll(db, sql: "SELECT id FROM dataset_version WHERE run_id IN (SELECT value FROM json_each(?))",
+                                                    arguments: [Guards.json(runs)]))
+        }
     }
 
     static func describe(_ db: Database, _ s: Selection) throws -> RemovalReport {
@@ -185,6 +196,22 @@ public enum Remover {
         return files
     }
 
+    /// A later version of the same dataset (the next round's answers, say) names a removed one as its parent only
+    /// because it came next: it now names the nearest kept ancestor. Real derivations also have a run that read the
+    /// version, and those block the removal instead (`Dependents`). Rows and content hashes do not change.
+    static func reparent(_ db: Database, _ removed: Set<Int64>) throws {
+        let children = try Row.fetchAll(db, sql: """
+            SELECT id, parent_id FROM dataset_version WHERE parent_id IN (SELECT value FROM json_each(?1)) AND id NOT IN (SELECT value FROM json_each(?1))
+            """, arguments: [Guards.json(removed)])
+        for child in children {
+            var parent: Int64? = child[1]
+            while let p = parent, removed.contains(p) {
+                parent = try Int64.fetchOne(db, sql: "SELECT parent_id FROM dataset_version WHERE id = ?", arguments: [p])
+            }
+            try db.execute(sql: "UPDATE dataset_version SET parent_id = ? WHERE id = ?", arguments: [parent, child[0] as Int64])
+        }
+    }
+
     static func delete(_ db: Database, _ s: Selection, experimentID: Int64, target: RemovalTarget, report: RemovalReport) throws {
         let versions = Guards.json(s.versions), checkpoints = Guards.json(s.checkpoints)
         let runs = Guards.json(s.runs), rounds = Guards.json(s.rounds)
@@ -192,7 +219,7 @@ public enum Remover {
         let datasets = Guards.json(try Int64.fetchAll(db, sql: "SELECT DISTINCT dataset_id FROM dataset_version WHERE id IN (SELECT value FROM json_each(?))",
                                                       arguments: [versions]))
         try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
-        try Guards.lifted(db, try Guards.versions(db)) {
+        try Guards.lifted(db, try Guards.versions(db) + ["dataset_version_immutable"]) {
             for kind in ArtifactKind.allCases {
                 try db.execute(sql: "DELETE FROM \(kind.table) WHERE version_id IN (SELECT value FROM json_each(?))", arguments: [versions])
             }
@@ -201,6 +228,7 @@ public enum Remover {
             try db.execute(sql: "DELETE FROM run_input WHERE run_id IN (SELECT value FROM json_each(?))", arguments: [runs])
             try db.execute(sql: "DELETE FROM checkpoint_file WHERE checkpoint_id IN (SELECT value FROM json_each(?))", arguments: [checkpoints])
             try db.execute(sql: "DELETE FROM checkpoint WHERE id IN (SELECT value FROM json_each(?))", arguments: [checkpoints])
+            try reparent(db, s.versions)
             try db.execute(sql: "DELETE FROM dataset_version WHERE id IN (SELECT value FROM json_each(?))", arguments: [versions])
             // A dataset whose last version went goes too, so its name can be used again.
             try db.execute(sql: """

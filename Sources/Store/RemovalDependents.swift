@@ -1,8 +1,8 @@
 import GRDB
 
 extension Remover {
-    /// What outside a selection still needs something in it, in words (`pairs@3 is derived from it`, …). Empty:
-    /// the selection can go.
+    /// What outside a selection still needs something in it, in words (`short@1 is derived from hh@1`, …). Empty:
+    /// the selection can go. A later version of the same dataset is not a dependent (see `Remover.reparent`).
     enum Dependents {
         static func find(_ db: Database, _ s: Selection) throws -> [String] {
             let versions = Guards.json(s.versions), checkpoints = Guards.json(s.checkpoints)
@@ -11,7 +11,9 @@ extension Remover {
             func ref(_ column: String) -> String { String(format: label, column) }
             let sql = """
                 SELECT \(ref("c.id")) || ' is derived from ' || \(ref("c.parent_id"))
-                  FROM dataset_version c WHERE c.parent_id IN (SELECT value FROM json_each(?1)) AND c.id NOT IN (SELECT value FROM json_each(?1))
+                  FROM dataset_version c JOIN dataset_version p ON p.id = c.parent_id
+                  WHERE c.parent_id IN (SELECT value FROM json_each(?1)) AND c.id NOT IN (SELECT value FROM json_each(?1))
+                  AND c.dataset_id <> p.dataset_id
                 UNION ALL
                 SELECT 'run ' || r.id || ' (' || r.stage || ') reads ' || \(ref("i.version_id"))
                   FROM run_input i JOIN run r ON r.id = i.run_id

@@ -102,11 +102,11 @@ import SRLMStages
         #expect(by.contains { $0.contains("(train-dpo) reads pairs@1") })
         #expect(by.contains("checkpoint M1 was trained on pairs@1"))
         #expect(by.contains("round 1 uses pairs@1 as its pairs"))
-        #expect(by.contains("pairs@2 is derived from pairs@1"))
+        #expect(!by.contains { $0.contains("derived") })  // pairs@2 is only the next version of the same dataset
         // Round 2 starts from round 1's model and versions: round 1 cannot go before round 2.
         let round = #expect(throws: SRLMError.self) { try Remover.run(store, experiment: "default", target: .round(1)) }
         guard case .inUse(_, let roundBy)? = round else { Issue.record("not inUse"); return }
-        #expect(roundBy.contains("checkpoint M1 was trained on pairs@1") && roundBy.contains("prompts@2 is derived from prompts@1"))
+        #expect(roundBy.contains("checkpoint M1 was trained on pairs@1"))
         #expect(try Self.hashes(store) == before)
     }
 
@@ -170,6 +170,44 @@ import SRLMStages
         }
         #expect(try other.read { try BlobReader.text($0, id) } == reply)
         #expect(try Fsck.run(store).ok)
+    }
+
+    /// Evaluations of the round's model (and a comparison that read them) go with the round; a later version of the
+    /// same dataset (another model's answers) stays, now with the nearest kept ancestor as its parent; a version
+    /// derived into another dataset blocks.
+    @Test func measurementsGoWithTheRoundAndLaterVersionsAreReparented() throws {
+        let store = try TestSupport.makeStore()
+        _ = try Self.makeExperiment(store)
+        func answers(_ model: String) throws -> DatasetVersion {
+            try store.write { db in
+                let run = try Runs.begin(db, experiment: "default", stage: "eval-answers", config: ["model": model], inputs: [])
+                let w = try VersionWriter(db, experiment: "default", name: "answers", kind: .candidates, runID: run.id)
+                try w.append(["prompt": .text(Blobs.text([.user("eval prompt")])), "response": .text(Blobs.text([.assistant("answer of \(model)")])),
+                              "model": .text(model), "sample_index": .int(0)])
+                let version = try w.finish()
+                try Runs.finish(db, run.id)
+                return version
+            }
+        }
+        let m1 = try answers("M1"), m2 = try answers("M2"), m0 = try answers("M0")
+        #expect(m0.parentID == m2.id)
+        let compare = try store.write { db in
+            let run = try Runs.begin(db, experiment: "default", stage: "eval-compare", config: ["model": "M0"], inputs: [m2.id, m1.id])
+            try Runs.finish(db, run.id)
+            return run.id
+        }
+        let before = try Self.hashes(store)
+        let removed = try Remover.run(store, experiment: "default", target: .round(2))
+        #expect(removed.versions.contains("answers@2") && removed.runs.contains(compare))
+        #expect(try store.read { try DatasetVersion.resolve($0, "answers@3", experiment: "default") }.parentID == m1.id)
+        #expect(try Self.hashes(store)["answers@3"] == before["answers@3"])
+        #expect(try Fsck.run(store).ok)
+
+        // A real derivation into another dataset blocks.
+        _ = try Derive.run(store, name: "short", from: "pairs@1", where: "1")
+        let error = #expect(throws: SRLMError.self) { try Remover.run(store, experiment: "default", target: .version(DatasetRef(name: "pairs", version: 1))) }
+        guard case .inUse(_, let by)? = error else { Issue.record("not inUse"); return }
+        #expect(by.contains("short@1 is derived from pairs@1"))
     }
 
     @Test func anExperimentGoesWholeAndTheOtherIsUntouched() throws {

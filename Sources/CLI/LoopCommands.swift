@@ -22,6 +22,10 @@ struct LoopOptions: ParsableArguments {
     @Option(help: "Most tokens per judgment, the loop's judge and EFT judging (default \(defaults.judge.sampling.maxTokens)).")
     var judgeMaxTokens: Int?
     @Option(help: "A round with fewer pairs stops instead of training (default \(defaults.minPairs)).") var minPairs: Int?
+    @Option(help: "Pair policy of every round: best-worst, length-control or anchored (default \(defaults.pairs.policy.rawValue)).")
+    var policy: PairPolicy?
+    @Option(help: "length-control's ρ, one value or one per round (0,0,0.1: round 3 uses 0.1; the last repeats).") var rho: String?
+    @Option(help: "anchored: the earlier checkpoint whose candidates are rejected (e.g. M1).") var anchor: String?
     @Option(help: "EFT targets: judge (by the IFT-only SFT model), structured or human (from the ranks; default \(defaults.buildEFT.targets.rawValue)).")
     var eftTargets: BuildEFT.Targets?
     @Option(help: "IFT data (default \(defaults.ift)).") var ift: String?
@@ -60,6 +64,15 @@ struct LoopOptions: ParsableArguments {
         set(ranked) { $0.buildEFT.ranked = $1 }
         set(ift) { $0.ift = $1 }
         set(minPairs) { $0.minPairs = $1 }
+        set(policy) { $0.pairs.policy = $1 }
+        set(anchor) { $0.pairs.anchor = $1 }
+        if let rho {
+            let values = try rho.split(separator: ",").map { part in
+                guard let v = Double(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--rho: '\(rho)' is not a number or a comma-separated list") }
+                return v
+            }
+            if values.count == 1 { o.pairs.rho = values[0]; o.rhoPerRound = [] } else { o.rhoPerRound = values }
+        }
         set(probe) { $0.probe = $1 }
         set(baseline) { $0.baseline = $1 }
         set(judgeTemplate) { $0.judgeTemplate = $1 }

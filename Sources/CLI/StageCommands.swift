@@ -165,17 +165,50 @@ struct JudgeCommand: AsyncParsableCommand {
     }
 }
 
+extension PairPolicy: ExpressibleByArgument {}
+
 struct PairsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pairs", abstract: "Preference pairs: highest vs lowest mean score per prompt; ties dropped.")
+        commandName: "pairs", abstract: "Preference pairs from judged candidates, by a pair policy (default: the paper's highest vs lowest mean score).",
+        discussion: """
+            No model call: on a round whose judgments exist, another --policy makes a new pairs version from the same \
+            judgments (`srlm diff pairs@A pairs@B --by-prompt` shows which prompts flipped; `srlm query policy-compare` \
+            sets the policies side by side). best-worst: the paper (ties dropped). length-control: Meta-Rewarding's \
+            bands, chosen the shortest scoring ≥ (1−ρ)·Smax + ρ·Smin, rejected the longest scoring ≤ (1−ρ)·Smin + ρ·Smax \
+            (ρ = 0: the least spread judge samples break ties). anchored: rejected from --anchor's candidates for the \
+            same prompts, judged by the round's judge (`srlm gen-candidates --model ANCHOR` and `srlm judge` make them).
+            """)
+    static let defaults = Pairs.Config(round: 1)
     @OptionGroup var round: RoundOptions
-    @Option(help: "Smallest score margin kept (ties are always dropped).") var minMargin = Pairs.Config(round: 1).minMargin
+    @Option(help: "best-worst, length-control or anchored.") var policy = defaults.policy
+    @Option(help: "length-control's ρ, 0…1.") var rho = defaults.rho
+    @Option(help: "anchored: the earlier checkpoint (e.g. M1) whose candidates are rejected.") var anchor: String?
+    @Option(help: "Smallest score margin kept (ties are always dropped).") var minMargin = defaults.minMargin
+    @Option(help: "Largest chosen/rejected reply length ratio kept (0: no limit).") var maxLengthRatio = defaults.maxLengthRatio
+    @Option(help: "RIP: drop pairs whose rejected reply scores below this quantile (0: off).") var ripRejectedScore = defaults.ripRejectedScore
+    @Option(help: "RIP: drop pairs whose rejected reply's length is outside these quantiles, LOW,HIGH (e.g. 0.05,0.95).")
+    var ripRejectedLength: String?
+    @Option(help: "RIP: drop pairs whose score gap is below this quantile (0: off).") var ripGap = defaults.ripGap
     @Option(help: "Judgment version (default: the round's judge output).") var judgments: String?
+    @Option(help: "Write to this dataset instead of the round's pairs (the round keeps its pairs).") var name: String?
 
     func run() async throws {
         var config = Pairs.Config(round: round.round)
+        config.policy = policy
+        config.rho = rho
+        config.anchor = anchor ?? ""
         config.minMargin = minMargin
+        config.maxLengthRatio = maxLengthRatio
+        config.ripRejectedScore = ripRejectedScore
+        config.ripRejectedLength = try ripRejectedLength.map { text in
+            try text.split(separator: ",").map { part in
+                guard let q = Double(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--rip-rejected-length: '\(text)' is not LOW,HIGH") }
+                return q
+            }
+        } ?? []
+        config.ripGap = ripGap
         config.judgments = judgments ?? ""
+        config.name = name ?? ""
         printResult("pairs", try await round.context().perform(Pairs(config: config)))
     }
 }

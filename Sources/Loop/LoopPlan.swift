@@ -127,6 +127,9 @@ public struct LoopPlan: Codable, Hashable, Sendable {
         public var genCandidates = GenCandidates.Config(round: 0)
         public var judge = Judge.Config(round: 0)
         public var pairs = Pairs.Config(round: 0)
+        /// length-control's ρ per round: round r takes the r-th value, the last one repeating (empty: `pairs.rho`
+        /// in every round). Meta-Rewarding raises ρ in later rounds as lengths grow.
+        public var rhoPerRound: [Double] = []
         public var dpo = TrainDPO.Config()
 
         public init() {}
@@ -198,6 +201,7 @@ public struct LoopPlan: Codable, Hashable, Sendable {
         candidates.round = r
         judge.round = r
         pairs.round = r
+        if !o.rhoPerRound.isEmpty { pairs.rho = o.rhoPerRound[min(r, o.rhoPerRound.count) - 1] }
         dpo.round = r
         dpo.name = "M\(r + 1)"
         dpo.base = model

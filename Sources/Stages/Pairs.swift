@@ -2,74 +2,157 @@ import Foundation
 import SRLMEngines
 import SRLMStore
 
-/// Step 4: per prompt, chosen = the candidate with the highest mean judge score, rejected = the lowest; ties and
-/// pairs under `minMargin` are dropped; candidates without a parsed score are left out. No model.
+/// Step 4: per prompt, a pair policy picks chosen and rejected among the judged candidates (default: the paper's
+/// highest vs lowest mean score, ties dropped), then the filters drop pairs, each drop counted by its reason.
+/// Candidates without a parsed score are left out. No model: a round's stored judgments can be paired again under
+/// another policy (`srlm pairs --round N --policy …`), and the versions compared by diff and SQL.
 public struct Pairs: Stage {
     public static let name = "pairs"
     public static let dataset = "pairs"
 
     public struct Config: Codable, Hashable, Sendable {
         public var round: Int
+        public var policy = PairPolicy.bestWorst
+        /// length-control's ρ (0 = the top and bottom scores only).
+        public var rho = 0.0
+        /// anchored: the earlier checkpoint whose candidates are the rejected side.
+        public var anchor = ""
         public var minMargin = 0.0
+        public var maxLengthRatio = 0.0
+        public var ripRejectedScore = 0.0
+        public var ripRejectedLength: [Double] = []
+        public var ripGap = 0.0
         /// The judgments to pair ("": the round's judge output); recorded resolved, as NAME@N.
         public var judgments = ""
+        /// The output dataset ("": `pairs`, the round's pairs that training reads; another name keeps the round's
+        /// pairs as they are, for comparing policies side by side).
+        public var name = ""
 
         public init(round: Int) { self.round = round }
+
+        public var filters: PairFilters {
+            var f = PairFilters()
+            f.minMargin = minMargin
+            f.maxLengthRatio = maxLengthRatio
+            f.ripRejectedScore = ripRejectedScore
+            f.ripRejectedLength = ripRejectedLength
+            f.ripGap = ripGap
+            return f
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case round, policy, rho, anchor, minMargin, maxLengthRatio, ripRejectedScore, ripRejectedLength, ripGap, judgments, name
+        }
+
+        /// Plans and configs stored before a field existed keep its default.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            round = try c.decode(Int.self, forKey: .round)
+            policy = try c.decodeIfPresent(PairPolicy.self, forKey: .policy) ?? policy
+            rho = try c.decodeIfPresent(Double.self, forKey: .rho) ?? rho
+            anchor = try c.decodeIfPresent(String.self, forKey: .anchor) ?? anchor
+            minMargin = try c.decodeIfPresent(Double.self, forKey: .minMargin) ?? minMargin
+            maxLengthRatio = try c.decodeIfPresent(Double.self, forKey: .maxLengthRatio) ?? maxLengthRatio
+            ripRejectedScore = try c.decodeIfPresent(Double.self, forKey: .ripRejectedScore) ?? ripRejectedScore
+            ripRejectedLength = try c.decodeIfPresent([Double].self, forKey: .ripRejectedLength) ?? ripRejectedLength
+            ripGap = try c.decodeIfPresent(Double.self, forKey: .ripGap) ?? ripGap
+            judgments = try c.decodeIfPresent(String.self, forKey: .judgments) ?? judgments
+            name = try c.decodeIfPresent(String.self, forKey: .name) ?? name
+        }
+
+        public func validate() throws {
+            try filters.validate()
+            guard rho >= 0 && rho <= 1 else { throw SRLMError.outOfRange(setting: "rho", value: "\(rho)", expected: "0…1") }
+            guard (policy == .anchored) == !anchor.isEmpty else {
+                throw SRLMError.invalid(policy == .anchored ? "the anchored policy needs the earlier checkpoint (anchor)"
+                                                            : "an anchor is used by the anchored policy only")
+            }
+            if !name.isEmpty { try DatasetRef.validate(name: name) }
+        }
     }
 
     public var config: Config
 
     public init(config: Config) { self.config = config }
 
-    struct Scored {
-        let response: BlobID
-        var scores: [Double] = []
-        var mean: Double { scores.reduce(0, +) / Double(scores.count) }
+    /// What the policy reads: the round's judge samples, each reply's length, and (anchored) the anchor's.
+    public struct Work: Sendable {
+        let judgments: [StageRows.Judgment]
+        let lengths: [BlobID: Int]
+        let anchor: [(judgment: StageRows.Judgment, length: Int)]
     }
 
-    public func plan(_ context: StageContext, model: ModelIdentity?) throws -> StagePlan<Config, [StageRows.Judgment]> {
+    public func plan(_ context: StageContext, model: ModelIdentity?) throws -> StagePlan<Config, Work> {
+        try config.validate()
         let input = try Rounds.input(context.store, experiment: context.experiment, iteration: config.round, role: .judgments,
                                      explicit: config.judgments.isEmpty ? nil : config.judgments, producedBy: "judge")
         var config = self.config
         config.judgments = input.ref
-        return StagePlan(config: config, inputs: [input],
-                         destination: .init(dataset: Self.dataset, kind: .pairs, round: config.round, role: .pairs),
-                         seed: nil, work: try StageRows.judgments(context.store, input))
+        let anchor = config.policy == .anchored ? try StageRows.anchorJudgments(context.store, input, anchor: config.anchor) : []
+        let work = Work(judgments: try StageRows.judgments(context.store, input), lengths: try StageRows.replyLengths(context.store, input),
+                        anchor: anchor)
+        let destination = config.name.isEmpty
+            ? RunLifecycle.Destination(dataset: Self.dataset, kind: .pairs, round: config.round, role: .pairs)
+            : RunLifecycle.Destination(dataset: config.name, kind: .pairs)
+        return StagePlan(config: config, inputs: [input], destination: destination, seed: nil, work: work)
     }
 
-    public func execute(_ plan: StagePlan<Config, [StageRows.Judgment]>, _ run: StageRun) async throws -> StageOutput {
-        // Candidates in first-seen order per prompt, prompts in first-seen order: deterministic output.
-        var order: [BlobID] = []
-        var byPrompt: [BlobID: [Scored]] = [:]
-        var unscored: [BlobID: Set<BlobID>] = [:]
-        for judgment in plan.work {
-            if byPrompt[judgment.prompt] == nil { order.append(judgment.prompt); byPrompt[judgment.prompt] = [] }
-            var list = byPrompt[judgment.prompt]!
-            let index = list.firstIndex { $0.response == judgment.response }
-                ?? { list.append(Scored(response: judgment.response)); return list.count - 1 }()
-            if let score = judgment.score { list[index].scores.append(score) } else { unscored[judgment.prompt, default: []].insert(judgment.response) }
-            byPrompt[judgment.prompt] = list
-        }
+    public func execute(_ plan: StagePlan<Config, Work>, _ run: StageRun) async throws -> StageOutput {
+        let work = plan.work
+        let anchorReplies = Set(work.anchor.map(\.judgment.response))
+        let order = Self.group(work.judgments.filter { !anchorReplies.contains($0.response) }) { work.lengths[$0] ?? 0 }
+        let anchorLengths = Dictionary(work.anchor.map { ($0.judgment.response, $0.length) }) { first, _ in first }
+        let anchors = Dictionary(Self.group(work.anchor.map(\.judgment)) { anchorLengths[$0] ?? 0 }.map { ($0.prompt, $0.candidates) }) { first, _ in first }
         var dropped: [String: Int] = [:]
-        var pairs: [(prompt: BlobID, chosen: Scored, rejected: Scored)] = []
-        for prompt in order {
-            let scored = byPrompt[prompt]!.filter { !$0.scores.isEmpty }
-            guard scored.count >= 2 else { dropped["fewer than 2 scored candidates", default: 0] += 1; continue }
-            // max/min by mean; the first candidate wins equal means, so ties are seen as margin 0.
-            let chosen = scored.max { $0.mean < $1.mean }!
-            let rejected = scored.min { $0.mean < $1.mean }!
-            let margin = chosen.mean - rejected.mean
-            if margin == 0 { dropped["tie", default: 0] += 1; continue }
-            if margin < plan.config.minMargin { dropped["margin below \(plan.config.minMargin)", default: 0] += 1; continue }
-            pairs.append((prompt, chosen, rejected))
+        var picked: [(prompt: BlobID, chosen: PairCandidate, rejected: PairCandidate)] = []
+        var unscored = 0
+        for (prompt, candidates) in order {
+            unscored += candidates.filter { $0.scores.isEmpty }.count
+            switch PairPick.pick(plan.config.policy, rho: plan.config.rho, candidates, anchor: anchors[prompt] ?? []) {
+            case let .pair(chosen, rejected): picked.append((prompt, chosen, rejected))
+            case .dropped(let reason): dropped[reason, default: 0] += 1
+            }
         }
-        let stats: [String: Any] = ["prompts": order.count, "kept": pairs.count, "dropped": dropped,
-                                    "candidates_without_score": unscored.values.map(\.count).reduce(0, +)]
+        let (kept, filtered) = plan.config.filters.apply(picked, chosen: \.chosen, rejected: \.rejected)
+        dropped.merge(filtered, uniquingKeysWith: +)
+        let stats: [String: Any] = ["prompts": order.count, "kept": kept.count, "dropped": dropped,
+                                    "candidates_without_score": unscored, "policy": plan.config.policy.rawValue,
+                                    "judge_agreement": Self.agreement(kept.map { ($0.chosen, $0.rejected) }) ?? NSNull()]
         return StageOutput(stats: stats) { writer in
-            for pair in pairs {
+            for pair in kept {
                 try writer.append([.blob(pair.prompt), .blob(pair.chosen.response), .blob(pair.rejected.response),
                                    .real(pair.chosen.mean), .real(pair.rejected.mean)])
             }
         }
+    }
+
+    /// Candidates per prompt, prompts and candidates in first-seen order (deterministic output), with every sample.
+    static func group(_ judgments: [StageRows.Judgment], length: (BlobID) -> Int) -> [(prompt: BlobID, candidates: [PairCandidate])] {
+        var order: [BlobID] = []
+        var replies: [BlobID: [BlobID]] = [:]
+        var scores: [[BlobID]: [Double]] = [:]
+        for j in judgments {
+            if replies[j.prompt] == nil { order.append(j.prompt); replies[j.prompt] = [] }
+            if scores[[j.prompt, j.response]] == nil { replies[j.prompt]!.append(j.response); scores[[j.prompt, j.response]] = [] }
+            if let score = j.score { scores[[j.prompt, j.response]]!.append(score) }
+        }
+        return order.map { prompt in
+            (prompt, replies[prompt]!.map { PairCandidate(response: $0, scores: scores[[prompt, $0]]!, length: length($0)) })
+        }
+    }
+
+    /// How often the judge's own samples agree with the pair: over every chosen sample × rejected sample of every
+    /// pair, the share where chosen scores higher (ties count half). nil without pairs.
+    static func agreement(_ pairs: [(PairCandidate, PairCandidate)]) -> Double? {
+        var total = 0.0, count = 0
+        for (chosen, rejected) in pairs {
+            for c in chosen.scores {
+                for r in rejected.scores {
+                    total += c > r ? 1 : c == r ? 0.5 : 0
+                    count += 1
+                }
+            }
+        }
+        return count == 0 ? nil : total / Double(count)
     }
 }

@@ -99,6 +99,44 @@ public enum StageRows {
         }
     }
 
+    /// Characters of each judged reply's text (the last message's content, as SQLite's `length` counts them).
+    public static func replyLengths(_ store: Store, _ version: DatasetVersion) throws -> [BlobID: Int] {
+        try store.read { db in
+            var lengths: [BlobID: Int] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT response, length(json_extract(srlm_text(response), '$[#-1].content'))
+                FROM (SELECT DISTINCT response FROM judgment WHERE version_id = ?)
+                """, arguments: [version.id]) {
+                lengths[row[0]] = row[1] ?? 0
+            }
+            return lengths
+        }
+    }
+
+    /// Judge samples, by the judge that made `version`, of the candidates `anchor` (a checkpoint name) wrote for the
+    /// prompts of `version`, from any judgments version of the experiment; each (prompt, reply, sample) once, with
+    /// the reply's length. The anchored pair policy's rejected side.
+    public static func anchorJudgments(_ store: Store, _ version: DatasetVersion, anchor: String) throws -> [(judgment: Judgment, length: Int)] {
+        try store.read { db in
+            let judges = try String.fetchAll(db, sql: "SELECT DISTINCT judge_model FROM judgment WHERE version_id = ?", arguments: [version.id])
+            guard judges.count == 1 else {
+                throw SRLMError.invalid("\(version.ref) holds judgments by \(judges.count) judges; anchoring needs the one judge of the round")
+            }
+            var seen = Set<[Int64]>()
+            return try Row.fetchAll(db, sql: """
+                SELECT j.prompt, j.response, j.sample_index, j.score, length(json_extract(srlm_text(j.response), '$[#-1].content'))
+                FROM judgment j JOIN dataset_version jv ON jv.id = j.version_id JOIN dataset jd ON jd.id = jv.dataset_id
+                JOIN experiment e ON e.id = jd.experiment_id AND e.name = :experiment
+                WHERE j.judge_model = :judge AND j.prompt IN (SELECT prompt FROM judgment WHERE version_id = :version)
+                AND EXISTS (SELECT 1 FROM candidate c JOIN dataset_version cv ON cv.id = c.version_id JOIN dataset cd ON cd.id = cv.dataset_id
+                            WHERE cd.experiment_id = jd.experiment_id AND c.model = :anchor AND c.prompt = j.prompt AND c.response = j.response)
+                ORDER BY j.version_id DESC, j.ord
+                """, arguments: ["experiment": version.experiment, "judge": judges[0], "version": version.id, "anchor": anchor])
+                .filter { seen.insert([$0[0], $0[1], $0[2]]).inserted }
+                .map { (Judgment(prompt: $0[0], response: $0[1], sampleIndex: $0[2], score: $0[3]), $0[4] ?? 0) }
+        }
+    }
+
     /// A pairs version's rows, largest margin first (then row order).
     public static func pairs(_ store: Store, _ version: DatasetVersion, limit: Int) throws -> [Pair] {
         guard version.kind == .pairs else { throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "pairs") }

@@ -5,13 +5,14 @@ Usage:  python engines/train.py sft|dpo --config CONFIG.json
             engines/train.py sft|dpo --config CONFIG.json
 
 CONFIG.json: {"model": HF_DIR, "data": ROWS.jsonl, "output_dir": DIR, ...hyperparameters (see DEFAULTS below),
-              "lora": null | {"r","alpha","dropout","target_modules"}, "trainer_args": {...passed to SFT/DPOConfig}}
+              "lora": null | {"r","alpha","dropout","target_modules"}, dpo: "rpo_alpha": null | A, "trainer_args": {...passed to SFT/DPOConfig}}
 Rows: SFT {"prompt":[msgs],"completion":[msgs]} (loss on the completion only);
       DPO {"prompt":[msgs],"chosen":[msgs],"rejected":[msgs]}.
 Stdout (rank 0): {"event":"start",...}, {"event":"step","step":N,"max_steps":M} per step, then {"event":"done",...} or {"event":"error","message":...} with exit 1.
 Live metrics: one JSON object per log call in OUTPUT_DIR/metrics.jsonl.
 """
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -25,7 +26,7 @@ COMMON = {"batch_size": 16, "per_device_train_batch_size": 2, "dropout": 0.1, "m
           "num_train_epochs": 1.0, "max_length": 1024, "seed": 42, "lora": None, "logging_steps": 1,
           "trainer_args": {}}
 DEFAULTS = {"sft": {**COMMON, "learning_rate": 5.5e-6, "min_lr": 1.1e-6},
-            "dpo": {**COMMON, "learning_rate": 1e-6, "min_lr": 1e-7, "beta": 0.1}}
+            "dpo": {**COMMON, "learning_rate": 1e-6, "min_lr": 1e-7, "beta": 0.1, "rpo_alpha": None}}
 REQUIRED = ("model", "data", "output_dir")
 INT_KEYS = {"batch_size", "per_device_train_batch_size", "max_steps", "max_length", "seed", "logging_steps"}
 FLOAT_KEYS = {"dropout", "num_train_epochs", "learning_rate", "min_lr", "beta"}
@@ -69,6 +70,9 @@ def load_config(method: str, path: Path) -> dict:
         want = int if k in INT_KEYS else float if k in FLOAT_KEYS else None
         if want and (isinstance(v, bool) or not isinstance(v, (int, float)) or (want is int and v != int(v))):
             raise ConfigError(f"{path}: {k} must be {'an integer' if want is int else 'a number'}, got {v!r}")
+    rpo = cfg.get("rpo_alpha")
+    if rpo is not None and (isinstance(rpo, bool) or not isinstance(rpo, (int, float)) or rpo < 0):
+        raise ConfigError(f"{path}: rpo_alpha must be null or a number >= 0, got {rpo!r}")
     if min(cfg["batch_size"], cfg["per_device_train_batch_size"]) < 1:
         raise ConfigError(f"{path}: batch_size and per_device_train_batch_size must be >= 1")
     lora = cfg["lora"]
@@ -169,6 +173,14 @@ def main() -> int:
     else:
         from trl import DPOConfig as Config, DPOTrainer as Trainer
         targs["beta"] = cfg["beta"]
+        if cfg["rpo_alpha"] is not None:
+            # Iterative RPO: DPO + alpha x the chosen reply's NLL. TRL 1.x combines named losses; earlier TRL had
+            # the rpo_alpha field itself.
+            if "rpo_alpha" in {f.name for f in dataclasses.fields(Config)}:
+                targs["rpo_alpha"] = cfg["rpo_alpha"]
+            else:
+                targs["loss_type"] = ["sigmoid", "sft"]
+                targs["loss_weights"] = [1.0, float(cfg["rpo_alpha"])]
         targs["disable_dropout"] = False  # the paper trains DPO with dropout 0.1 too
     targs.update(cfg["trainer_args"])  # the last word, for anything this recipe does not name
     try:

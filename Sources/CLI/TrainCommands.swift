@@ -134,6 +134,8 @@ struct TrainDPOCommand: ParsableCommand {
     @OptionGroup var options: TrainOptions
     @Option(help: "Pairs version (default with --round: the round's pairs).") var data: String?
     @Option(help: "DPO beta (paper: 0.1).") var beta = TrainHyperparameters.dpo.beta ?? 0.1
+    @Option(help: "Iterative RPO: add this times the chosen reply's NLL to the DPO loss (TRL rpo_alpha; off by default).")
+    var rpoAlpha: Double?
     @Option(help: "Peak learning rate (paper: 1e-6).") var learningRate = TrainHyperparameters.dpo.learningRate
     @Option(help: "Learning rate at the end of the cosine decay (paper: 1e-7).") var minLearningRate = TrainHyperparameters.dpo.minLearningRate
 
@@ -141,6 +143,7 @@ struct TrainDPOCommand: ParsableCommand {
         var config = TrainDPO.Config(round: options.round, data: data.map { [$0] } ?? [])
         config.hyper = try options.hyper(.dpo, learningRate: learningRate, minLearningRate: minLearningRate)
         config.hyper.beta = beta
+        config.hyper.rpoAlpha = rpoAlpha
         config.launcher = try options.trainLauncher()
         config.name = options.name ?? ""
         config.base = options.base ?? ""

@@ -19,6 +19,9 @@ public struct TrainHyperparameters: Codable, Hashable, Sendable {
     public var minLearningRate: Double
     /// DPO's β (nil for SFT).
     public var beta: Double?
+    /// Iterative RPO (Pang et al. 2024): DPO's loss plus α × the NLL of the chosen reply (TRL's `rpo_alpha`; nil: plain
+    /// DPO, and the field is left out of the recorded config).
+    public var rpoAlpha: Double?
     /// Global batch: per-device batch × processes × gradient-accumulation steps.
     public var batchSize = 16
     public var perDeviceBatchSize = 2
@@ -52,9 +55,13 @@ public struct TrainHyperparameters: Codable, Hashable, Sendable {
         ]
         switch method {
         case .sft:
-            guard beta == nil else { throw SRLMError.invalid("beta is a DPO setting; SFT takes none") }
+            guard beta == nil, rpoAlpha == nil else { throw SRLMError.invalid("beta and rpo_alpha are DPO settings; SFT takes neither") }
         case .dpo:
             object["beta"] = beta ?? 0.1
+            if let rpoAlpha {
+                guard rpoAlpha >= 0 else { throw SRLMError.outOfRange(setting: "rpo alpha", value: "\(rpoAlpha)", expected: "≥ 0") }
+                object["rpo_alpha"] = rpoAlpha
+            }
         }
         if let lora {
             object["lora"] = ["r": lora.r, "alpha": lora.alpha, "dropout": lora.dropout, "target_modules": lora.targetModules]

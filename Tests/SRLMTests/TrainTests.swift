@@ -117,6 +117,30 @@ extension EngineBacked {
             #expect(abs((Double(QueryResult.display(round1[column("dpo_margin")])) ?? .nan) - lastMargin) < 1e-3)
         }
 
+        /// (issue 14, item 4) `--rpo-alpha`: Iterative RPO's NLL term on the chosen reply joins the DPO loss. At step 1
+        /// the policy equals the reference, so plain DPO's loss is ln 2; with α = 1 it is ln 2 plus the chosen replies'
+        /// mean token NLL, well above it.
+        @Test func rpoAlphaAddsTheChosenRepliesNLL() throws {
+            let store = try TestSupport.makeStore()
+            defer { TrainSupport.removeStoreFolder(store) }
+            let pairs = try TrainSupport.importPairs(store, count: 4)
+            var config = TrainDPO.Config()
+            config.data = [pairs.ref]
+            config.name = "RPO"
+            config.hyper = TrainSupport.small(.dpo)
+            config.hyper.maxSteps = 1
+            config.hyper.rpoAlpha = 1
+            let result = try TrainDPO(config: config, convert: nil, home: EngineSupport.home).run(StageContext(store: store, quiet: true))
+            let loss = try #require(try store.read {
+                try Double.fetchOne($0, sql: "SELECT value FROM train_metric WHERE run_id = ? AND step = 1 AND name = 'loss'", arguments: [result.runID])
+            })
+            #expect(loss > log(2) + 0.5, "step-1 loss \(loss)")
+            let recorded = try store.read { try String.fetchOne($0, sql: "SELECT config FROM run WHERE id = ?", arguments: [result.runID]) } ?? ""
+            #expect(recorded.contains(#""rpoAlpha":1"#))
+            let trainerConfig = try String(contentsOfFile: TrainDriver.workDirectory(store, run: result.runID) + "/train-config.json", encoding: .utf8)
+            #expect(trainerConfig.contains(#""rpo_alpha" : 1"#))
+        }
+
         /// A trainer that fails says why, with the tail of its log; the run is marked failed and nothing is registered.
         @Test func failedTrainerReportsItsLogAndFailsTheRun() throws {
             let store = try TestSupport.makeStore()

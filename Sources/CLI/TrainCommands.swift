@@ -136,6 +136,9 @@ struct TrainDPOCommand: ParsableCommand {
     @Option(help: "DPO beta (paper: 0.1).") var beta = TrainHyperparameters.dpo.beta ?? 0.1
     @Option(help: "Iterative RPO: add this times the chosen reply's NLL to the DPO loss (TRL rpo_alpha; off by default).")
     var rpoAlpha: Double?
+    @Option(help: "Meta-Rewarding: judge-training pairs to mix in (NAME@N, or 'round' for the round's from `srlm meta-judge`).")
+    var judgePairs: String?
+    @Option(help: "The most judge pairs may be of the training rows (default \(TrainDPO.Config.defaultJudgeShare)).") var judgeShare: Double?
     @Option(help: "Peak learning rate (paper: 1e-6).") var learningRate = TrainHyperparameters.dpo.learningRate
     @Option(help: "Learning rate at the end of the cosine decay (paper: 1e-7).") var minLearningRate = TrainHyperparameters.dpo.minLearningRate
 
@@ -144,6 +147,8 @@ struct TrainDPOCommand: ParsableCommand {
         config.hyper = try options.hyper(.dpo, learningRate: learningRate, minLearningRate: minLearningRate)
         config.hyper.beta = beta
         config.hyper.rpoAlpha = rpoAlpha
+        config.judgePairs = judgePairs
+        config.judgeShare = judgeShare
         config.launcher = try options.trainLauncher()
         config.name = options.name ?? ""
         config.base = options.base ?? ""

@@ -97,6 +97,14 @@ public struct TrainDPO: Sendable {
         /// The pairs as asked ([] or [""]: the round's), recorded resolved as NAME@N.
         public var data: [String] = []
         public var baseWeights = ""
+        /// Meta-Rewarding's judge-training pairs mixed in ("round": the round's judge-pairs; nil: none), recorded
+        /// resolved as NAME@N. Optional fields stay out of the recorded config when unset, so earlier runs keep
+        /// their config hashes.
+        public var judgePairs: String?
+        /// The most judge pairs may be of the training rows (default 0.15: above it NeMo-Aligner reports the judge
+        /// collapsing to constant scores); the pairs with the largest rating gap go first.
+        public var judgeShare: Double?
+        public static let defaultJudgeShare = 0.15
 
         public init(round: Int? = nil, data: [String] = []) {
             self.round = round
@@ -116,6 +124,25 @@ public struct TrainDPO: Sendable {
 
     var pairsRef: String? { config.data.first.flatMap { $0.isEmpty ? nil : $0 } }
 
+    /// The judge pairs to mix in and how many of their rows fit under the share, if any were asked for.
+    func judgeMix(_ context: StageContext, actorRows: Int) throws -> (version: DatasetVersion, rows: Int)? {
+        guard let ref = config.judgePairs else { return nil }
+        let share = config.judgeShare ?? Self.Config.defaultJudgeShare
+        guard share >= 0 && share < 1 else { throw SRLMError.outOfRange(setting: "judge share", value: "\(share)", expected: "0 ≤ share < 1") }
+        let judge: DatasetVersion
+        if ref == "round" {
+            guard let round = config.round else { throw SRLMError.invalid("judge pairs 'round' needs a round") }
+            judge = try Rounds.input(context.store, experiment: context.experiment, iteration: round, role: .judgePairs, explicit: nil,
+                                     producedBy: "meta-judge")
+        } else {
+            judge = try context.version(ref)
+        }
+        guard judge.kind == .pairs else { throw SRLMError.wrongKind(ref: judge.ref, holds: judge.kind.rawValue, expected: "pairs (judge pairs)") }
+        // judge / (actor + judge) ≤ share.
+        let cap = Int((share / (1 - share) * Double(actorRows)).rounded(.down))
+        return (judge, min(judge.rowCount, cap))
+    }
+
     public func run(_ context: StageContext) throws -> TrainResult {
         let home = try self.home ?? EngineHome.locate()
         var config = self.config
@@ -134,8 +161,15 @@ public struct TrainDPO: Sendable {
         config.name = config.name.isEmpty ? (config.round.map { "M\($0 + 1)" } ?? "DPO") : config.name
         config.data = [pairs.ref]
         config.baseWeights = base.weightsKey
+        var inputs = [pairs], limits: [Int64: Int] = [:]
+        if let mix = try judgeMix(context, actorRows: pairs.rowCount) {
+            config.judgePairs = mix.version.ref
+            config.judgeShare = config.judgeShare ?? Config.defaultJudgeShare
+            inputs.append(mix.version)
+            limits[mix.version.id] = mix.rows
+        }
         let plan = TrainPlan(method: .dpo, stage: Self.stage, hyper: config.hyper, launcher: config.launcher, name: config.name,
-                             base: base, inputs: [pairs], round: config.round, convert: convert, home: home)
+                             base: base, inputs: inputs, round: config.round, convert: convert, home: home, rowLimits: limits)
         return try TrainDriver.run(context, plan, config: config)
     }
 }

@@ -16,6 +16,8 @@ struct TrainPlan {
     let round: Int?
     let convert: GGUFType?
     let home: EngineHome
+    /// Inputs used only in part: the first N rows of that version (its rows' order decides which).
+    var rowLimits: [Int64: Int] = [:]
 }
 
 /// Export → train → metrics → checkpoint → GGUF. No inference server is opened here: training has the cores.
@@ -48,7 +50,7 @@ enum TrainDriver {
         do {
             let work = workDirectory(store, run: run.id)
             try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-            let (dataPath, rows) = try exportData(store, plan.inputs, to: work)
+            let (dataPath, rows) = try exportData(store, plan.inputs, to: work, limits: plan.rowLimits)
             let outputDir = work + "/model"
             let configPath = work + "/train-config.json"
             provenance["command"] = Trainer.command(plan.method, config: configPath, launcher: plan.launcher, home: plan.home)
@@ -94,14 +96,16 @@ enum TrainDriver {
 
     /// Each input through the exporter (pairs as TRL preference rows, the rest as prompt/completion rows), then all
     /// of them in one file. Returns its path and row count.
-    static func exportData(_ store: Store, _ inputs: [DatasetVersion], to work: String) throws -> (String, Int) {
-        var parts: [String] = []
+    static func exportData(_ store: Store, _ inputs: [DatasetVersion], to work: String, limits: [Int64: Int] = [:]) throws -> (String, Int) {
+        var parts: [(path: String, lines: Int?)] = []
         var rows = 0
         for version in inputs {
             let path = "\(work)/\(version.name)@\(version.version).jsonl"
-            rows += try Exporter.run(store, version: version, format: version.kind == .pairs ? .trl : .sft,
-                                     to: FileSink(path: path), split: version.kind == .eft ? "train" : nil)
-            if FileManager.default.fileExists(atPath: path) { parts.append(path) }
+            let written = try Exporter.run(store, version: version, format: version.kind == .pairs ? .trl : .sft,
+                                           to: FileSink(path: path), split: version.kind == .eft ? "train" : nil)
+            let limit = limits[version.id].map { min($0, written) }
+            rows += limit ?? written
+            if FileManager.default.fileExists(atPath: path) && limit != 0 { parts.append((path, limit)) }
         }
         guard rows > 0 else {
             throw SRLMError.invalid("\(inputs.map(\.ref).joined(separator: " + ")) hold no training rows: nothing to train on")
@@ -110,7 +114,16 @@ enum TrainDriver {
         _ = FileManager.default.createFile(atPath: data, contents: nil)
         guard let out = FileHandle(forWritingAtPath: data) else { throw SRLMError.invalid("cannot write \(data)") }
         defer { try? out.close() }
-        for part in parts { try out.write(contentsOf: try Data(contentsOf: URL(fileURLWithPath: part))) }
+        for part in parts {
+            var data = try Data(contentsOf: URL(fileURLWithPath: part.path))
+            if let lines = part.lines {
+                // The first `lines` lines: JSON Lines rows never hold a raw newline.
+                var end = data.startIndex, count = 0
+                while count < lines, let newline = data[end...].firstIndex(of: UInt8(ascii: "\n")) { end = newline + 1; count += 1 }
+                data = data[data.startIndex..<end]
+            }
+            try out.write(contentsOf: data)
+        }
         return (data, rows)
     }
 

@@ -6,4 +6,6 @@ public enum RoundRole: String, Codable, CaseIterable, Sendable {
     case prompts, candidates, judgments, pairs
     /// The checkpoint a training step started from, and the one it made.
     case policy, result
+    /// Meta-Rewarding: the meta-judge's verdicts between the round's judgments, and the judge-training pairs.
+    case metaJudgments = "meta-judgments", judgePairs = "judge-pairs"
 }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The read side the stages use: a version's rows as typed records, in row order, with their texts where a stage
@@ -96,6 +97,32 @@ public enum StageRows {
             try Row.fetchAll(db, sql: "SELECT prompt, response, sample_index, score FROM judgment WHERE version_id = ? ORDER BY ord",
                              arguments: [version.id])
                 .map { Judgment(prompt: $0[0], response: $0[1], sampleIndex: $0[2], score: $0[3]) }
+        }
+    }
+
+    /// A judge sample with what the judge read: the messages it was sent (from the journal, through the row's call
+    /// hash; nil for imported judgments) and its output.
+    public struct JudgedSample: Sendable {
+        public let prompt: BlobID
+        public let response: BlobID
+        public let sampleIndex: Int
+        public let score: Double?
+        public let output: String
+        public let judgePrompt: Messages?
+    }
+
+    /// Every sample of a judgments version, in row order, with the judge's own prompt (the meta-judge's material).
+    public static func judgedSamples(_ store: Store, _ version: DatasetVersion) throws -> [JudgedSample] {
+        guard version.kind == .judgments else { throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "judgments") }
+        return try store.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT j.prompt, j.response, j.sample_index, j.score, srlm_text(j.output),
+                       (SELECT json_extract(srlm_text(m.request), '$.request.messages') FROM model_call m WHERE m.request_hash = j.call_hash)
+                FROM judgment j WHERE j.version_id = ? ORDER BY j.ord
+                """, arguments: [version.id]).map { row in
+                let messages = (row[5] as String?).flatMap { try? CanonicalJSON.decodeMessages(Data($0.utf8)) }
+                return JudgedSample(prompt: row[0], response: row[1], sampleIndex: row[2], score: row[3], output: row[4], judgePrompt: messages)
+            }
         }
     }
 

@@ -26,6 +26,8 @@ struct LoopOptions: ParsableArguments {
     var policy: PairPolicy?
     @Option(help: "length-control's ρ, one value or one per round (0,0,0.1: round 3 uses 0.1; the last repeats).") var rho: String?
     @Option(help: "anchored: the earlier checkpoint whose candidates are rejected (e.g. M1).") var anchor: String?
+    @Option(help: "Human preference pairs (e.g. hh@1) for a round-0 DPO warm start after SFT (then M1-sft), before self-iteration.")
+    var warmStart: String?
     @Option(help: "EFT targets: judge (by the IFT-only SFT model), structured or human (from the ranks; default \(defaults.buildEFT.targets.rawValue)).")
     var eftTargets: BuildEFT.Targets?
     @Option(help: "IFT data (default \(defaults.ift)).") var ift: String?
@@ -65,6 +67,7 @@ struct LoopOptions: ParsableArguments {
         set(ift) { $0.ift = $1 }
         set(minPairs) { $0.minPairs = $1 }
         set(policy) { $0.pairs.policy = $1 }
+        set(warmStart) { $0.warmStart = $1 }
         set(anchor) { $0.pairs.anchor = $1 }
         if let rho {
             let values = try rho.split(separator: ",").map { part in

@@ -52,6 +52,8 @@ struct SRLM: AsyncParsableCommand {
             return "run `srlm init` to create it (or pass --store / set SRLM_STORE)"
         case .fileExists:
             return "--force replaces it"
+        case .budgetSpent:
+            return "rerun with a larger --max-calls / --max-total-tokens: journaled answers are reused and cost nothing"
         case .inUse:
             return "remove those first (`srlm rm NAME@N`), or a whole round with what it made (`srlm rm --round N`, the last round first)"
         case .badPlan:

@@ -40,9 +40,12 @@ struct RoundOptions: ParsableArguments {
     @OptionGroup var store: StoreOptions
     @Option(help: "The iteration: round N uses model M_N and makes the data for M_N+1.") var round: Int
     @Flag(help: "No progress output.") var quiet = false
+    @Option(help: "Most model calls the stage may send (answers from the journal are free; default: no limit).") var maxCalls: Int?
+    @Option(help: "Most prompt + completion tokens the stage's calls may use (default: no limit).") var maxTotalTokens: Int?
 
     func context() throws -> StageContext {
-        StageContext(store: try store.open(), experiment: store.experiment, quiet: quiet)
+        StageContext(store: try store.open(), experiment: store.experiment, quiet: quiet,
+                     budget: CallBudget(maxCalls: maxCalls, maxTotalTokens: maxTotalTokens))
     }
 }
 

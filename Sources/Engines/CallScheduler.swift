@@ -9,13 +9,15 @@ public struct CallScheduler: Sendable {
     public let modelKey: String
     public let concurrency: Int
     public let runID: Int64?
+    public let budget: CallBudget
 
-    public init(client: ChatClient, journal: Journal, modelKey: String, concurrency: Int, runID: Int64?) {
+    public init(client: ChatClient, journal: Journal, modelKey: String, concurrency: Int, runID: Int64?, budget: CallBudget = .unlimited) {
         self.client = client
         self.journal = journal
         self.modelKey = modelKey
         self.concurrency = max(1, concurrency)
         self.runID = runID
+        self.budget = budget
     }
 
     /// Results in the order of `requests`.
@@ -32,8 +34,11 @@ public struct CallScheduler: Sendable {
         }
         try await withThrowingTaskGroup(of: (Int, Result<ChatResponse, CallFailure>).self) { group in
             var iterator = pending.makeIterator()
+            var (sent, tokens) = (0, 0)
+            // Runs on this loop only (not in the tasks): the budget check needs no lock.
             func launch() {
-                guard let i = iterator.next() else { return }
+                guard budget.allows(calls: sent, tokens: tokens), let i = iterator.next() else { return }
+                sent += 1
                 let request = requests[i]
                 group.addTask {
                     let outcome = await client.complete(request)
@@ -50,13 +55,16 @@ public struct CallScheduler: Sendable {
             while let (i, outcome) = try await group.next() {
                 results[i] = outcome
                 switch outcome {
-                case .success(let r): progress?.record(completionTokens: r.completionTokens, fromJournal: false, failed: false)
+                case .success(let r):
+                    tokens += (r.promptTokens ?? 0) + (r.completionTokens ?? 0)
+                    progress?.record(completionTokens: r.completionTokens, fromJournal: false, failed: false)
                 case .failure: progress?.record(completionTokens: nil, fromJournal: false, failed: true)
                 }
                 launch()
             }
         }
         progress?.finish()
-        return results.map { $0! }
+        let limit = [budget.maxCalls.map { "\($0) calls" }, budget.maxTotalTokens.map { "\($0) tokens" }].compactMap { $0 }.joined(separator: ", ")
+        return results.map { $0 ?? .failure(CallFailure(message: "not sent: the budget (\(limit)) was spent", attempts: 0, notSent: true)) }
     }
 }

@@ -90,5 +90,32 @@ public struct ChatResponse: Codable, Hashable, Sendable {
 public struct CallFailure: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String
     public var attempts: Int
-    public var description: String { "\(message) (after \(attempts) attempt\(attempts == 1 ? "" : "s"))" }
+    /// Not sent at all: the stage's call budget was spent first.
+    public var notSent = false
+    public var description: String { notSent ? message : "\(message) (after \(attempts) attempt\(attempts == 1 ? "" : "s"))" }
+
+    public init(message: String, attempts: Int, notSent: Bool = false) {
+        self.message = message
+        self.attempts = attempts
+        self.notSent = notSent
+    }
+}
+
+/// What a stage may spend on model calls (`--max-calls`, `--max-total-tokens`): calls sent and prompt + completion
+/// tokens reported by the server; answers read back from the journal cost nothing. Once a limit is reached no new
+/// call is sent (calls already in flight finish, so tokens may overshoot by what they use).
+public struct CallBudget: Codable, Hashable, Sendable {
+    public var maxCalls: Int?
+    public var maxTotalTokens: Int?
+
+    public init(maxCalls: Int? = nil, maxTotalTokens: Int? = nil) {
+        self.maxCalls = maxCalls
+        self.maxTotalTokens = maxTotalTokens
+    }
+
+    public static let unlimited = CallBudget()
+
+    func allows(calls: Int, tokens: Int) -> Bool {
+        calls < (maxCalls ?? .max) && tokens < (maxTotalTokens ?? .max)
+    }
 }

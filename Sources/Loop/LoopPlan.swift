@@ -131,6 +131,9 @@ public struct LoopPlan: Codable, Hashable, Sendable {
         /// in every round). Meta-Rewarding raises ρ in later rounds as lengths grow.
         public var rhoPerRound: [Double] = []
         public var dpo = TrainDPO.Config()
+        /// A warm start: human preference pairs (e.g. an HH-RLHF import) trained with DPO in round 0, after SFT (then
+        /// named M1-sft) and before self-iteration, giving the M1 that round 1 starts from ("": none, the paper).
+        public var warmStart = ""
 
         public init() {}
 
@@ -176,10 +179,18 @@ public struct LoopPlan: Codable, Hashable, Sendable {
             steps.append(Step(round: 0, model: eftModel, .buildEFT(o.buildEFT), template: o.templateFile))
         }
         var m1 = o.sft
-        m1.name = "M1"
+        m1.name = o.warmStart.isEmpty ? "M1" : "M1-sft"
         m1.round = o.buildEFT.ranked.isEmpty ? nil : 0
         m1.data = [o.ift]
-        steps.append(Step(round: 0, model: "M1", .trainSFT(m1)))
+        steps.append(Step(round: 0, model: m1.name, .trainSFT(m1)))
+        if !o.warmStart.isEmpty {
+            var warm = o.dpo
+            warm.round = 0
+            warm.data = [o.warmStart]
+            warm.base = m1.name
+            warm.name = "M1"
+            steps.append(Step(round: 0, model: "M1", .trainDPO(warm, minPairs: o.minPairs)))
+        }
         steps += probe(o, model: "M1", round: 0)
         for r in 1...max(1, o.iterations) { steps += round(r, o) }
         return LoopPlan(steps: steps)

@@ -76,7 +76,9 @@ public struct LoopRunner: Sendable {
         case .trainSFT(let config):
             return trained(try TrainSFT(config: config).run(context))
         case let .trainDPO(config, minimum):
-            let pairs = try Rounds.version(context.store, experiment: context.experiment, iteration: step.round, role: .pairs)?.rowCount ?? 0
+            let explicit = config.data.first.flatMap { $0.isEmpty ? nil : $0 }
+            let pairs = try explicit.map { try context.version($0).rowCount }
+                ?? Rounds.version(context.store, experiment: context.experiment, iteration: step.round, role: .pairs)?.rowCount ?? 0
             if pairs < minimum { throw SRLMError.tooFewPairs(round: step.round, pairs: pairs, minimum: minimum) }
             return trained(try TrainDPO(config: config).run(context))
         }

@@ -16,22 +16,39 @@ public enum PairPolicy: String, Codable, CaseIterable, Sendable {
     case anchored
 }
 
+/// How several judges' scores of one candidate make the score pairs use (`srlm pairs --aggregate`). Each judge's own
+/// samples are averaged first, so every judge weighs the same however many samples it took.
+public enum JudgeAggregate: String, Codable, CaseIterable, Sendable {
+    /// The mean of the judges' means.
+    case mean
+    /// The median of the judges' means.
+    case median
+    /// Per prompt, each judge votes for the candidate it scores highest and against the one it scores lowest (the
+    /// first of equals); a candidate's score is its votes for minus its votes against.
+    case vote
+    /// The lowest of the judges' means: any judge can sink a candidate.
+    case veto
+}
+
 /// A prompt's candidate as the policies see it: its judge samples and its reply's length in characters.
 public struct PairCandidate: Sendable, Equatable {
     public let response: BlobID
     public let scores: [Double]
     public let length: Int
+    /// The several judges' aggregate, when there are several (else the samples' mean is the score).
+    public let aggregate: Double?
 
-    public init(response: BlobID, scores: [Double], length: Int) {
+    public init(response: BlobID, scores: [Double], length: Int, aggregate: Double? = nil) {
         self.response = response
         self.scores = scores
         self.length = length
+        self.aggregate = aggregate
     }
 
-    public var mean: Double { scores.reduce(0, +) / Double(scores.count) }
+    public var mean: Double { aggregate ?? scores.reduce(0, +) / Double(scores.count) }
     /// Population variance of the samples (NumPy's `var`): the judge's disagreement with itself.
     public var spread: Double {
-        let m = mean
+        let m = scores.reduce(0, +) / Double(scores.count)
         return scores.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(scores.count)
     }
 }
@@ -136,5 +153,36 @@ public struct PairFilters: Hashable, Sendable {
             return reason == nil
         }
         return (kept, dropped)
+    }
+}
+
+/// Several judges' scores of one prompt's candidates, combined (`JudgeAggregate`).
+enum JudgeAggregation {
+    /// Per candidate (in order), its aggregate over the judges that scored it; nil for one no judge scored.
+    static func scores(_ candidates: [[String: [Double]]], judges: [String], _ aggregate: JudgeAggregate) -> [Double?] {
+        let means = candidates.map { samples in samples.mapValues { $0.reduce(0, +) / Double($0.count) } }
+        switch aggregate {
+        case .mean: return means.map { $0.isEmpty ? nil : $0.values.reduce(0, +) / Double($0.count) }
+        case .veto: return means.map { $0.values.min() }
+        case .median:
+            return means.map { m in
+                let sorted = m.values.sorted()
+                guard !sorted.isEmpty else { return nil }
+                return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+            }
+        case .vote:
+            var votes = [Double](repeating: 0, count: candidates.count)
+            for judge in judges {
+                let scored = means.indices.compactMap { i in means[i][judge].map { (i, $0) } }
+                guard scored.count >= 2 else { continue }
+                let top = scored.dropFirst().reduce(scored[0]) { $1.1 > $0.1 ? $1 : $0 }
+                let bottom = scored.dropFirst().reduce(scored[0]) { $1.1 < $0.1 ? $1 : $0 }
+                if top.1 > bottom.1 {
+                    votes[top.0] += 1
+                    votes[bottom.0] -= 1
+                }
+            }
+            return means.indices.map { means[$0].isEmpty ? nil : votes[$0] }
+        }
     }
 }

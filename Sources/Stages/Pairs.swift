@@ -24,6 +24,8 @@ public struct Pairs: Stage {
         public var ripGap = 0.0
         /// The judgments to pair ("": the round's judge output); recorded resolved, as NAME@N.
         public var judgments = ""
+        /// How several judges' scores combine (a judgments version from `srlm judge --judges`); one judge: its mean.
+        public var aggregate = JudgeAggregate.mean
         /// The output dataset ("": `pairs`, the round's pairs that training reads; another name keeps the round's
         /// pairs as they are, for comparing policies side by side).
         public var name = ""
@@ -41,7 +43,7 @@ public struct Pairs: Stage {
         }
 
         enum CodingKeys: String, CodingKey {
-            case round, policy, rho, anchor, minMargin, maxLengthRatio, ripRejectedScore, ripRejectedLength, ripGap, judgments, name
+            case round, policy, rho, anchor, minMargin, maxLengthRatio, ripRejectedScore, ripRejectedLength, ripGap, judgments, aggregate, name
         }
 
         /// Plans and configs stored before a field existed keep its default.
@@ -57,6 +59,7 @@ public struct Pairs: Stage {
             ripRejectedLength = try c.decodeIfPresent([Double].self, forKey: .ripRejectedLength) ?? ripRejectedLength
             ripGap = try c.decodeIfPresent(Double.self, forKey: .ripGap) ?? ripGap
             judgments = try c.decodeIfPresent(String.self, forKey: .judgments) ?? judgments
+            aggregate = try c.decodeIfPresent(JudgeAggregate.self, forKey: .aggregate) ?? aggregate
             name = try c.decodeIfPresent(String.self, forKey: .name) ?? name
         }
 
@@ -100,7 +103,7 @@ public struct Pairs: Stage {
     public func execute(_ plan: StagePlan<Config, Work>, _ run: StageRun) async throws -> StageOutput {
         let work = plan.work
         let anchorReplies = Set(work.anchor.map(\.judgment.response))
-        let order = Self.group(work.judgments.filter { !anchorReplies.contains($0.response) }) { work.lengths[$0] ?? 0 }
+        let order = Self.group(work.judgments.filter { !anchorReplies.contains($0.response) }, aggregate: plan.config.aggregate) { work.lengths[$0] ?? 0 }
         let anchorLengths = Dictionary(work.anchor.map { ($0.judgment.response, $0.length) }) { first, _ in first }
         let anchors = Dictionary(Self.group(work.anchor.map(\.judgment)) { anchorLengths[$0] ?? 0 }.map { ($0.prompt, $0.candidates) }) { first, _ in first }
         var dropped: [String: Int] = [:]
@@ -126,18 +129,30 @@ public struct Pairs: Stage {
         }
     }
 
-    /// Candidates per prompt, prompts and candidates in first-seen order (deterministic output), with every sample.
-    static func group(_ judgments: [StageRows.Judgment], length: (BlobID) -> Int) -> [(prompt: BlobID, candidates: [PairCandidate])] {
+    /// Candidates per prompt, prompts and candidates in first-seen order (deterministic output), with every sample;
+    /// with several judges, each candidate's score is their `aggregate`.
+    static func group(_ judgments: [StageRows.Judgment], aggregate: JudgeAggregate = .mean,
+                      length: (BlobID) -> Int) -> [(prompt: BlobID, candidates: [PairCandidate])] {
         var order: [BlobID] = []
         var replies: [BlobID: [BlobID]] = [:]
         var scores: [[BlobID]: [Double]] = [:]
+        var byJudge: [[BlobID]: [String: [Double]]] = [:]
+        var judges: [String] = []
         for j in judgments {
             if replies[j.prompt] == nil { order.append(j.prompt); replies[j.prompt] = [] }
             if scores[[j.prompt, j.response]] == nil { replies[j.prompt]!.append(j.response); scores[[j.prompt, j.response]] = [] }
-            if let score = j.score { scores[[j.prompt, j.response]]!.append(score) }
+            if !judges.contains(j.judge) { judges.append(j.judge) }
+            if let score = j.score {
+                scores[[j.prompt, j.response]]!.append(score)
+                byJudge[[j.prompt, j.response], default: [:]][j.judge, default: []].append(score)
+            }
         }
         return order.map { prompt in
-            (prompt, replies[prompt]!.map { PairCandidate(response: $0, scores: scores[[prompt, $0]]!, length: length($0)) })
+            let replies = replies[prompt]!
+            let aggregates = judges.count > 1 ? JudgeAggregation.scores(replies.map { byJudge[[prompt, $0]] ?? [:] }, judges: judges, aggregate) : nil
+            return (prompt, replies.enumerated().map { i, reply in
+                PairCandidate(response: reply, scores: scores[[prompt, reply]]!, length: length(reply), aggregate: aggregates?[i] ?? nil)
+            })
         }
     }
 

@@ -7,11 +7,14 @@ public struct StageContext: Sendable {
     public let store: Store
     public let experiment: String
     public var quiet: Bool
+    /// What each stage run may spend on model calls (default: no limit).
+    public var budget: CallBudget
 
-    public init(store: Store, experiment: String = Experiment.defaultName, quiet: Bool = false) {
+    public init(store: Store, experiment: String = Experiment.defaultName, quiet: Bool = false, budget: CallBudget = .unlimited) {
         self.store = store
         self.experiment = experiment
         self.quiet = quiet
+        self.budget = budget
     }
 
     /// Runs a stage: reuses a finished run with the same config and inputs, else opens a run, executes the stage
@@ -67,7 +70,8 @@ public final class StageRun: @unchecked Sendable {
     public let session: ModelSession?
     let concurrency: Int?
     let label: String
-    private var totals = (calls: 0, fromJournal: 0, tokens: 0, seconds: 0.0)
+    /// `spentTokens`: prompt + completion tokens of calls sent (not read back from the journal), what a budget counts.
+    private var totals = (calls: 0, fromJournal: 0, tokens: 0, promptTokens: 0, spentTokens: 0, seconds: 0.0)
 
     init(context: StageContext, record: RunRecord, session: ModelSession?, concurrency: Int?, label: String) {
         self.context = context
@@ -83,12 +87,16 @@ public final class StageRun: @unchecked Sendable {
                         showProgress: Bool = true) async throws -> [ChatResponse] {
         guard let session else { throw SRLMError.setup("\(label) calls a model, and none was opened") }
         let reporter = progress ?? (showProgress ? ProgressReporter(label: label, total: requests.count, quiet: context.quiet) : nil)
+        // The budget is the run's: what earlier calls of this run spent counts against it.
+        var left = context.budget
+        left.maxCalls = left.maxCalls.map { max(0, $0 - (totals.calls - totals.fromJournal)) }
+        left.maxTotalTokens = left.maxTotalTokens.map { max(0, $0 - totals.spentTokens) }
         let scheduler = CallScheduler(client: session.client, journal: Journal(store: context.store),
-                                      modelKey: session.modelKey, concurrency: concurrency ?? session.slots, runID: record.id)
+                                      modelKey: session.modelKey, concurrency: concurrency ?? session.slots, runID: record.id, budget: left)
         let started = Date()
         let results = try await scheduler.run(requests, progress: reporter)
         var answers: [ChatResponse] = []
-        var failed = 0
+        var failed = 0, unsent = 0
         for result in results {
             switch result {
             case .success(let answer):
@@ -96,12 +104,18 @@ public final class StageRun: @unchecked Sendable {
                 totals.calls += 1
                 totals.fromJournal += answer.fromJournal ? 1 : 0
                 totals.tokens += answer.completionTokens ?? 0
-            case .failure:
-                failed += 1
+                totals.promptTokens += answer.promptTokens ?? 0
+                totals.spentTokens += answer.fromJournal ? 0 : (answer.promptTokens ?? 0) + (answer.completionTokens ?? 0)
+            case .failure(let failure):
+                if failure.notSent { unsent += 1 } else { failed += 1 }
             }
         }
         totals.seconds += Date().timeIntervalSince(started)
         if failed > 0 { throw SRLMError.callsFailed(what: what, failed: failed, total: results.count) }
+        if unsent > 0 {
+            throw SRLMError.budgetSpent(what: what, unsent: unsent, total: results.count,
+                                        calls: totals.calls - totals.fromJournal, tokens: totals.spentTokens)
+        }
         return answers
     }
 
@@ -109,6 +123,8 @@ public final class StageRun: @unchecked Sendable {
     var callStats: [String: Any] {
         guard totals.calls > 0 else { return [:] }
         return ["calls": totals.calls, "from_journal": totals.fromJournal, "completion_tokens": totals.tokens,
+                "prompt_tokens": totals.promptTokens, "sent": totals.calls - totals.fromJournal, "sent_tokens": totals.spentTokens,
+                "budget_calls": context.budget.maxCalls ?? NSNull(), "budget_tokens": context.budget.maxTotalTokens ?? NSNull(),
                 "seconds": totals.seconds, "calls_per_s": Double(totals.calls) / max(totals.seconds, 1e-9),
                 "tokens_per_s": Double(totals.tokens) / max(totals.seconds, 1e-9)]
     }

@@ -170,7 +170,13 @@ public struct TrainDPO: Sendable {
         }
         let plan = TrainPlan(method: .dpo, stage: Self.stage, hyper: config.hyper, launcher: config.launcher, name: config.name,
                              base: base, inputs: inputs, round: config.round, convert: convert, home: home, rowLimits: limits)
-        return try TrainDriver.run(context, plan, config: config)
+        let result = try TrainDriver.run(context, plan, config: config)
+        if let round = config.round, pairsRef != nil {
+            // Pairs named explicitly in a round (a warm start's human pairs) become the round's pairs: the round
+            // history then shows what that round trained on.
+            try context.store.write { try Rounds.setVersion($0, experiment: context.experiment, iteration: round, role: .pairs, version: pairs.id) }
+        }
+        return result
     }
 }
 

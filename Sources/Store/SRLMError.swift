@@ -32,6 +32,8 @@ public enum SRLMError: Error, CustomStringConvertible, Equatable, Sendable {
     case server(String)
     /// The trainer failed; the message holds its last words.
     case training(String)
+    /// A stage's call budget ran out: `unsent` of `total` calls were not sent (the answers received are journaled).
+    case budgetSpent(what: String, unsent: Int, total: Int, calls: Int, tokens: Int)
     /// Something cannot be removed while what is listed depends on it.
     case inUse(what: String, by: [String])
 
@@ -53,6 +55,8 @@ public enum SRLMError: Error, CustomStringConvertible, Equatable, Sendable {
             return "round \(round) has no \(role.rawValue) yet"
         case let .callsFailed(what, failed, total):
             return "\(failed) of \(total) \(what) calls failed (recorded in the journal)"
+        case let .budgetSpent(what, unsent, total, calls, tokens):
+            return "the call budget is spent: \(unsent) of \(total) \(what) calls were not sent (this run sent \(calls) calls, \(tokens) tokens; the answers are journaled)"
         case let .inUse(what, by):
             let listed = by.prefix(20).map { "\n  - " + $0 }.joined()
             return "\(what) is still needed:" + listed + (by.count > 20 ? "\n  - … and \(by.count - 20) more" : "")

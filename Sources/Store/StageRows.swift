@@ -16,6 +16,8 @@ public enum StageRows {
         public let response: BlobID
         public let sampleIndex: Int
         public let score: Double?
+        /// Who judged (`judge_model`): a judgments version may hold several judges' rows.
+        public var judge = ""
     }
 
     public struct RankedReply: Sendable {
@@ -94,9 +96,9 @@ public enum StageRows {
     public static func judgments(_ store: Store, _ version: DatasetVersion) throws -> [Judgment] {
         guard version.kind == .judgments else { throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "judgments") }
         return try store.read { db in
-            try Row.fetchAll(db, sql: "SELECT prompt, response, sample_index, score FROM judgment WHERE version_id = ? ORDER BY ord",
+            try Row.fetchAll(db, sql: "SELECT prompt, response, sample_index, score, judge_model FROM judgment WHERE version_id = ? ORDER BY ord",
                              arguments: [version.id])
-                .map { Judgment(prompt: $0[0], response: $0[1], sampleIndex: $0[2], score: $0[3]) }
+                .map { Judgment(prompt: $0[0], response: $0[1], sampleIndex: $0[2], score: $0[3], judge: $0[4]) }
         }
     }
 

@@ -77,3 +77,44 @@ extension EngineBacked {
         }
     }
 }
+
+extension EngineBacked {
+    /// Issue 15, item 3's spending caps: `--max-calls` / `--max-total-tokens` stop a stage from sending more; what
+    /// it got is journaled, the run records what it sent, and a rerun with a larger budget pays only for the rest.
+    @Suite struct CallBudgetTests {
+        @Test func aBudgetStopsAStageAndARerunPaysOnlyForTheRest() async throws {
+            let store = try TestSupport.makeStore()
+            let prompts = try EngineSupport.writePrompts(store, count: 6)
+            var config = GenCandidates.Config(round: 1)
+            config.candidates = 2
+            config.sampling.maxTokens = 24
+            config.prompts = prompts.ref
+            let session = try ModelSession.open(ModelSpec(gguf: try EngineSupport.modelPath(), parallel: 2, contextPerSlot: 2048))
+            let capped = StageContext(store: store, quiet: true, budget: CallBudget(maxCalls: 3))
+            let error = await #expect(throws: SRLMError.self) { try await capped.perform(GenCandidates(config: config), session: session) }
+            guard case let .budgetSpent(_, unsent, total, calls, _)? = error else {
+                await session.close()
+                Issue.record("not budgetSpent: \(String(describing: error))")
+                return
+            }
+            #expect(unsent == 9 && total == 12 && calls == 3)
+            #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM model_call WHERE status = 'ok'") } == 3)
+            #expect(try store.read { try String.fetchOne($0, sql: "SELECT status FROM run WHERE stage = 'gen-candidates'") } == "failed")
+
+            let enough = StageContext(store: store, quiet: true, budget: CallBudget(maxCalls: 9))
+            let done = try await enough.perform(GenCandidates(config: config), session: session)
+            #expect(done.version.rowCount == 12 && done.stats["from_journal"] == 3 && done.stats["sent"] == 9 && done.stats["budget_calls"] == 9)
+            #expect((done.stats["sent_tokens"] ?? 0) > 0)
+
+            // A token cap stops sending once the answers in hand used it up (calls already in flight finish).
+            var judge = Judge.Config(round: 1)
+            judge.samples = 1
+            judge.sampling.maxTokens = 24
+            let tokenCapped = StageContext(store: store, quiet: true, budget: CallBudget(maxTotalTokens: 1))
+            await #expect(throws: SRLMError.self) { try await tokenCapped.perform(Judge(config: judge), session: session) }
+            await session.close()
+            let sent = try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM model_call WHERE srlm_text(request) LIKE '%Score%'") } ?? 0
+            #expect(sent >= 1 && sent <= 2, "sent \(sent) judge calls under a 1-token cap with 2 slots")
+        }
+    }
+}

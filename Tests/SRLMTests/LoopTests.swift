@@ -195,3 +195,48 @@ extension EngineBacked {
         #expect(try LoopPlan.recipe(store, experiment: "default")?.yaml() == recipe.yaml())
     }
 }
+
+/// Issue 15, item 4: a warm start is round 0's DPO on human pairs, after SFT and before self-iteration.
+@Suite struct WarmStartPlanTests {
+    @Test func aWarmStartTrainsM1FromTheSFTModelOnHumanPairs() throws {
+        var options = LoopPlan.Options()
+        options.warmStart = "hh@1"
+        let plan = LoopPlan.loop(options)
+        let round0 = plan.steps.filter { $0.round == 0 }.map { "\($0.stage):\($0.model ?? "-")" }
+        #expect(round0 == ["train-sft:SFT", "build-eft:SFT", "train-sft:M1-sft", "train-dpo:M1"])
+        guard case let .trainDPO(warm, _) = try #require(plan.steps.first { $0.round == 0 && $0.stage == "train-dpo" }).action else {
+            Issue.record("no warm start step"); return
+        }
+        #expect(warm.data == ["hh@1"] && warm.base == "M1-sft" && warm.name == "M1" && warm.round == 0)
+        // Round 1 starts from the warm-started M1, as without a warm start.
+        #expect(plan.steps.first { $0.round == 1 }?.model == "M1")
+        #expect(!LoopPlan.loop(LoopPlan.Options()).steps.contains { $0.model == "M1-sft" })
+    }
+}
+
+extension EngineBacked {
+    @Suite struct WarmStartTests {
+        /// SFT (M1-sft) then DPO on 4 HH-RLHF pairs (M1), through the loop runner: round 0's history shows the human
+        /// pairs, the checkpoint and the DPO figures, so a loop with a warm start and one without compare by SQL.
+        @Test func aWarmStartIsARecordedRound() async throws {
+            let store = try TestSupport.makeStore()
+            defer { TrainSupport.removeStoreFolder(store) }
+            let ift = try TrainSupport.importIFT(store, trees: 2)
+            let hh = try TrainSupport.importPairs(store, count: 4)
+            var options = LoopPlan.Options()
+            options.buildEFT.ranked = ""
+            options.ift = ift.ref
+            options.warmStart = hh.ref
+            options.sft.hyper = TrainSupport.small(.sft)
+            options.dpo.hyper = TrainSupport.small(.dpo)
+            let plan = LoopPlan(steps: LoopPlan.loop(options).steps.filter { $0.round == 0 })
+            let runner = LoopRunner(models: { _ in throw SRLMError.invalid("round 0 needs no model server") })
+            _ = try await runner.run(plan, StageContext(store: store, quiet: true)) { _, _, _ in }
+            let m1 = try store.read { try Checkpoints.resolve($0, experiment: "default", name: "M1") }
+            #expect(m1.base == "M1-sft" && m1.dataVersion == hh.ref)
+            let history = try NamedQuery.run(store, "round-history", experiment: "default").records
+            let round0 = try #require(history.first { $0.double("iteration") == 0 })
+            #expect(round0.double("pairs") == 4 && round0.text("checkpoint") == "M1" && round0.double("dpo_margin") != nil)
+        }
+    }
+}

@@ -33,7 +33,7 @@ struct BatchExport: ParsableCommand {
             try export(command.stage, command.round, command.model)
         case Judge.name:
             let command = try JudgeCommand.parse(stageArguments)
-            try export(command.stage, command.round, command.model)
+            try export(command.stage(keepRound: command.keepRound), command.round, command.model)
         default:
             throw ValidationError("--stage must be gen-candidates or judge")
         }

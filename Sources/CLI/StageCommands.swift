@@ -153,8 +153,14 @@ struct JudgeCommand: AsyncParsableCommand {
     @Option(help: "Candidate version to judge (default: the round's gen-candidates output).") var candidates: String?
     @Flag(help: "Keep the round's judgments as they are: this is another judge's view (queries/judge-agreement.sql).")
     var keepRound = false
+    @Option(help: """
+        Several judges, comma-separated: self (the --model/--endpoint given), a checkpoint name or .gguf, or an \
+        OpenAI-compatible URL (URL#MODEL names the served model; --api-key-env gives the key). Each judge's scores \
+        are stored under its own name; their union becomes the round's judgments (combine with pairs --aggregate).
+        """)
+    var judges: String?
 
-    var stage: Judge {
+    func stage(keepRound: Bool) -> Judge {
         var config = Judge.Config(round: round.round)
         config.samples = samples
         config.sampling = Sampling(temperature: temperature, topP: topP, maxTokens: maxTokens, seed: seed)
@@ -164,11 +170,41 @@ struct JudgeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        printResult("judge", try await perform(stage, try round.context(), model: model))
+        let context = try round.context()
+        guard let judges else {
+            printResult("judge", try await perform(stage(keepRound: keepRound), context, model: model))
+            return
+        }
+        var versions: [String] = []
+        for spec in judges.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !spec.isEmpty {
+            let result = try await perform(stage(keepRound: true), context, model: try judgeModel(spec))
+            printResult("judge \(spec)", result)
+            versions.append(result.version.ref)
+        }
+        guard !keepRound else { return }
+        printResult("judge-panel", try await context.perform(JudgePanel(config: JudgePanel.Config(round: round.round, judgments: versions))))
+    }
+
+    /// A `--judges` entry as model options: self, a URL (#served model), or a checkpoint name / GGUF path.
+    func judgeModel(_ spec: String) throws -> ModelOptions {
+        var options = model
+        if spec == "self" { return options }
+        if spec.hasPrefix("http://") || spec.hasPrefix("https://") {
+            let parts = spec.split(separator: "#", maxSplits: 1).map(String.init)
+            options.model = nil
+            options.endpoint = [parts[0]]
+            if parts.count == 2 { options.servedModel = parts[1] }
+            options.weightsID = nil
+            return options
+        }
+        options.model = spec
+        options.endpoint = []
+        return options
     }
 }
 
 extension PairPolicy: ExpressibleByArgument {}
+extension JudgeAggregate: ExpressibleByArgument {}
 
 struct PairsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -193,6 +229,7 @@ struct PairsCommand: AsyncParsableCommand {
     var ripRejectedLength: String?
     @Option(help: "RIP: drop pairs whose score gap is below this quantile (0: off).") var ripGap = defaults.ripGap
     @Option(help: "Judgment version (default: the round's judge output).") var judgments: String?
+    @Option(help: "Several judges' scores combined by mean, median, vote or veto (one judge: its mean).") var aggregate = defaults.aggregate
     @Option(help: "Write to this dataset instead of the round's pairs (the round keeps its pairs).") var name: String?
 
     func run() async throws {
@@ -211,6 +248,7 @@ struct PairsCommand: AsyncParsableCommand {
         } ?? []
         config.ripGap = ripGap
         config.judgments = judgments ?? ""
+        config.aggregate = aggregate
         config.name = name ?? ""
         printResult("pairs", try await round.context().perform(Pairs(config: config)))
     }

@@ -45,6 +45,12 @@ public enum Derive {
         }
     }
 
+    /// Copies every row of `source` into the version `writer` is writing, in `ord` order.
+    public static func copyAll(from source: DatasetVersion, into writer: VersionWriter) throws {
+        let ords = try Int64.fetchAll(writer.db, sql: "SELECT ord FROM \(source.kind.table) WHERE version_id = ? ORDER BY ord", arguments: [source.id])
+        try copyRows(writer.db, from: source, ords: ords, into: writer)
+    }
+
     /// Copies rows (blob ids and typed values as stored) into a new version, in `ord` order.
     public static func copyRows(_ db: Database, from source: DatasetVersion, ords: [Int64], into writer: VersionWriter) throws {
         let columns = source.kind.columns

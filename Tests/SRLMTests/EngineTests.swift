@@ -118,3 +118,31 @@ extension EngineBacked {
         }
     }
 }
+
+extension EngineBacked {
+    /// Issue 15, item 3: `srlm judge --judges self,M0` scores the round's candidates with each judge under its own
+    /// name, the union becomes the round's judgments, the agreement query sets the two side by side, and pairs
+    /// combine them. (Both judges are SmolLM2 here, so M0's calls come from the journal: same weights, same key.)
+    @Suite struct JudgePanelCLITests {
+        @Test func severalJudgesScoreUnderTheirOwnNames() throws {
+            let store = try TestSupport.makeStore()
+            let prompts = try EngineSupport.writePrompts(store, count: 2)
+            for arguments in [["gen-candidates", "--round", "1", "--prompts", prompts.ref, "--n", "2", "--max-tokens", "24", "--quiet"],
+                              ["judge", "--round", "1", "--judges", "self,M0", "--samples", "1", "--max-tokens", "48", "--structured", "--quiet"],
+                              ["pairs", "--round", "1", "--aggregate", "veto"]] {
+                let (status, output) = try EngineSupport.srlm(arguments, store: store)
+                #expect(status == 0, "\(output)")
+            }
+            let judges = try store.read { db in
+                try String.fetchAll(db, sql: """
+                    SELECT DISTINCT judge_model FROM judgment JOIN round_member m ON m.version_id = judgment.version_id AND m.role = 'judgments' ORDER BY 1
+                    """)
+            }
+            #expect(judges.count == 2 && judges.contains("M0"))
+            let agreement = try NamedQuery.run(store, "judge-agreement", experiment: "default").records
+            #expect(agreement.count == 1 && agreement.first?.double("candidates") == 4)
+            let config = try store.read { try String.fetchOne($0, sql: "SELECT config FROM run WHERE stage = 'pairs'") } ?? ""
+            #expect(config.contains(#""aggregate":"veto""#))
+        }
+    }
+}

@@ -122,7 +122,7 @@ extension EngineBacked {
               case .trainDPO(let dpo, _) = try action(plan, "train-dpo") else { Issue.record("plan steps"); return }
         #expect(try candidates == GenCandidatesCommand.parse(["--round", "1"]).stage.config)
         #expect(candidates.sampling.maxTokens == 512 && candidates.sampling.seed == 0)
-        #expect(try judge == JudgeCommand.parse(["--round", "1"]).stage.config)
+        #expect(try judge == JudgeCommand.parse(["--round", "1"]).stage(keepRound: false).config)
         #expect(try prompts.count == 8 && prompts == GenPromptsCommand.parse(["--round", "1", "--count", "8"]).stage.config)
         #expect(pairs == Pairs.Config(round: 1))
         var dpoByHand = try TrainDPOCommand.parse(["--round", "1", "--base", "M1", "--name", "M2"]).config()

@@ -166,3 +166,50 @@ private func c(_ id: BlobID, _ scores: [Double], length: Int) -> PairCandidate {
         #expect(rhos == [0, 0, 0.1, 0.1])
     }
 }
+
+/// Issue 15, item 3: several judges' scores, combined as the pairs ask.
+@Suite struct JudgeAggregateTests {
+    // Judge 1 and judge 2 disagree about c0 and c2: c0 is 5 / 1, c1 3 / 3, c2 1 / 4.
+    static let scored: [[String: [Double]]] = [["j1": [5, 5], "j2": [1]], ["j1": [3], "j2": [3]], ["j1": [1], "j2": [4]]]
+
+    @Test func eachAggregateByHand() {
+        #expect(JudgeAggregation.scores(Self.scored, judges: ["j1", "j2"], .mean) == [3, 3, 2.5])
+        #expect(JudgeAggregation.scores(Self.scored, judges: ["j1", "j2"], .median) == [3, 3, 2.5])
+        #expect(JudgeAggregation.scores(Self.scored, judges: ["j1", "j2"], .veto) == [1, 3, 1])
+        // j1 votes c0 up and c2 down, j2 the reverse: no candidate wins.
+        #expect(JudgeAggregation.scores(Self.scored, judges: ["j1", "j2"], .vote) == [0, 0, 0])
+        #expect(JudgeAggregation.scores(Self.scored + [["j1": [2]]], judges: ["j1", "j2"], .median) == [3, 3, 2.5, 2])
+    }
+
+    /// Two judges' versions become the round's judgments (each under its name); the aggregate decides the pair.
+    @Test func aPanelsJudgmentsPairByTheAggregate() async throws {
+        let store = try TestSupport.makeStore()
+        var refs: [String] = []
+        try store.write { db in
+            for judge in ["j1", "j2"] {
+                let w = try VersionWriter(db, experiment: "default", name: "judgments-\(judge)", kind: .judgments, runID: nil)
+                for (c, samples) in Self.scored.enumerated() {
+                    for (k, score) in (samples[judge] ?? []).enumerated() {
+                        try w.append(["prompt": .text(Blobs.text([.user("the prompt")])), "response": .text(Blobs.text([.assistant("answer \(c)")])),
+                                      "judge_model": .text(judge), "sample_index": .int(Int64(k)), "output": .text("Score: \(score)"),
+                                      "score": .real(score), "mode": .text("structured")])
+                    }
+                }
+                refs.append(try w.finish().ref)
+            }
+        }
+        let context = StageContext(store: store, quiet: true)
+        let panel = try await context.perform(JudgePanel(config: JudgePanel.Config(round: 1, judgments: refs)))
+        #expect(panel.version.ref == "judgments@1" && panel.version.rowCount == 7 && panel.stats["judges"] == 2)
+        func pair(_ aggregate: JudgeAggregate) async throws -> [String] {
+            var config = Pairs.Config(round: 1)
+            config.aggregate = aggregate
+            config.name = "pairs-\(aggregate.rawValue)"
+            _ = try await context.perform(Pairs(config: config))
+            return try store.read { try String.fetchAll($0, sql: "SELECT chosen_text || ' > ' || rejected_text FROM v_pairs WHERE ref = ?", arguments: ["pairs-\(aggregate.rawValue)@1"]) }
+        }
+        #expect(try await pair(.mean) == ["answer 0 > answer 2"])
+        #expect(try await pair(.veto) == ["answer 1 > answer 0"])
+        #expect(try await pair(.vote) == [])
+    }
+}

@@ -151,6 +151,8 @@ struct JudgeCommand: AsyncParsableCommand {
     @Option(help: "A judge template file with {{question}} and {{response}} (default: the built-in additive prompt).")
     var template: String?
     @Option(help: "Candidate version to judge (default: the round's gen-candidates output).") var candidates: String?
+    @Option(help: "A folder of <category>.txt rubrics (with {{question}} and {{response}}): prompts categorized by `srlm categorize` get their category's; the rest the default.")
+    var rubrics: String?
     @Flag(help: "Keep the round's judgments as they are: this is another judge's view (queries/judge-agreement.sql).")
     var keepRound = false
     @Option(help: """
@@ -166,7 +168,7 @@ struct JudgeCommand: AsyncParsableCommand {
         config.sampling = Sampling(temperature: temperature, topP: topP, maxTokens: maxTokens, seed: seed)
         config.structured = structured
         config.candidates = candidates ?? ""
-        return Judge(config: config, templateFile: template, recordsRound: !keepRound)
+        return Judge(config: config, templateFile: template, recordsRound: !keepRound, rubricsDirectory: rubrics)
     }
 
     func run() async throws {
@@ -200,6 +202,33 @@ struct JudgeCommand: AsyncParsableCommand {
         options.model = spec
         options.endpoint = []
         return options
+    }
+}
+
+extension Categorize.Classifier: ExpressibleByArgument {}
+
+struct CategorizeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "categorize",
+        abstract: "Give the round's prompts a category (coding, math, reasoning, writing, advice, open-qa) as a new version of them.",
+        discussion: """
+            --classifier rules: keyword rules, no model. model: the model answers with a label (constrained to the \
+            list). The categorized version becomes the round's prompts; `srlm judge --rubrics DIR` then judges each \
+            prompt with DIR/<category>.txt, and SQL groups by the `category` column.
+            """)
+    static let defaults = Categorize.Config(round: 1)
+    @OptionGroup var round: RoundOptions
+    @OptionGroup var model: ModelOptions
+    @Option(help: "rules or model.") var classifier = defaults.classifier
+    @Option(help: "Prompt version to categorize (default: the round's).") var prompts: String?
+
+    func run() async throws {
+        var config = Categorize.Config(round: round.round)
+        config.classifier = classifier
+        config.prompts = prompts ?? ""
+        let context = try round.context()
+        let stage = Categorize(config: config)
+        printResult("categorize", classifier == .rules ? try await context.perform(stage) : try await perform(stage, context, model: model))
     }
 }
 

@@ -19,16 +19,21 @@ public struct Judge: BatchableStage {
         public var template = ""
         public var model = ""
         public var modelKey = ""
+        /// With `--rubrics DIR`: each category's rubric, as its template's version tag (nil: one rubric for all).
+        public var rubrics: [String: String]?
 
         public init(round: Int) { self.round = round }
     }
 
     public struct Work: Sendable {
         let items: [StageRows.Candidate]
-        let template: JudgeTemplate
+        /// The default rubric first, then the category rubrics; `itemTemplate[i]` indexes item i's.
+        let templates: [JudgeTemplate]
+        let itemTemplate: [Int]
         let requests: [ChatRequest]
-        /// Set by `prepare`: the stored template, which every judgments row names.
-        var templateBlob: BlobID = 0
+        /// Set by `prepare`: the stored templates, which every judgments row names (its own).
+        var templateBlobs: [BlobID] = []
+        var template: JudgeTemplate { templates[0] }
     }
 
     public var config: Config
@@ -38,10 +43,31 @@ public struct Judge: BatchableStage {
     /// previous round's model, for `queries/judge-agreement.sql`).
     public var recordsRound: Bool
 
-    public init(config: Config, templateFile: String? = nil, recordsRound: Bool = true) {
+    /// A folder of `<category>.txt` rubrics (`coding.txt`, `math.txt`, …): each prompt categorized by `srlm
+    /// categorize` is judged with its category's rubric; the rest with the default one.
+    public var rubricsDirectory: String?
+
+    public init(config: Config, templateFile: String? = nil, recordsRound: Bool = true, rubricsDirectory: String? = nil) {
         self.config = config
         self.templateFile = templateFile
         self.recordsRound = recordsRound
+        self.rubricsDirectory = rubricsDirectory
+    }
+
+    /// The rubrics of a folder, by category; a file named for no category is an error naming it.
+    static func rubrics(_ store: Store, directory: String) throws -> [(category: String, template: JudgeTemplate)] {
+        let files: [String]
+        do { files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".txt") }.sorted() } catch {
+            throw SRLMError.notFound("rubrics folder \(directory): cannot read it (\(error.localizedDescription))")
+        }
+        guard !files.isEmpty else { throw SRLMError.invalid("rubrics folder \(directory) holds no <category>.txt file") }
+        return try files.map { file in
+            let category = String(file.dropLast(4))
+            guard PromptCategory(rawValue: category) != nil else {
+                throw SRLMError.invalid("\(directory)/\(file): not a category (\(PromptCategory.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return (category, try JudgeTemplate.resolve(store, file: directory + "/" + file, name: "judge-rubric-\(category)"))
+        }
     }
 
     public static func requests(_ work: Work) -> [ChatRequest] { work.requests }
@@ -62,16 +88,27 @@ public struct Judge: BatchableStage {
         config.modelKey = model?.key ?? ""
         config.candidates = input.ref
         let items = try StageRows.responses(context.store, input)
-        let requests = Self.requests(items, template: template, samples: config.samples, sampling: config.sampling,
-                                     structured: config.structured)
+        var templates = [template], itemTemplate = [Int](repeating: 0, count: items.count)
+        if let rubricsDirectory {
+            let rubrics = try Self.rubrics(context.store, directory: rubricsDirectory)
+            config.rubrics = Dictionary(uniqueKeysWithValues: rubrics.map { ($0.category, $0.template.versionTag) })
+            templates += rubrics.map(\.template)
+            let categories = try StageRows.categories(context.store, experiment: context.experiment)
+            let index = Dictionary(uniqueKeysWithValues: rubrics.enumerated().map { ($1.category, $0 + 1) })
+            itemTemplate = items.map { categories[$0.prompt].flatMap { index[$0] } ?? 0 }
+        }
+        let requests = items.indices.flatMap { i in
+            templates[itemTemplate[i]].requests(question: items[i].question, answer: items[i].answer, samples: config.samples,
+                                                sampling: config.sampling, structured: config.structured)
+        }
         return StagePlan(config: config, inputs: [input],
                          destination: .init(dataset: Self.dataset, kind: .judgments, round: recordsRound ? config.round : nil,
                                             role: recordsRound ? .judgments : nil),
-                         seed: config.sampling.seed, work: Work(items: items, template: template, requests: requests))
+                         seed: config.sampling.seed, work: Work(items: items, templates: templates, itemTemplate: itemTemplate, requests: requests))
     }
 
     public func prepare(_ plan: inout StagePlan<Config, Work>, _ context: StageContext) throws {
-        plan.work.templateBlob = try plan.work.template.register(context.store)
+        plan.work.templateBlobs = try plan.work.templates.map { try $0.register(context.store) }
     }
 
     public func execute(_ plan: StagePlan<Config, Work>, _ run: StageRun) async throws -> StageOutput {
@@ -84,9 +121,9 @@ public struct Judge: BatchableStage {
         let parsed = rows.filter { $0.outcome.score != nil }.count
         return StageOutput(stats: ["judgments": rows.count, "parsed": parsed,
                                    "parse_rate": rows.isEmpty ? 0 : Double(parsed) / Double(rows.count)]) { writer in
-            for row in rows {
-                try row.append(to: writer, judge: config.model, structured: config.structured, template: work.templateBlob,
-                               modelKey: config.modelKey)
+            for (index, row) in rows.enumerated() {
+                try row.append(to: writer, judge: config.model, structured: config.structured,
+                               template: work.templateBlobs[work.itemTemplate[index / config.samples]], modelKey: config.modelKey)
             }
         }
     }

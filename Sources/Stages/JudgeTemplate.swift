@@ -9,6 +9,8 @@ public struct JudgeTemplate: Sendable, Hashable {
 
     public let body: String
     public let version: Int
+    /// The name its versions are stored under: the additive rubric's, or a category rubric's (`judge-rubric-math`).
+    public var templateName = JudgeTemplate.name
 
     public static let builtIn = """
         Judge the response below to the user's question with an additive 5-point scoring system. Start from 0 and \
@@ -45,7 +47,7 @@ public struct JudgeTemplate: Sendable, Hashable {
         return [.user(text)]
     }
 
-    public var versionTag: String { "\(Self.name)@\(version)" }
+    public var versionTag: String { "\(templateName)@\(version)" }
 
     /// The call that judges one answer: sample k uses seed + k; `structured` constrains the output to end in a score.
     public func request(question: Messages, answer: String, sampling: Sampling, sample: Int = 0, structured: Bool) -> ChatRequest {
@@ -67,7 +69,7 @@ public struct JudgeTemplate: Sendable, Hashable {
 
     /// The template a stage will use: the built-in one (or the text of `file`), with the version it has in the
     /// store, or the version it will get when `register` stores it. Reads only.
-    public static func resolve(_ store: Store, file: String? = nil) throws -> JudgeTemplate {
+    public static func resolve(_ store: Store, file: String? = nil, name: String = JudgeTemplate.name) throws -> JudgeTemplate {
         let body: String
         if let file {
             do { body = try String(contentsOfFile: file, encoding: .utf8) } catch {
@@ -79,11 +81,11 @@ public struct JudgeTemplate: Sendable, Hashable {
         guard body.contains("{{question}}"), body.contains("{{response}}") else {
             throw SRLMError.invalid("\(file ?? "judge template"): must contain {{question}} and {{response}}")
         }
-        return JudgeTemplate(body: body, version: try StageRows.templateVersion(store, name: name, body: body).version)
+        return JudgeTemplate(body: body, version: try StageRows.templateVersion(store, name: name, body: body).version, templateName: name)
     }
 
     /// Stores the template under its version (once); the blob judgments rows point to.
     public func register(_ store: Store) throws -> BlobID {
-        try StageRows.registerTemplate(store, name: Self.name, version: version, body: body)
+        try StageRows.registerTemplate(store, name: templateName, version: version, body: body)
     }
 }

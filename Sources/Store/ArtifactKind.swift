@@ -46,11 +46,15 @@ public struct Column: Sendable {
     public let kind: Kind
     /// Part of the row's meaning (and so of its hash); provenance columns are not.
     public let meaning: Bool
+    /// A column added after rows were written: it counts in the row's hash only when set, so earlier versions keep
+    /// their content hashes.
+    public let hashedWhenSet: Bool
 
-    init(_ name: String, _ kind: Kind, meaning: Bool = true) {
+    init(_ name: String, _ kind: Kind, meaning: Bool = true, hashedWhenSet: Bool = false) {
         self.name = name
         self.kind = kind
         self.meaning = meaning
+        self.hashedWhenSet = hashedWhenSet
     }
 }
 
@@ -101,7 +105,7 @@ public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
             return [Column("prompt", .blob), Column("reply", .blob), Column("human_rank", .int)]
         case .prompts:
             return [Column("prompt", .blob), Column("origin", .text, meaning: false),
-                    Column("source_run_id", .int, meaning: false)]
+                    Column("source_run_id", .int, meaning: false), Column("category", .text, hashedWhenSet: true)]
         case .candidates:
             return [Column("prompt", .blob), Column("response", .blob), Column("model", .text),
                     Column("sample_index", .int), Column("temperature", .real, meaning: false),
@@ -144,7 +148,7 @@ public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
         // the hashing.
         var bytes: [UInt8] = Array(rawValue.utf8)
         bytes.reserveCapacity(256)
-        for (column, value) in zip(columns, values) where column.meaning {
+        for (column, value) in zip(columns, values) where column.meaning && !(column.hashedWhenSet && value == .null) {
             bytes.append(0)
             bytes.append(contentsOf: column.name.utf8)
             bytes.append(UInt8(ascii: "="))

@@ -56,6 +56,38 @@ public enum StageRows {
         try CanonicalJSON.decodeMessages(try BlobReader.data(db, id))
     }
 
+    public struct PromptRow: Sendable {
+        public let prompt: BlobID
+        public let messages: Messages
+        public let origin: String
+        public let sourceRun: Int64?
+        public let category: String?
+    }
+
+    /// A prompts version's rows, in row order, with each prompt's messages.
+    public static func promptRows(_ store: Store, _ version: DatasetVersion) throws -> [PromptRow] {
+        guard version.kind == .prompts else { throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "prompts") }
+        return try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT prompt, origin, source_run_id, category FROM prompt WHERE version_id = ? ORDER BY ord",
+                             arguments: [version.id])
+                .map { PromptRow(prompt: $0[0], messages: try messages(db, $0[0]), origin: $0[1], sourceRun: $0[2], category: $0[3]) }
+        }
+    }
+
+    /// Each prompt's category in the experiment (its newest categorized prompts row), by prompt blob.
+    public static func categories(_ store: Store, experiment: String) throws -> [BlobID: String] {
+        try store.read { db in
+            var out: [BlobID: String] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT p.prompt, p.category FROM prompt p JOIN dataset_version v ON v.id = p.version_id JOIN dataset d ON d.id = v.dataset_id
+                JOIN experiment e ON e.id = d.experiment_id AND e.name = ? WHERE p.category IS NOT NULL ORDER BY v.id DESC
+                """, arguments: [experiment]) where out[row[0]] == nil {
+                out[row[0]] = row[1]
+            }
+            return out
+        }
+    }
+
     /// The `prompt` column of a prompts version, with each prompt's messages.
     public static func prompts(_ store: Store, _ version: DatasetVersion) throws -> [(id: BlobID, messages: Messages)] {
         guard version.kind == .prompts else { throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "prompts") }

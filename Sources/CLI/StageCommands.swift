@@ -87,6 +87,23 @@ struct GenPromptsCommand: AsyncParsableCommand {
     @Option(help: "Give up after this many attempts (0: 20 per prompt asked for).") var maxAttempts = defaults.maxAttempts
     @Option(parsing: .upToNextOption, help: "Evaluation prompt sets (dataset names) that generated prompts must not copy.")
     var decontaminate: [String] = []
+    @Option(help: "self-instruct (the paper's 8-shot prompting) or evol (Evol-Instruct's rewrites of the seed pool's and earlier rounds' prompts, failed evolutions dropped by reason).")
+    var strategy: Strategy = .selfInstruct
+
+    enum Strategy: String, ExpressibleByArgument { case selfInstruct = "self-instruct", evol }
+
+    var evol: EvolPrompts {
+        var config = EvolPrompts.Config(round: round.round, count: count)
+        config.seeds = seeds
+        config.decontaminate = decontaminate
+        config.sampling.seed = seed
+        config.filter.minWords = minWords
+        config.filter.maxWords = maxWords
+        if keepChatPreambles { config.filter.preambles = [] }
+        config.batch = batch
+        config.maxAttempts = maxAttempts
+        return EvolPrompts(config: config)
+    }
 
     var stage: GenPrompts {
         var config = GenPrompts.Config(round: round.round, count: count)
@@ -105,7 +122,10 @@ struct GenPromptsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        printResult("gen-prompts", try await perform(stage, try round.context(), model: model))
+        switch strategy {
+        case .selfInstruct: printResult("gen-prompts", try await perform(stage, try round.context(), model: model))
+        case .evol: printResult("gen-prompts evol", try await perform(evol, try round.context(), model: model))
+        }
     }
 }
 

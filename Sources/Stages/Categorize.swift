@@ -113,7 +113,8 @@ public struct Categorize: Stage {
         return StageOutput(stats: ["prompts": work.rows.count, "categories": counts, "unparsed": unparsed]) { writer in
             for (row, category) in zip(work.rows, categories) {
                 try writer.append(["prompt": .blob(row.prompt), "origin": .text(row.origin), "source_run_id": row.sourceRun.map { .int($0) } ?? .null,
-                                   "category": .text(category.rawValue)])
+                                   "category": .text(category.rawValue), "parent": row.parent.map { .blob($0) } ?? .null,
+                                   "evolution": row.evolution.map { .text($0) } ?? .null])
             }
         }
     }

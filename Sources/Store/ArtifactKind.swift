@@ -105,7 +105,8 @@ public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
             return [Column("prompt", .blob), Column("reply", .blob), Column("human_rank", .int)]
         case .prompts:
             return [Column("prompt", .blob), Column("origin", .text, meaning: false),
-                    Column("source_run_id", .int, meaning: false), Column("category", .text, hashedWhenSet: true)]
+                    Column("source_run_id", .int, meaning: false), Column("category", .text, hashedWhenSet: true),
+                    Column("parent", .blob, meaning: false), Column("evolution", .text, meaning: false)]
         case .candidates:
             return [Column("prompt", .blob), Column("response", .blob), Column("model", .text),
                     Column("sample_index", .int), Column("temperature", .real, meaning: false),

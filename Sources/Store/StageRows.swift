@@ -62,15 +62,18 @@ public enum StageRows {
         public let origin: String
         public let sourceRun: Int64?
         public let category: String?
+        public let parent: BlobID?
+        public let evolution: String?
     }
 
     /// A prompts version's rows, in row order, with each prompt's messages.
     public static func promptRows(_ store: Store, _ version: DatasetVersion) throws -> [PromptRow] {
         guard version.kind == .prompts else { throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "prompts") }
         return try store.read { db in
-            try Row.fetchAll(db, sql: "SELECT prompt, origin, source_run_id, category FROM prompt WHERE version_id = ? ORDER BY ord",
+            try Row.fetchAll(db, sql: "SELECT prompt, origin, source_run_id, category, parent, evolution FROM prompt WHERE version_id = ? ORDER BY ord",
                              arguments: [version.id])
-                .map { PromptRow(prompt: $0[0], messages: try messages(db, $0[0]), origin: $0[1], sourceRun: $0[2], category: $0[3]) }
+                .map { PromptRow(prompt: $0[0], messages: try messages(db, $0[0]), origin: $0[1], sourceRun: $0[2], category: $0[3],
+                                 parent: $0[4], evolution: $0[5]) }
         }
     }
 

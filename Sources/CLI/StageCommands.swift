@@ -252,6 +252,18 @@ struct CategorizeCommand: AsyncParsableCommand {
     }
 }
 
+struct DifficultyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "difficulty",
+        abstract: "Each prompt's difficulty from the round's judgments (its candidates' mean score and spread), as a new version of the prompts.",
+        discussion: "No model. Then `srlm derive hard --from PROMPTS --where \"difficulty < 2\"` keeps the prompts the model found hard.")
+    @OptionGroup var round: RoundOptions
+
+    func run() async throws {
+        printResult("difficulty", try await round.context().perform(Difficulty(config: Difficulty.Config(round: round.round))))
+    }
+}
+
 extension PairPolicy: ExpressibleByArgument {}
 extension JudgeAggregate: ExpressibleByArgument {}
 

@@ -14,7 +14,7 @@ struct RowSink {
 
     /// A prompts row; `source_run_id` stays NULL (no srlm run generated it).
     func prompt(_ prompt: Messages, origin: String = "imported") throws {
-        try append([Self.text(prompt), .text(origin), .null, .null, .null, .null])
+        try append([Self.text(prompt), .text(origin), .null, .null, .null, .null, .null, .null])
     }
 
     /// An ift row, or for eft a judged example: the score is `score` when the file has one, else the response's

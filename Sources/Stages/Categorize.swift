@@ -112,9 +112,7 @@ public struct Categorize: Stage {
         for category in categories { counts[category.rawValue, default: 0] += 1 }
         return StageOutput(stats: ["prompts": work.rows.count, "categories": counts, "unparsed": unparsed]) { writer in
             for (row, category) in zip(work.rows, categories) {
-                try writer.append(["prompt": .blob(row.prompt), "origin": .text(row.origin), "source_run_id": row.sourceRun.map { .int($0) } ?? .null,
-                                   "category": .text(category.rawValue), "parent": row.parent.map { .blob($0) } ?? .null,
-                                   "evolution": row.evolution.map { .text($0) } ?? .null])
+                try writer.append(row.values(["category": .text(category.rawValue)]))
             }
         }
     }

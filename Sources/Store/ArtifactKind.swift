@@ -106,7 +106,8 @@ public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
         case .prompts:
             return [Column("prompt", .blob), Column("origin", .text, meaning: false),
                     Column("source_run_id", .int, meaning: false), Column("category", .text, hashedWhenSet: true),
-                    Column("parent", .blob, meaning: false), Column("evolution", .text, meaning: false)]
+                    Column("parent", .blob, meaning: false), Column("evolution", .text, meaning: false),
+                    Column("difficulty", .real, hashedWhenSet: true), Column("difficulty_sd", .real, hashedWhenSet: true)]
         case .candidates:
             return [Column("prompt", .blob), Column("response", .blob), Column("model", .text),
                     Column("sample_index", .int), Column("temperature", .real, meaning: false),

@@ -64,16 +64,30 @@ public enum StageRows {
         public let category: String?
         public let parent: BlobID?
         public let evolution: String?
+
+        /// The row as stored, with these columns replaced (a new version of the prompts that adds a measurement).
+        public func values(_ replacing: [String: Value]) -> [String: Value] {
+            var row: [String: Value] = ["prompt": .blob(prompt), "origin": .text(origin), "source_run_id": sourceRun.map { .int($0) } ?? .null,
+                                        "category": category.map { .text($0) } ?? .null, "parent": parent.map { .blob($0) } ?? .null,
+                                        "evolution": evolution.map { .text($0) } ?? .null,
+                                        "difficulty": difficulty.map { .real($0) } ?? .null, "difficulty_sd": difficultySD.map { .real($0) } ?? .null]
+            row.merge(replacing) { $1 }
+            return row
+        }
+        public let difficulty: Double?
+        public let difficultySD: Double?
     }
 
     /// A prompts version's rows, in row order, with each prompt's messages.
     public static func promptRows(_ store: Store, _ version: DatasetVersion) throws -> [PromptRow] {
         guard version.kind == .prompts else { throw SRLMError.wrongKind(ref: version.ref, holds: version.kind.rawValue, expected: "prompts") }
         return try store.read { db in
-            try Row.fetchAll(db, sql: "SELECT prompt, origin, source_run_id, category, parent, evolution FROM prompt WHERE version_id = ? ORDER BY ord",
-                             arguments: [version.id])
+            try Row.fetchAll(db, sql: """
+                SELECT prompt, origin, source_run_id, category, parent, evolution, difficulty, difficulty_sd FROM prompt
+                WHERE version_id = ? ORDER BY ord
+                """, arguments: [version.id])
                 .map { PromptRow(prompt: $0[0], messages: try messages(db, $0[0]), origin: $0[1], sourceRun: $0[2], category: $0[3],
-                                 parent: $0[4], evolution: $0[5]) }
+                                 parent: $0[4], evolution: $0[5], difficulty: $0[6], difficultySD: $0[7]) }
         }
     }
 

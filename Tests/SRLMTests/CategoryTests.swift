@@ -104,3 +104,32 @@ extension EngineBacked {
         }
     }
 }
+
+/// Issue 15, item 1: the per-prompt difficulty estimate, stored and usable by `derive --where`.
+@Suite struct DifficultyTests {
+    @Test func difficultyIsTheCandidatesMeanScoreAndSpread() async throws {
+        let (store, before) = try CategoryTests.storeWithRound()
+        try store.write { db in
+            let w = try VersionWriter(db, experiment: "default", name: "judgments", kind: .judgments, runID: nil)
+            // Prompt 0: one candidate scored 4 and 2 (mean 3), another 1 (mean 1) → mean 2, sd 1. Prompt 1: 5 → 5, 0.
+            // Prompt 2: unparsed only → no estimate.
+            let rows: [(String, String, Double?)] = [("Write a Python function that adds two numbers.", "a", 4), ("Write a Python function that adds two numbers.", "a", 2),
+                                                     ("Write a Python function that adds two numbers.", "b", 1), ("Who wrote Hamlet?", "a", 5), ("Solve 2x = 8.", "a", nil)]
+            for (k, (prompt, reply, score)) in rows.enumerated() {
+                try w.append(["prompt": .text(Blobs.text([.user(prompt)])), "response": .text(Blobs.text([.assistant(reply)])),
+                              "judge_model": .text("M1"), "sample_index": .int(Int64(k)), "output": .text("x"),
+                              "score": score.map { .real($0) } ?? .null, "parse_error": score == nil ? .text("no score") : .null,
+                              "mode": .text("free")])
+            }
+            try Rounds.setVersion(db, experiment: "default", iteration: 1, role: .judgments, version: try w.finish().id)
+        }
+        let result = try await StageContext(store: store, quiet: true).perform(Difficulty(config: Difficulty.Config(round: 1)))
+        #expect(result.version.ref == "generated-prompts@2" && result.stats["measured"] == 2)
+        let values = try store.read { try Row.fetchAll($0, sql: "SELECT difficulty, difficulty_sd FROM v_prompts WHERE ref = 'generated-prompts@2' ORDER BY ord") }
+        #expect(values.map { $0[0] as Double? } == [2, 5, nil] && values.map { $0[1] as Double? } == [1, 0, nil])
+        let hard = try #require(try Derive.run(store, name: "hard", from: "generated-prompts@2", where: "difficulty < 3").version)
+        #expect(hard.rowCount == 1)
+        #expect(try store.read { try DatasetVersion.resolve($0, "generated-prompts@1", experiment: "default") }.contentHash == before.contentHash)
+        #expect(try Fsck.run(store).ok)
+    }
+}

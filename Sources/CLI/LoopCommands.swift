@@ -28,6 +28,7 @@ struct LoopOptions: ParsableArguments {
     @Option(help: "anchored: the earlier checkpoint whose candidates are rejected (e.g. M1).") var anchor: String?
     @Option(help: "Human preference pairs (e.g. hh@1) for a round-0 DPO warm start after SFT (then M1-sft), before self-iteration.")
     var warmStart: String?
+    @Option(help: "How rounds make prompts: self-instruct (the paper) or evol (Evol-Instruct's rewrites).") var promptStrategy: String?
     @Option(help: "EFT targets: judge (by the IFT-only SFT model), structured or human (from the ranks; default \(defaults.buildEFT.targets.rawValue)).")
     var eftTargets: BuildEFT.Targets?
     @Option(help: "IFT data (default \(defaults.ift)).") var ift: String?
@@ -68,6 +69,10 @@ struct LoopOptions: ParsableArguments {
         set(minPairs) { $0.minPairs = $1 }
         set(policy) { $0.pairs.policy = $1 }
         set(warmStart) { $0.warmStart = $1 }
+        if let promptStrategy {
+            guard ["self-instruct", "evol"].contains(promptStrategy) else { throw ValidationError("--prompt-strategy must be self-instruct or evol") }
+            o.promptStrategy = promptStrategy
+        }
         set(anchor) { $0.pairs.anchor = $1 }
         if let rho {
             let values = try rho.split(separator: ",").map { part in

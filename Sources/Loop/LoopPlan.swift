@@ -18,6 +18,8 @@ public struct LoopPlan: Codable, Hashable, Sendable {
         case buildEFT(BuildEFT.Config)
         case trainSFT(TrainSFT.Config)
         case genPrompts(GenPrompts.Config)
+        /// Evol-Instruct's rewrites in place of self-instruct (`--prompt-strategy evol`).
+        case evolPrompts(EvolPrompts.Config)
         case genCandidates(GenCandidates.Config)
         case judge(Judge.Config)
         case pairs(Pairs.Config)
@@ -30,6 +32,7 @@ public struct LoopPlan: Codable, Hashable, Sendable {
             case .buildEFT: BuildEFT.name
             case .trainSFT: TrainSFT.stage
             case .genPrompts: GenPrompts.name
+            case .evolPrompts: EvolPrompts.name
             case .genCandidates: GenCandidates.name
             case .judge: Judge.name
             case .pairs: Pairs.name
@@ -69,6 +72,7 @@ public struct LoopPlan: Codable, Hashable, Sendable {
             case .buildEFT(let config): try c.encode(config, forKey: .config)
             case .trainSFT(let config): try c.encode(config, forKey: .config)
             case .genPrompts(let config): try c.encode(config, forKey: .config)
+            case .evolPrompts(let config): try c.encode(config, forKey: .config)
             case .genCandidates(let config): try c.encode(config, forKey: .config)
             case .judge(let config): try c.encode(config, forKey: .config)
             case .pairs(let config): try c.encode(config, forKey: .config)
@@ -92,6 +96,7 @@ public struct LoopPlan: Codable, Hashable, Sendable {
             case BuildEFT.name: action = .buildEFT(try c.decode(BuildEFT.Config.self, forKey: .config))
             case TrainSFT.stage: action = .trainSFT(try c.decode(TrainSFT.Config.self, forKey: .config))
             case GenPrompts.name: action = .genPrompts(try c.decode(GenPrompts.Config.self, forKey: .config))
+            case EvolPrompts.name: action = .evolPrompts(try c.decode(EvolPrompts.Config.self, forKey: .config))
             case GenCandidates.name: action = .genCandidates(try c.decode(GenCandidates.Config.self, forKey: .config))
             case Judge.name: action = .judge(try c.decode(Judge.Config.self, forKey: .config))
             case Pairs.name: action = .pairs(try c.decode(Pairs.Config.self, forKey: .config))
@@ -124,6 +129,10 @@ public struct LoopPlan: Codable, Hashable, Sendable {
         /// The SFT runs (the IFT-only baseline and M1); `data` is filled per step.
         public var sft = TrainSFT.Config()
         public var genPrompts = GenPrompts.Config(round: 0)
+        /// How a round makes its prompts: "self-instruct" (the paper) or "evol" (Evol-Instruct's rewrites, `evol`'s
+        /// config; its count, seeds and decontamination sets are genPrompts').
+        public var promptStrategy = "self-instruct"
+        public var evol = EvolPrompts.Config(round: 0)
         public var genCandidates = GenCandidates.Config(round: 0)
         public var judge = Judge.Config(round: 0)
         public var pairs = Pairs.Config(round: 0)
@@ -152,6 +161,7 @@ public struct LoopPlan: Codable, Hashable, Sendable {
             buildEFT.sampling.seed = seed
             judgeProbe.sampling.seed = seed
             genPrompts.sampling.seed = seed
+            evol.sampling.seed = seed
             genCandidates.sampling.seed = seed
             judge.sampling.seed = seed
             sft.hyper.seed = seed
@@ -216,8 +226,13 @@ public struct LoopPlan: Codable, Hashable, Sendable {
         dpo.round = r
         dpo.name = "M\(r + 1)"
         dpo.base = model
+        var evol = o.evol
+        evol.round = r
+        evol.count = prompts.count
+        evol.seeds = prompts.seeds
+        evol.decontaminate = prompts.decontaminate
         return [
-            Step(round: r, model: model, .genPrompts(prompts)),
+            o.promptStrategy == "evol" ? Step(round: r, model: model, .evolPrompts(evol)) : Step(round: r, model: model, .genPrompts(prompts)),
             Step(round: r, model: model, .genCandidates(candidates)),
             Step(round: r, model: model, .judge(judge), template: o.templateFile),
             Step(round: r, .pairs(pairs)),

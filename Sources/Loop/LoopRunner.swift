@@ -67,6 +67,8 @@ public struct LoopRunner: Sendable {
             return done(try await perform(BuildEFT(config: config, templateFile: step.template), step, context, needsModel: config.targets != .human))
         case .genPrompts(let config):
             return done(try await perform(GenPrompts(config: config), step, context))
+        case .evolPrompts(let config):
+            return done(try await perform(EvolPrompts(config: config), step, context))
         case .genCandidates(let config):
             return done(try await perform(GenCandidates(config: config), step, context))
         case .judge(let config):

@@ -140,6 +140,7 @@ extension EngineBacked {
             case .genCandidates(let c): #expect(c.sampling.seed == 7)
             case .judge(let c): #expect(c.sampling.seed == 7)
             case .genPrompts(let c): #expect(c.sampling.seed == 7)
+            case .evolPrompts(let c): #expect(c.sampling.seed == 7)
             case .buildEFT(let c): #expect(c.seed == 7 && c.sampling.seed == 7)
             case .trainSFT(let c): #expect(c.hyper.seed == 7)
             case .trainDPO(let c, _): #expect(c.hyper.seed == 7)
@@ -211,6 +212,19 @@ extension EngineBacked {
         // Round 1 starts from the warm-started M1, as without a warm start.
         #expect(plan.steps.first { $0.round == 1 }?.model == "M1")
         #expect(!LoopPlan.loop(LoopPlan.Options()).steps.contains { $0.model == "M1-sft" })
+    }
+
+    /// `--prompt-strategy evol` swaps each round's self-instruct step for Evol-Instruct, with the same count and seeds.
+    @Test func anEvolLoopRewritesPromptsEachRound() throws {
+        let options = try LoopOptions.parse(["--prompt-strategy", "evol", "--prompts-per-round", "5", "--seed", "3"]).options(iterations: 2)
+        let plan = LoopPlan.loop(options)
+        let evol = plan.steps.compactMap { step -> EvolPrompts.Config? in if case .evolPrompts(let c) = step.action { return c }; return nil }
+        #expect(evol.map(\.round) == [1, 2] && evol.allSatisfy { $0.count == 5 && $0.seeds == "ift" && $0.sampling.seed == 3 })
+        #expect(!plan.steps.contains { $0.stage == GenPrompts.name })
+        let store = try TestSupport.makeStore()
+        try plan.save(store, experiment: "default")
+        #expect(try LoopPlan.load(store, experiment: "default") == plan)
+        #expect(throws: Error.self) { try LoopOptions.parse(["--prompt-strategy", "nonsense"]).options() }
     }
 }
 

@@ -289,6 +289,8 @@ struct PairsCommand: AsyncParsableCommand {
     @Option(help: "RIP: drop pairs whose rejected reply's length is outside these quantiles, LOW,HIGH (e.g. 0.05,0.95).")
     var ripRejectedLength: String?
     @Option(help: "RIP: drop pairs whose score gap is below this quantile (0: off).") var ripGap = defaults.ripGap
+    @Option(help: "Keep prompts whose difficulty (mean candidate score, as `srlm difficulty` stores it) is in LOW,HIGH.")
+    var difficultyRange: String?
     @Option(help: "Judgment version (default: the round's judge output).") var judgments: String?
     @Option(help: "Several judges' scores combined by mean, median, vote or veto (one judge: its mean).") var aggregate = defaults.aggregate
     @Option(help: "Write to this dataset instead of the round's pairs (the round keeps its pairs).") var name: String?
@@ -308,6 +310,12 @@ struct PairsCommand: AsyncParsableCommand {
             }
         } ?? []
         config.ripGap = ripGap
+        config.difficultyRange = try difficultyRange.map { text in
+            try text.split(separator: ",").map { part in
+                guard let v = Double(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--difficulty-range: '\(text)' is not LOW,HIGH") }
+                return v
+            }
+        } ?? []
         config.judgments = judgments ?? ""
         config.aggregate = aggregate
         config.name = name ?? ""

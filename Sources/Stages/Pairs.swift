@@ -22,6 +22,9 @@ public struct Pairs: Stage {
         public var ripRejectedScore = 0.0
         public var ripRejectedLength: [Double] = []
         public var ripGap = 0.0
+        /// Keep prompts whose difficulty — the mean of their candidates' mean scores, as `srlm difficulty` stores it —
+        /// lies in [LOW, HIGH] (empty: all): e.g. drop prompts every candidate aced, or none could answer.
+        public var difficultyRange: [Double] = []
         /// The judgments to pair ("": the round's judge output); recorded resolved, as NAME@N.
         public var judgments = ""
         /// How several judges' scores combine (a judgments version from `srlm judge --judges`); one judge: its mean.
@@ -43,7 +46,8 @@ public struct Pairs: Stage {
         }
 
         enum CodingKeys: String, CodingKey {
-            case round, policy, rho, anchor, minMargin, maxLengthRatio, ripRejectedScore, ripRejectedLength, ripGap, judgments, aggregate, name
+            case round, policy, rho, anchor, minMargin, maxLengthRatio, ripRejectedScore, ripRejectedLength, ripGap, difficultyRange, judgments,
+                 aggregate, name
         }
 
         /// Plans and configs stored before a field existed keep its default.
@@ -58,6 +62,7 @@ public struct Pairs: Stage {
             ripRejectedScore = try c.decodeIfPresent(Double.self, forKey: .ripRejectedScore) ?? ripRejectedScore
             ripRejectedLength = try c.decodeIfPresent([Double].self, forKey: .ripRejectedLength) ?? ripRejectedLength
             ripGap = try c.decodeIfPresent(Double.self, forKey: .ripGap) ?? ripGap
+            difficultyRange = try c.decodeIfPresent([Double].self, forKey: .difficultyRange) ?? difficultyRange
             judgments = try c.decodeIfPresent(String.self, forKey: .judgments) ?? judgments
             aggregate = try c.decodeIfPresent(JudgeAggregate.self, forKey: .aggregate) ?? aggregate
             name = try c.decodeIfPresent(String.self, forKey: .name) ?? name
@@ -65,6 +70,9 @@ public struct Pairs: Stage {
 
         public func validate() throws {
             try filters.validate()
+            guard difficultyRange.isEmpty || (difficultyRange.count == 2 && difficultyRange[0] <= difficultyRange[1]) else {
+                throw SRLMError.outOfRange(setting: "difficulty range", value: "\(difficultyRange)", expected: "LOW,HIGH with LOW ≤ HIGH")
+            }
             guard rho >= 0 && rho <= 1 else { throw SRLMError.outOfRange(setting: "rho", value: "\(rho)", expected: "0…1") }
             guard (policy == .anchored) == !anchor.isEmpty else {
                 throw SRLMError.invalid(policy == .anchored ? "the anchored policy needs the earlier checkpoint (anchor)"
@@ -111,6 +119,15 @@ public struct Pairs: Stage {
         var unscored = 0
         for (prompt, candidates) in order {
             unscored += candidates.filter { $0.scores.isEmpty }.count
+            let range = plan.config.difficultyRange
+            let scored = candidates.filter { !$0.scores.isEmpty }
+            if range.count == 2, !scored.isEmpty {
+                let difficulty = scored.reduce(0) { $0 + $1.mean } / Double(scored.count)
+                if difficulty < range[0] || difficulty > range[1] {
+                    dropped["difficulty outside \(range[0])…\(range[1])", default: 0] += 1
+                    continue
+                }
+            }
             switch PairPick.pick(plan.config.policy, rho: plan.config.rho, candidates, anchor: anchors[prompt] ?? []) {
             case let .pair(chosen, rejected): picked.append((prompt, chosen, rejected))
             case .dropped(let reason): dropped[reason, default: 0] += 1

@@ -145,10 +145,17 @@ private func c(_ id: BlobID, _ scores: [Double], length: Int) -> PairCandidate {
                 == ["old answer 0", "old answer 1", "old answer 2"])
         #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM model_call") } == 0)
 
+        // Difficulty (mean candidate score): prompts 0 and 1 are 3.17, prompt 2 is 3; keeping 0…3.1 drops 0 and 1.
+        var easy = Pairs.Config(round: 1)
+        easy.difficultyRange = [0, 3.1]
+        easy.name = "pairs-hard"
+        let hard = try await context.perform(Pairs(config: easy))
+        #expect(hard.version.rowCount == 0 && hard.stats["dropped.difficulty outside 0.0…3.1"] == 2 && hard.stats["dropped.tie"] == 1)
+
         // The named query puts the three side by side, keyed by the judgments they paired.
         let compare = try NamedQuery.run(store, "policy-compare", experiment: "default").records
-        #expect(compare.map { $0.text("policy") } == ["best-worst", "length-control", "anchored"])
-        #expect(compare.map { $0.double("pairs_kept") } == [2, 2, 3] && compare.allSatisfy { $0.text("judgments") == "judgments@1" })
+        #expect(compare.map { $0.text("policy") } == ["best-worst", "length-control", "anchored", "best-worst"])
+        #expect(compare.map { $0.double("pairs_kept") } == [2, 2, 3, 0] && compare.allSatisfy { $0.text("judgments") == "judgments@1" })
         #expect(compare[1].double("rho") == 0.5 && compare[2].text("anchor") == "M0")
         // Every chosen sample beats every rejected one in the paper's pairs: agreement 1.
         #expect(compare[0].double("judge_agreement") == 1)

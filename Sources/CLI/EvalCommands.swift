@@ -60,6 +60,8 @@ struct EvalJudgeCommand: AsyncParsableCommand {
     @Option(help: "Base seed (sample k uses seed + k).") var seed = defaults.sampling.seed
     @Flag(help: "Constrain the output to end with a valid 'Score: N' line (pairwise: a [[A]] / [[B]] / [[C]] verdict line).")
     var structured = false
+    @Flag(help: "Also every figure per prompt category (metric@category; the stored category, else keyword rules; pointwise).")
+    var byCategory = false
     @Option(help: "A judge template file replacing the built-in rubric (pointwise).") var template: String?
     @Option(help: "Bootstrap resamples for the 95 % intervals.") var resamples = defaults.resamples
     @Flag(help: "No progress output.") var quiet = false
@@ -105,6 +107,7 @@ struct EvalJudgeCommand: AsyncParsableCommand {
         config.samples = samples
         config.sampling = sampling(config.sampling)
         config.structured = structured
+        if byCategory { config.byCategory = true }
         config.resamples = resamples
         let result = try await perform(EvalJudge(config: config, templateFile: template), context, model: model)
         try printMetrics("eval judge", result, context.store)

@@ -24,6 +24,9 @@ public struct EvalJudge: Stage {
         /// Bootstrap resamples for the intervals, and the random-judge repetitions.
         public var resamples = BootstrapOptions().resamples
         public var randomRepetitions = RandomJudgeOptions().repetitions
+        /// Also each figure per prompt category (`metric@category`; the prompt's stored category from `srlm
+        /// categorize`, else the keyword rules). nil (off) stays out of the recorded config.
+        public var byCategory: Bool?
         /// Filled by `plan`: the template's version tag, the judging model's label and journal key.
         public var template = ""
         public var model = ""
@@ -34,6 +37,8 @@ public struct EvalJudge: Stage {
 
     public struct Work: Sendable {
         let groups: [[StageRows.RankedReply]]
+        /// Each group's category, when figures per category are asked for.
+        var categories: [String] = []
         let template: JudgeTemplate
         let requests: [ChatRequest]
         let held: Int
@@ -71,9 +76,15 @@ public struct EvalJudge: Stage {
             template.requests(question: reply.question, answer: reply.answer, samples: config.samples, sampling: config.sampling,
                               structured: config.structured)
         }
+        var work = Work(groups: groups, template: template, requests: requests, held: order.count)
+        if config.byCategory == true {
+            let stored = try StageRows.categories(context.store, experiment: context.experiment)
+            work.categories = groups.map { group in
+                stored[group[0].prompt] ?? PromptCategory.byRules(group[0].question.last { $0.role == "user" }?.content ?? "").rawValue
+            }
+        }
         return StagePlan(config: config, inputs: [data] + excluded, destination: .init(dataset: Self.dataset, kind: .judgments),
-                         seed: config.sampling.seed,
-                         work: Work(groups: groups, template: template, requests: requests, held: order.count))
+                         seed: config.sampling.seed, work: work)
     }
 
     public func prepare(_ plan: inout StagePlan<Config, Work>, _ context: StageContext) throws {
@@ -101,7 +112,8 @@ public struct EvalJudge: Stage {
         }
         let agreement = RankedAgreement.compute(prompts, bootstrap: BootstrapOptions(resamples: config.resamples),
                                                 randomJudge: RandomJudgeOptions(repetitions: config.randomRepetitions))
-        let metrics = Self.metrics(agreement)
+        let metrics = Self.metrics(agreement) + Self.categoryMetrics(prompts, categories: work.categories,
+                                                                     bootstrap: BootstrapOptions(resamples: config.resamples))
         var stats: [String: Any] = ["prompts": work.groups.count, "replies": replies.count, "judgments": rows.count]
         stats.merge(metrics.filter { !$0.metric.hasPrefix("random.") }.stats) { $1 }
         return StageOutput(stats: stats) { writer in
@@ -110,6 +122,23 @@ public struct EvalJudge: Stage {
                                modelKey: config.modelKey)
             }
             try EvalRecords.write(writer, run: run.record.id, metrics)
+        }
+    }
+
+    /// Every figure again within each category (`metric@category`, no random-judge baseline): which kinds of task the
+    /// judge ranks as people do.
+    static func categoryMetrics(_ prompts: [RankedPrompt], categories: [String], bootstrap: BootstrapOptions) -> [EvalMetric] {
+        guard categories.count == prompts.count else { return [] }
+        var order: [String] = []
+        var groups: [String: [RankedPrompt]] = [:]
+        for (prompt, category) in zip(prompts, categories) {
+            if groups[category] == nil { order.append(category) }
+            groups[category, default: []].append(prompt)
+        }
+        return order.sorted().flatMap { category in
+            metrics(RankedAgreement.compute(groups[category]!, bootstrap: bootstrap, randomJudge: RandomJudgeOptions(repetitions: 1)))
+                .filter { !$0.metric.hasPrefix("random.") }
+                .map { EvalMetric("\($0.metric)@\(category)", $0.value, lo: $0.lo, hi: $0.hi, n: $0.n) }
         }
     }
 

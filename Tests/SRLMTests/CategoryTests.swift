@@ -3,6 +3,8 @@ import GRDB
 import Testing
 @testable import SRLMEngines
 @testable import SRLMStages
+@testable import SRLMEval
+import SRLMMetrics
 @testable import SRLMStore
 
 /// Issue 15, item 2: prompt categories (rules or the model) as a column of a new prompts version, and a judge that
@@ -131,5 +133,44 @@ extension EngineBacked {
         #expect(hard.rowCount == 1)
         #expect(try store.read { try DatasetVersion.resolve($0, "generated-prompts@1", experiment: "default") }.contentHash == before.contentHash)
         #expect(try Fsck.run(store).ok)
+    }
+}
+
+/// Issue 15, item 2: `eval judge --by-category` — every figure again within each category.
+@Suite struct EvalByCategoryTests {
+    @Test func figuresPerCategory() {
+        // A judge that ranks coding prompts as people do (human rank 0 best) and open questions backwards.
+        func prompt(_ scores: [Double]) -> RankedPrompt {
+            RankedPrompt(replies: scores.enumerated().map { RankedReply(humanRank: $0.offset, scores: [$0.element], length: 10) })
+        }
+        let prompts = [prompt([5, 3, 1]), prompt([4, 2]), prompt([1, 3, 5]), prompt([2, 4])]
+        let metrics = EvalJudge.categoryMetrics(prompts, categories: ["coding", "coding", "open-qa", "open-qa"],
+                                                bootstrap: BootstrapOptions(resamples: 50))
+        let byName = Dictionary(uniqueKeysWithValues: metrics.map { ($0.metric, $0) })
+        #expect(byName["pairwiseAccuracy@coding"]?.value == 1 && byName["pairwiseAccuracy@coding"]?.n == 4)
+        #expect(byName["pairwiseAccuracy@open-qa"]?.value == 0)
+        #expect(!metrics.contains { $0.metric.hasPrefix("random.") })
+        #expect(EvalJudge.categoryMetrics(prompts, categories: [], bootstrap: BootstrapOptions(resamples: 50)).isEmpty)
+    }
+
+    /// The plan gives each ranked prompt its category: the stored one first, else the keyword rules.
+    @Test func thePlanCategorizesTheRankedPrompts() throws {
+        let store = try TestSupport.makeStore()
+        try store.write { db in
+            let w = try VersionWriter(db, experiment: "default", name: "ranked", kind: .ranked, runID: nil)
+            for question in ["Write a Python function that sorts a list.", "Who was the first emperor of Rome?"] {
+                for rank in 0..<2 {
+                    try w.append(["prompt": .text(Blobs.text([.user(question)])), "reply": .text(Blobs.text([.assistant("reply \(rank)")])),
+                                  "human_rank": .int(Int64(rank))])
+                }
+            }
+            _ = try w.finish()
+        }
+        var config = EvalJudge.Config()
+        config.byCategory = true
+        let plan = try EvalJudge(config: config).plan(StageContext(store: store, quiet: true), model: nil)
+        #expect(plan.work.categories == ["coding", "open-qa"])
+        config.byCategory = nil
+        #expect(try EvalJudge(config: config).plan(StageContext(store: store, quiet: true), model: nil).work.categories.isEmpty)
     }
 }

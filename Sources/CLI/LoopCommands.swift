@@ -75,10 +75,7 @@ struct LoopOptions: ParsableArguments {
         }
         set(anchor) { $0.pairs.anchor = $1 }
         if let rho {
-            let values = try rho.split(separator: ",").map { part in
-                guard let v = Double(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--rho: '\(rho)' is not a number or a comma-separated list") }
-                return v
-            }
+            let values = try numbers(rho, option: "--rho", expected: "a number or a comma-separated list")
             if values.count == 1 { o.pairs.rho = values[0]; o.rhoPerRound = [] } else { o.rhoPerRound = values }
         }
         set(probe) { $0.probe = $1 }

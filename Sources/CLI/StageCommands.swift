@@ -55,6 +55,14 @@ func printResult(_ stage: String, _ result: StageResult) {
     print("\(stage): \(verb) \(result.version.ref) (\(result.version.rowCount) rows, run \(result.runID))\(stats.isEmpty ? "" : ": " + stats)")
 }
 
+/// A comma-separated list of numbers given to `option` ("0.05,0.95"); `expected` says its shape in the error.
+func numbers(_ text: String, option: String, expected: String) throws -> [Double] {
+    try text.split(separator: ",").map { part in
+        guard let value = Double(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("\(option): '\(text)' is not \(expected)") }
+        return value
+    }
+}
+
 /// Runs a stage with its model open (a local server when needed), as every model stage command does.
 func perform<S: Stage>(_ stage: S, _ context: StageContext, model: ModelOptions) async throws -> StageResult {
     try await model.withSession(store: context.store, experiment: context.experiment) {
@@ -303,19 +311,9 @@ struct PairsCommand: AsyncParsableCommand {
         config.minMargin = minMargin
         config.maxLengthRatio = maxLengthRatio
         config.ripRejectedScore = ripRejectedScore
-        config.ripRejectedLength = try ripRejectedLength.map { text in
-            try text.split(separator: ",").map { part in
-                guard let q = Double(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--rip-rejected-length: '\(text)' is not LOW,HIGH") }
-                return q
-            }
-        } ?? []
+        config.ripRejectedLength = try ripRejectedLength.map { try numbers($0, option: "--rip-rejected-length", expected: "LOW,HIGH") } ?? []
         config.ripGap = ripGap
-        config.difficultyRange = try difficultyRange.map { text in
-            try text.split(separator: ",").map { part in
-                guard let v = Double(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--difficulty-range: '\(text)' is not LOW,HIGH") }
-                return v
-            }
-        } ?? []
+        config.difficultyRange = try difficultyRange.map { try numbers($0, option: "--difficulty-range", expected: "LOW,HIGH") } ?? []
         config.judgments = judgments ?? ""
         config.aggregate = aggregate
         config.name = name ?? ""

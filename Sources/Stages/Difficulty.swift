@@ -44,11 +44,14 @@ public struct Difficulty: Stage {
     static func measure(_ judgments: [StageRows.Judgment]) -> [BlobID: (mean: Double, sd: Double)] {
         var samples: [BlobID: [BlobID: [Double]]] = [:]
         for j in judgments { if let score = j.score { samples[j.prompt, default: [:]][j.response, default: []].append(score) } }
-        return samples.mapValues { candidates in
-            let means = candidates.values.map { $0.reduce(0, +) / Double($0.count) }
-            let mean = means.reduce(0, +) / Double(means.count)
-            return (mean, (means.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(means.count)).squareRoot())
-        }
+        return samples.mapValues { candidates in of(candidates.values.map { $0.reduce(0, +) / Double($0.count) }) }
+    }
+
+    /// A prompt's difficulty from its candidates' mean scores (not empty): their mean and population spread. What
+    /// this stage stores and what `pairs --difficulty-range` filters on.
+    static func of(_ means: [Double]) -> (mean: Double, sd: Double) {
+        let mean = means.reduce(0, +) / Double(means.count)
+        return (mean, (means.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(means.count)).squareRoot())
     }
 
     public func execute(_ plan: StagePlan<Config, Work>, _ run: StageRun) async throws -> StageOutput {

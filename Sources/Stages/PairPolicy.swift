@@ -165,11 +165,7 @@ enum JudgeAggregation {
         case .mean: return means.map { $0.isEmpty ? nil : $0.values.reduce(0, +) / Double($0.count) }
         case .veto: return means.map { $0.values.min() }
         case .median:
-            return means.map { m in
-                let sorted = m.values.sorted()
-                guard !sorted.isEmpty else { return nil }
-                return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-            }
+            return means.map { $0.isEmpty ? nil : Bootstrap.percentile($0.values.sorted(), 0.5) }
         case .vote:
             var votes = [Double](repeating: 0, count: candidates.count)
             for judge in judges {

@@ -122,7 +122,7 @@ public struct Pairs: Stage {
             let range = plan.config.difficultyRange
             let scored = candidates.filter { !$0.scores.isEmpty }
             if range.count == 2, !scored.isEmpty {
-                let difficulty = scored.reduce(0) { $0 + $1.mean } / Double(scored.count)
+                let difficulty = Difficulty.of(scored.map(\.mean)).mean
                 if difficulty < range[0] || difficulty > range[1] {
                     dropped["difficulty outside \(range[0])…\(range[1])", default: 0] += 1
                     continue

@@ -65,7 +65,7 @@ public struct GCReport: Codable, Sendable {
 /// kept blob is read back before the transaction commits. Then the files of removed checkpoints are deleted.
 public enum GarbageCollector {
     /// A pack with blobs to remove: `gone` marks them and the holes it already had; `dead` counts the new ones.
-    struct Pack { let id: BlobID; let count: Int; let stored: Int; let level: Int32?; let gone: [Bool]; let dead: Int; let deadBytes: Int }
+    struct Pack { let id: BlobID; let count: Int; let stored: Int; let level: Int32?; let keys: Data; let gone: [Bool]; let dead: Int; let deadBytes: Int }
     struct Rewritten { let pack: Pack; let raw: Data; let sizes: Data; let keys: Data; let compressed: Data }
 
     public static func run(_ store: Store, _ options: GCOptions = GCOptions()) throws -> GCReport {
@@ -149,7 +149,9 @@ public enum GarbageCollector {
                     deadBytes += size
                 }
             }
-            if dead > 0 { affected.append(Pack(id: first, count: count, stored: row[4], level: row[5], gone: gone, dead: dead, deadBytes: deadBytes)) }
+            if dead > 0 {
+                affected.append(Pack(id: first, count: count, stored: row[4], level: row[5], keys: keys, gone: gone, dead: dead, deadBytes: deadBytes))
+            }
         }
         return affected
     }
@@ -163,10 +165,12 @@ public enum GarbageCollector {
                     LEB128.append(0, to: &sizes)
                     keys.append(BlobReader.holeKey)
                 } else {
+                    // Read back and checked against its stored key, which it keeps.
                     let data = try BlobReader.data(db, pack.id + BlobID(i))
                     raw.append(data)
                     LEB128.append(UInt64(data.count), to: &sizes)
-                    keys.append(ContentHash(of: data).bytes.prefix(8))
+                    let at = pack.keys.startIndex + 8 * i
+                    keys.append(pack.keys[at..<(at + 8)])
                 }
             }
             return (raw, sizes, keys)

@@ -72,11 +72,12 @@ public enum Remover {
             if !dependents.isEmpty {
                 throw SRLMError.inUse(what: "\(experiment)/\(target)", by: dependents)
             }
-            var report = try describe(db, selection)
+            let freed = try freedFiles(db, selection)
+            var report = try describe(db, selection, freed: freed)
             report.experiment = experiment
             report.what = target.description
             report.dryRun = dryRun
-            if !dryRun { try delete(db, selection, experimentID: experimentID, target: target, report: report) }
+            if !dryRun { try delete(db, selection, experimentID: experimentID, target: target, report: report, freed: freed) }
             return report
         }
         return dryRun ? try store.read(work) : try store.write(work)
@@ -148,7 +149,7 @@ public enum Remover {
         }
     }
 
-    static func describe(_ db: Database, _ s: Selection) throws -> RemovalReport {
+    static func describe(_ db: Database, _ s: Selection, freed: [FreedFile]) throws -> RemovalReport {
         var report = RemovalReport()
         let versions = try DatasetVersion.all(db).filter { s.versions.contains($0.id) }
         report.versions = versions.map(\.ref)
@@ -160,7 +161,7 @@ public enum Remover {
                                          arguments: [Guards.json(s.rounds)])
         report.journalCalls = try Int.fetchOne(db, sql: "SELECT count(*) FROM model_call WHERE " + unusedCalls,
                                                arguments: [Guards.json(s.runs), Guards.json(s.versions)]) ?? 0
-        for file in try freedFiles(db, s) {
+        for file in freed {
             report.files.append(file.path)
             report.fileBytes += file.size ?? 0
         }
@@ -212,10 +213,10 @@ public enum Remover {
         }
     }
 
-    static func delete(_ db: Database, _ s: Selection, experimentID: Int64, target: RemovalTarget, report: RemovalReport) throws {
+    static func delete(_ db: Database, _ s: Selection, experimentID: Int64, target: RemovalTarget, report: RemovalReport,
+                       freed: [FreedFile]) throws {
         let versions = Guards.json(s.versions), checkpoints = Guards.json(s.checkpoints)
         let runs = Guards.json(s.runs), rounds = Guards.json(s.rounds)
-        let freed = try freedFiles(db, s)
         let datasets = Guards.json(try Int64.fetchAll(db, sql: "SELECT DISTINCT dataset_id FROM dataset_version WHERE id IN (SELECT value FROM json_each(?))",
                                                       arguments: [versions]))
         try db.execute(sql: "PRAGMA defer_foreign_keys = ON")

@@ -7,7 +7,8 @@ Usage:  python engines/train.py sft|dpo --config CONFIG.json
 CONFIG.json: {"model": HF_DIR, "data": ROWS.jsonl, "output_dir": DIR, ...hyperparameters (see DEFAULTS below),
               "lora": null | {"r","alpha","dropout","target_modules"}, dpo: "rpo_alpha": null | A, "trainer_args": {...passed to SFT/DPOConfig}}
 Rows: SFT {"prompt":[msgs],"completion":[msgs]} (loss on the completion only);
-      DPO {"prompt":[msgs],"chosen":[msgs],"rejected":[msgs]}.
+      DPO {"prompt":[msgs],"chosen":[msgs],"rejected":[msgs]}, optionally "weight" (>= 0, scales the pair's loss) and
+      "confidence" (0..1, a soft label) per pair: missing ones are 1, the plain DPO loss (see weighted_dpo.py).
 Stdout (rank 0): {"event":"start",...}, {"event":"step","step":N,"max_steps":M} per step, then {"event":"done",...} or {"event":"error","message":...} with exit 1.
 Live metrics: one JSON object per log call in OUTPUT_DIR/metrics.jsonl.
 """
@@ -31,6 +32,7 @@ REQUIRED = ("model", "data", "output_dir")
 INT_KEYS = {"batch_size", "per_device_train_batch_size", "max_steps", "max_length", "seed", "logging_steps"}
 FLOAT_KEYS = {"dropout", "num_train_epochs", "learning_rate", "min_lr", "beta"}
 ROW_KEYS = {"sft": ("prompt", "completion"), "dpo": ("prompt", "chosen", "rejected")}
+PAIR_WEIGHTS = {"weight": (0.0, math.inf), "confidence": (0.0, 1.0)}  # optional per DPO row: allowed range
 ROLES = {"system", "user", "assistant"}
 # Config fields through which Hugging Face architectures take dropout; each one the model has gets the value.
 DROPOUT_FIELDS = ("attention_dropout", "dropout", "hidden_dropout", "attn_pdrop", "resid_pdrop", "embd_pdrop",
@@ -107,9 +109,22 @@ def read_rows(method: str, path: Path) -> list:
                 if not (isinstance(m, dict) and m.get("role") in ROLES and isinstance(m.get("content"), str)):
                     raise ConfigError(f"{path}:{n}: {k}[{i}] must be {{\"role\": system|user|assistant, "
                                       f"\"content\": string}}")
-        rows.append({k: [{"role": m["role"], "content": m["content"]} for m in row[k]] for k in keys})
+        kept = {k: [{"role": m["role"], "content": m["content"]} for m in row[k]] for k in keys}
+        for k, (low, high) in PAIR_WEIGHTS.items() if method == "dpo" else ():
+            v = row.get(k)
+            if v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (low <= v <= high):
+                raise ConfigError(f"{path}:{n}: field '{k}' must be a number in [{low:g}, {high:g}], got {v!r}")
+            kept[k] = float(v)
+        rows.append(kept)
     if not rows:
         raise ConfigError(f"{path}: no rows")
+    if any(k in r for r in rows for k in PAIR_WEIGHTS):
+        # One schema for the dataset: a row without a weight (e.g. mixed-in judge pairs) counts as plain DPO.
+        for r in rows:
+            for k in PAIR_WEIGHTS:
+                r.setdefault(k, 1.0)
     return rows
 
 
@@ -172,6 +187,8 @@ def main() -> int:
         targs["completion_only_loss"] = True
     else:
         from trl import DPOConfig as Config, DPOTrainer as Trainer
+        if "weight" in rows[0]:
+            from weighted_dpo import WeightedDPOTrainer as Trainer
         targs["beta"] = cfg["beta"]
         if cfg["rpo_alpha"] is not None:
             # Iterative RPO: DPO + alpha x the chosen reply's NLL. TRL 1.x combines named losses; earlier TRL had
@@ -234,7 +251,8 @@ def main() -> int:
     if rank0:
         say({"event": "start", "method": method, "rows": len(rows), "world_size": world,
              "gradient_accumulation_steps": config.gradient_accumulation_steps, "dropout_fields": dropout_set,
-             "device": "cuda" if cuda else "cpu", "metrics_path": str(metrics_path)})
+             "device": "cuda" if cuda else "cpu", "metrics_path": str(metrics_path),
+             "pair_weights": {k: sum(r[k] for r in rows) / len(rows) for k in PAIR_WEIGHTS} if "weight" in rows[0] else None})
     t0 = time.monotonic()
     result = trainer.train()
     trainer.save_model(cfg["output_dir"])  # full model, or the LoRA adapter alone (+ tokenizer either way)

@@ -26,6 +26,8 @@ struct LoopOptions: ParsableArguments {
     var policy: PairPolicy?
     @Option(help: "length-control's ρ, one value or one per round (0,0,0.1: round 3 uses 0.1; the last repeats).") var rho: String?
     @Option(help: "anchored: the earlier checkpoint whose candidates are rejected (e.g. M1).") var anchor: String?
+    @Option(help: "Per-pair loss weight of every round's pairs: none (the paper) or vote (ScPO's vote margin of the judge samples).")
+    var pairWeighting: PairWeighting?
     @Option(help: "Human preference pairs (e.g. hh@1) for a round-0 DPO warm start after SFT (then M1-sft), before self-iteration.")
     var warmStart: String?
     @Option(help: "How rounds make prompts: self-instruct (the paper) or evol (Evol-Instruct's rewrites).") var promptStrategy: String?
@@ -74,6 +76,7 @@ struct LoopOptions: ParsableArguments {
             o.promptStrategy = promptStrategy
         }
         set(anchor) { $0.pairs.anchor = $1 }
+        set(pairWeighting) { $0.pairs.weighting = $1 == PairWeighting.none ? nil : $1 }
         if let rho {
             let values = try numbers(rho, option: "--rho", expected: "a number or a comma-separated list")
             if values.count == 1 { o.pairs.rho = values[0]; o.rhoPerRound = [] } else { o.rhoPerRound = values }

@@ -274,6 +274,8 @@ struct DifficultyCommand: AsyncParsableCommand {
 
 extension PairPolicy: ExpressibleByArgument {}
 extension JudgeAggregate: ExpressibleByArgument {}
+extension PairWeighting: ExpressibleByArgument {}
+extension ConsistencyScope: ExpressibleByArgument {}
 
 struct PairsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -284,7 +286,7 @@ struct PairsCommand: AsyncParsableCommand {
             sets the policies side by side). best-worst: the paper (ties dropped). length-control: Meta-Rewarding's \
             bands, chosen the shortest scoring ≥ (1−ρ)·Smax + ρ·Smin, rejected the longest scoring ≤ (1−ρ)·Smin + ρ·Smax \
             (ρ = 0: the least spread judge samples break ties). anchored: rejected from --anchor's candidates for the \
-            same prompts, judged by the round's judge (`srlm gen-candidates --model ANCHOR` and `srlm judge` make them).
+            same prompts, judged by the round's judge (`srlm gen-candidates --model ANCHOR` and `srlm judge` make them).             Per-pair training weights, which `srlm train dpo` passes to the trainer: --weighting vote (ScPO: the judge             samples' vote margin scales the pair's loss) and --consistency-with JUDGMENTS (CREAM: the previous model's             judgments of the same candidates, from `srlm judge --model M_PREV --candidates … --keep-round`; the two             judges' ranking consistency c = (τ+1)/2 becomes a soft label, c·DPO(chosen, rejected) + (1−c)·DPO(rejected, chosen)).
             """)
     static let defaults = Pairs.Config(round: 1)
     @OptionGroup var round: RoundOptions
@@ -302,6 +304,11 @@ struct PairsCommand: AsyncParsableCommand {
     @Option(help: "Judgment version (default: the round's judge output).") var judgments: String?
     @Option(help: "Several judges' scores combined by mean, median, vote or veto (one judge: its mean).") var aggregate = defaults.aggregate
     @Option(help: "Write to this dataset instead of the round's pairs (the round keeps its pairs).") var name: String?
+    @Option(help: "Per-pair loss weight: none or vote (ScPO's vote margin of the judge samples).") var weighting: PairWeighting?
+    @Option(help: "CREAM: judgments of the same candidates by another judge (e.g. the previous model); soft labels from their consistency.")
+    var consistencyWith: String?
+    @Option(help: "CREAM's consistency per pair (its prompt's candidates) or per set (the mean, for every pair).")
+    var consistencyScope: ConsistencyScope?
 
     func run() async throws {
         var config = Pairs.Config(round: round.round)
@@ -317,6 +324,9 @@ struct PairsCommand: AsyncParsableCommand {
         config.judgments = judgments ?? ""
         config.aggregate = aggregate
         config.name = name ?? ""
+        config.weighting = weighting
+        config.consistencyWith = consistencyWith
+        config.consistencyScope = consistencyScope
         printResult("pairs", try await round.context().perform(Pairs(config: config)))
     }
 }

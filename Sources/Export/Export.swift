@@ -36,10 +36,11 @@ public enum ExportFormat: String, CaseIterable, Sendable {
     }
 
     /// Pair scores, written by the TRL formats when a row has them (as TRL datasets such as
-    /// ultrafeedback_binarized carry `score_chosen`/`score_rejected`), so trl → import keeps a scored version intact.
+    /// ultrafeedback_binarized carry `score_chosen`/`score_rejected`), so trl → import keeps a scored version intact;
+    /// then the per-pair training weight and soft label, which engines/train.py reads.
     var scoreColumns: [String] {
         switch self {
-        case .trl, .trlStandard: return ["chosen_score", "rejected_score"]
+        case .trl, .trlStandard: return ["chosen_score", "rejected_score", "weight", "confidence"]
         default: return []
         }
     }

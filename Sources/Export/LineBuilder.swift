@@ -11,7 +11,8 @@ struct LineBuilder {
     /// Roles OpenAI fine-tuning accepts in a message without tool fields.
     static let openAIRoles: Set<String> = ["system", "developer", "user", "assistant"]
 
-    /// `fields` are the blob texts of `format.columns`, in that order; `scores` the values of `format.scoreColumns`.
+    /// `fields` are the blob texts of `format.columns`, in that order; `scores` the values of `format.scoreColumns`
+    /// (chosen score, rejected score, weight, confidence).
     func line(ord: Int, _ fields: [Data], scores: [Double?] = []) throws -> Data {
         for (name, data) in zip(format.columns, fields) where !Self.isList(data) {
             throw fail(ord, "column \(name) does not hold a JSON message list")
@@ -23,17 +24,21 @@ struct LineBuilder {
         case .trl:
             let (prompt, chosen, rejected) = (fields[0], fields[1], fields[2])
             raw(#"{"chosen":"#); out.append(chosen)
+            try appendNumbers(ord, ["confidence"], scores.dropFirst(3), to: &out)
             raw(#","prompt":"#); out.append(prompt)
             raw(#","rejected":"#); out.append(rejected)
-            try appendScores(ord, scores, to: &out)
+            try appendNumbers(ord, ["score_chosen", "score_rejected", "weight"], scores.prefix(3), to: &out)
             raw("}")
         case .trlStandard:
             let prompt = try single(ord, fields[0], "prompt", role: "user", what: "a prompt")
             let chosen = try single(ord, fields[1], "chosen", role: "assistant", what: "a chosen reply")
             let rejected = try single(ord, fields[2], "rejected", role: "assistant", what: "a rejected reply")
-            // A [String: String] with sorted keys: {"chosen","prompt","rejected"}; scores sort after them.
-            out.append(try CanonicalJSON.encode(["chosen": chosen, "prompt": prompt, "rejected": rejected]).dropLast())
-            try appendScores(ord, scores, to: &out)
+            // Keys in sorted order, as the trl format writes them.
+            raw(#"{"chosen":"#); out.append(try CanonicalJSON.encode(chosen))
+            try appendNumbers(ord, ["confidence"], scores.dropFirst(3), to: &out)
+            raw(#","prompt":"#); out.append(try CanonicalJSON.encode(prompt))
+            raw(#","rejected":"#); out.append(try CanonicalJSON.encode(rejected))
+            try appendNumbers(ord, ["score_chosen", "score_rejected", "weight"], scores.prefix(3), to: &out)
             raw("}")
         case .sft:
             raw(#"{"completion":"#); out.append(fields[1])
@@ -68,12 +73,12 @@ struct LineBuilder {
         return out
     }
 
-    /// `,"score_chosen":N,"score_rejected":N` for the scores a pair has ("rejected" < "score_…" keeps keys sorted).
-    private func appendScores(_ ord: Int, _ scores: [Double?], to out: inout Data) throws {
-        for (name, score) in zip(["score_chosen", "score_rejected"], scores) {
-            guard let score else { continue }
-            guard score.isFinite else { throw fail(ord, "\(name) \(score) is not a finite number") }
-            out.append(contentsOf: ",\"\(name)\":\(Self.number(score))".utf8)
+    /// `,"NAME":N` for each value a pair has (scores, weight, confidence; a NULL is left out).
+    private func appendNumbers(_ ord: Int, _ names: [String], _ values: ArraySlice<Double?>, to out: inout Data) throws {
+        for (name, value) in zip(names, values) {
+            guard let value else { continue }
+            guard value.isFinite else { throw fail(ord, "\(name) \(value) is not a finite number") }
+            out.append(contentsOf: ",\"\(name)\":\(Self.number(value))".utf8)
         }
     }
 

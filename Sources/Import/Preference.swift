@@ -17,17 +17,15 @@ enum Preference {
             let explicitPrompt = r.has("prompt", promptPath)
             switch job.target {
             case .pairs, .labeledPairs:
-                let chosen = try r.messages("chosen", chosenPath, stringRole: "assistant")
-                let rejected = try r.messages("rejected", rejectedPath, stringRole: "assistant")
+                let whole = (try r.messages("chosen", chosenPath, stringRole: "assistant"),
+                             try r.messages("rejected", rejectedPath, stringRole: "assistant"))
                 let scores = (try r.number("score_chosen"), try r.number("score_rejected"))
-                if explicitPrompt {
-                    guard chosen != rejected else { throw r.error("rejected", "identical to 'chosen'") }
-                    let prompt = try r.messages("prompt", promptPath, stringRole: "user")
-                    try sink.pair(prompt, chosen, rejected, chosenScore: scores.0, rejectedScore: scores.1)
-                } else {
-                    let split = try implicitPrompt(r, chosenPath, rejectedPath, chosen, rejected)
-                    try sink.pair(split.prompt, split.chosen, split.rejected, chosenScore: scores.0, rejectedScore: scores.1)
-                }
+                let (weight, confidence) = try pairWeights(r)
+                let (prompt, chosen, rejected) = explicitPrompt
+                    ? (try r.messages("prompt", promptPath, stringRole: "user"), whole.0, whole.1)
+                    : try implicitPrompt(r, chosenPath, rejectedPath, whole.0, whole.1).parts
+                guard chosen != rejected else { throw r.error("rejected", "identical to 'chosen'") }
+                try sink.pair(prompt, chosen, rejected, chosenScore: scores.0, rejectedScore: scores.1, weight: weight, confidence: confidence)
             case .prompts:
                 if explicitPrompt || !r.has("chosen", chosenPath) {
                     try sink.prompt(try r.messages("prompt", promptPath, stringRole: "user"))
@@ -44,6 +42,17 @@ enum Preference {
                 preconditionFailure("trl cannot fill ranked")
             }
         }
+    }
+
+    /// srlm's per-pair training weights (`export --format trl` writes them when a pair has them): `weight` ≥ 0
+    /// scales the pair's loss, `confidence` in [0, 1] is the soft label.
+    static func pairWeights(_ r: Record) throws -> (weight: Double?, confidence: Double?) {
+        let weight = try r.number("weight"), confidence = try r.number("confidence")
+        if let weight, weight < 0 { throw r.error("weight", "\(weight) is negative; a pair's weight is ≥ 0") }
+        if let confidence, !(0...1).contains(confidence) {
+            throw r.error("confidence", "\(confidence) is outside 0…1; it is the probability that 'chosen' is the better reply")
+        }
+        return (weight, confidence)
     }
 
     /// Without a prompt field the replies must be whole conversations sharing their beginning.
@@ -72,6 +81,8 @@ enum Preference {
         let prompt: Messages
         let chosen: Messages
         let rejected: Messages
+
+        var parts: (Messages, Messages, Messages) { (prompt, chosen, rejected) }
     }
 
     /// Common prefix → prompt; each side keeps at least its last message.

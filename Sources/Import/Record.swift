@@ -135,9 +135,11 @@ enum JSONNumber {
         return Int64(exactly: Double(n.stringValue) ?? n.doubleValue)
     }
 
-    /// The value as a finite Double (scores are REAL); nil when it overflows to infinity.
+    /// The value as a finite Double (scores are REAL); nil when it overflows to infinity. Parsed from the decimal
+    /// text: Foundation on Linux reads JSON fractions as NSDecimalNumber, whose `doubleValue` can be off in the
+    /// last digits (0.9082482904638631 → …634), so an exported score or weight would not come back the same.
     static func finiteDouble(_ n: NSNumber) -> Double? {
-        let value = n.doubleValue
+        let value = Double(n.stringValue) ?? n.doubleValue
         return value.isFinite ? value : nil
     }
 }

@@ -36,10 +36,10 @@ struct RowSink {
 
     /// A preference pair; for labeled-pairs a labelled pair whose winner is the chosen reply (see `preference`).
     func pair(_ prompt: Messages, _ chosen: Messages, _ rejected: Messages,
-              chosenScore: Double? = nil, rejectedScore: Double? = nil) throws {
+              chosenScore: Double? = nil, rejectedScore: Double? = nil, weight: Double? = nil, confidence: Double? = nil) throws {
         if target == .labeledPairs { return try preference(prompt, chosen, rejected) }
-        try append([Self.text(prompt), Self.text(chosen), Self.text(rejected),
-                    chosenScore.map(Value.real) ?? .null, rejectedScore.map(Value.real) ?? .null])
+        try append([Self.text(prompt), Self.text(chosen), Self.text(rejected)]
+                   + [chosenScore, rejectedScore, weight, confidence].map { $0.map(Value.real) ?? .null })
     }
 }
 

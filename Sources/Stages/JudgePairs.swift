@@ -79,7 +79,7 @@ public struct JudgePairs: Stage {
                                     "elo": rated.map { $0.elo.map { ($0 * 10).rounded() / 10 } }]
         return StageOutput(stats: stats) { writer in
             for pair in ordered {
-                try writer.append([.blob(pair.prompt), .blob(pair.chosen), .blob(pair.rejected), .real(pair.high), .real(pair.low)])
+                try writer.append([.blob(pair.prompt), .blob(pair.chosen), .blob(pair.rejected), .real(pair.high), .real(pair.low), .null, .null])
             }
         }
     }

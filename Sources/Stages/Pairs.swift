@@ -32,6 +32,14 @@ public struct Pairs: Stage {
         /// The output dataset ("": `pairs`, the round's pairs that training reads; another name keeps the round's
         /// pairs as they are, for comparing policies side by side).
         public var name = ""
+        /// A loss weight per pair (nil: none, every pair counts the same). Optional fields stay out of the recorded
+        /// config when unset, so earlier runs keep their config hashes.
+        public var weighting: PairWeighting?
+        /// CREAM: another judge's judgments of the same candidates (the previous model's); each pair's soft label is
+        /// how consistently the two judges rank the prompt's candidates (nil: hard labels). Recorded as NAME@N.
+        public var consistencyWith: String?
+        /// Per pair (default) or one value for the whole version.
+        public var consistencyScope: ConsistencyScope?
 
         public init(round: Int) { self.round = round }
 
@@ -47,7 +55,7 @@ public struct Pairs: Stage {
 
         enum CodingKeys: String, CodingKey {
             case round, policy, rho, anchor, minMargin, maxLengthRatio, ripRejectedScore, ripRejectedLength, ripGap, difficultyRange, judgments,
-                 aggregate, name
+                 aggregate, name, weighting, consistencyWith, consistencyScope
         }
 
         /// Plans and configs stored before a field existed keep its default.
@@ -66,6 +74,9 @@ public struct Pairs: Stage {
             judgments = try c.decodeIfPresent(String.self, forKey: .judgments) ?? judgments
             aggregate = try c.decodeIfPresent(JudgeAggregate.self, forKey: .aggregate) ?? aggregate
             name = try c.decodeIfPresent(String.self, forKey: .name) ?? name
+            weighting = try c.decodeIfPresent(PairWeighting.self, forKey: .weighting)
+            consistencyWith = try c.decodeIfPresent(String.self, forKey: .consistencyWith)
+            consistencyScope = try c.decodeIfPresent(ConsistencyScope.self, forKey: .consistencyScope)
         }
 
         public func validate() throws {
@@ -79,6 +90,9 @@ public struct Pairs: Stage {
                                                             : "an anchor is used by the anchored policy only")
             }
             if !name.isEmpty { try DatasetRef.validate(name: name) }
+            guard consistencyScope == nil || consistencyWith != nil else {
+                throw SRLMError.invalid("a consistency scope needs the judgments to be consistent with (consistency-with)")
+            }
         }
     }
 
@@ -91,6 +105,8 @@ public struct Pairs: Stage {
         let judgments: [StageRows.Judgment]
         let lengths: [BlobID: Int]
         let anchor: [(judgment: StageRows.Judgment, length: Int)]
+        /// The other judge's mean score per [prompt, reply], for CREAM's consistency.
+        var reference: [[BlobID]: Double] = [:]
     }
 
     public func plan(_ context: StageContext, model: ModelIdentity?) throws -> StagePlan<Config, Work> {
@@ -100,12 +116,22 @@ public struct Pairs: Stage {
         var config = self.config
         config.judgments = input.ref
         let anchor = config.policy == .anchored ? try StageRows.anchorJudgments(context.store, input, anchor: config.anchor) : []
-        let work = Work(judgments: try StageRows.judgments(context.store, input), lengths: try StageRows.replyLengths(context.store, input),
+        var work = Work(judgments: try StageRows.judgments(context.store, input), lengths: try StageRows.replyLengths(context.store, input),
                         anchor: anchor)
+        var inputs = [input]
+        if config.weighting == PairWeighting.none { config.weighting = nil }
+        if let ref = config.consistencyWith {
+            let other = try context.version(ref)
+            guard other.kind == .judgments else { throw SRLMError.wrongKind(ref: other.ref, holds: other.kind.rawValue, expected: "judgments") }
+            guard other.id != input.id else { throw SRLMError.invalid("consistency needs another judge's judgments than the ones paired (\(input.ref))") }
+            config.consistencyWith = other.ref
+            work.reference = Self.meanScores(try StageRows.judgments(context.store, other))
+            inputs.append(other)
+        }
         let destination = config.name.isEmpty
             ? RunLifecycle.Destination(dataset: Self.dataset, kind: .pairs, round: config.round, role: .pairs)
             : RunLifecycle.Destination(dataset: config.name, kind: .pairs)
-        return StagePlan(config: config, inputs: [input], destination: destination, seed: nil, work: work)
+        return StagePlan(config: config, inputs: inputs, destination: destination, seed: nil, work: work)
     }
 
     public func execute(_ plan: StagePlan<Config, Work>, _ run: StageRun) async throws -> StageOutput {
@@ -133,15 +159,22 @@ public struct Pairs: Stage {
             case .dropped(let reason): dropped[reason, default: 0] += 1
             }
         }
-        let (kept, filtered) = plan.config.filters.apply(picked, chosen: \.chosen, rejected: \.rejected)
+        let (filteredPairs, filtered) = plan.config.filters.apply(picked, chosen: \.chosen, rejected: \.rejected)
         dropped.merge(filtered, uniquingKeysWith: +)
-        let stats: [String: Any] = ["prompts": order.count, "kept": kept.count, "dropped": dropped,
+        let candidates = Dictionary(order.map { ($0.prompt, $0.candidates) }) { first, _ in first }
+        let (kept, weights, weightDrops) = Self.weigh(filteredPairs, plan.config, candidates: candidates, reference: work.reference)
+        dropped.merge(weightDrops, uniquingKeysWith: +)
+        var stats: [String: Any] = ["prompts": order.count, "kept": kept.count, "dropped": dropped,
                                     "candidates_without_score": unscored, "policy": plan.config.policy.rawValue,
                                     "judge_agreement": Self.agreement(kept.map { ($0.chosen, $0.rejected) }) ?? NSNull()]
+        for (name, values) in [("mean_weight", weights.compactMap(\.weight)), ("mean_confidence", weights.compactMap(\.confidence))] where !values.isEmpty {
+            stats[name] = values.reduce(0, +) / Double(values.count)
+        }
         return StageOutput(stats: stats) { writer in
-            for pair in kept {
+            for (pair, extra) in zip(kept, weights) {
                 try writer.append([.blob(pair.prompt), .blob(pair.chosen.response), .blob(pair.rejected.response),
-                                   .real(pair.chosen.mean), .real(pair.rejected.mean)])
+                                   .real(pair.chosen.mean), .real(pair.rejected.mean),
+                                   extra.weight.map(Value.real) ?? .null, extra.confidence.map(Value.real) ?? .null])
             }
         }
     }

@@ -121,7 +121,8 @@ public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
                     Column("template", .blob, meaning: false), Column("call_hash", .bytes, meaning: false)]
         case .pairs:
             return [Column("prompt", .blob), Column("chosen", .blob), Column("rejected", .blob),
-                    Column("chosen_score", .real), Column("rejected_score", .real)]
+                    Column("chosen_score", .real), Column("rejected_score", .real),
+                    Column("weight", .real, hashedWhenSet: true), Column("confidence", .real, hashedWhenSet: true)]
         case .labeledPairs:
             // The votes are part of what people said; where the row came from is not.
             return [Column("prompt", .blob), Column("response_a", .blob), Column("response_b", .blob),

@@ -61,9 +61,16 @@ public final class VersionWriter {
         try append(kind.columns.map { values[$0.name] ?? .null })
     }
 
-    /// Appends a row given in `kind.columns` order. Text for blob columns becomes a blob.
+    /// Appends a row given in `kind.columns` order. Text for blob columns becomes a blob. Trailing columns counted
+    /// in the hash only when set (added by later migrations, e.g. a pair's weight) may be left off: NULL.
     public func append(_ values: [Value]) throws {
-        precondition(values.count == blobColumns.count, "row has \(values.count) values, \(kind.rawValue) has \(blobColumns.count) columns")
+        if values.count == blobColumns.count { return try write(values) }
+        precondition(values.count < blobColumns.count && kind.columns[values.count...].allSatisfy(\.hashedWhenSet),
+                     "row has \(values.count) values, \(kind.rawValue) has \(blobColumns.count) columns")
+        try write(values + Array(repeating: Value.null, count: blobColumns.count - values.count))
+    }
+
+    private func write(_ values: [Value]) throws {
         var stored = values
         var arguments: [DatabaseValueConvertible?] = [versionID, rowHashes.count]
         for (i, value) in values.enumerated() {

@@ -141,6 +141,46 @@ extension EngineBacked {
             #expect(trainerConfig.contains(#""rpo_alpha" : 1"#))
         }
 
+        /// (issue 14, item 4) Per-pair weights reach TRL's loss. At step 1 without dropout the policy is the reference
+        /// (every pair's DPO term is ln 2): weights 0.5 give a loss of ln 2 / 2 and half the plain gradient; a soft
+        /// label of 0.5 (the judges disagree as often as they agree) cancels the gradient, so the model does not move.
+        @Test func pairWeightsScaleTheLossAndSoftLabelsCancelIt() throws {
+            let store = try TestSupport.makeStore()
+            defer { TrainSupport.removeStoreFolder(store) }
+            func train(_ name: String, weight: Double?, confidence: Double?) throws -> (loss: Double, gradNorm: Double, provenance: String) {
+                let lines = (0..<2).map { i in
+                    var row: [String: Any] = ["prompt": "Name color number \(i).", "chosen": "Blue \(i).", "rejected": "Table \(i)."]
+                    row["weight"] = weight
+                    row["confidence"] = confidence
+                    return String(decoding: try! JSONSerialization.data(withJSONObject: row, options: [.sortedKeys]), as: UTF8.self)
+                }
+                let path = TestSupport.writeTemp(lines.joined(separator: "\n") + "\n", name: "\(name).jsonl")
+                let pairs = try #require(try Importer.run(store, ImportOptions(target: .pairs, path: path, format: .trl, name: name)).version)
+                var config = TrainDPO.Config()
+                config.data = [pairs.ref]
+                config.name = name.uppercased()
+                config.hyper = TrainSupport.small(.dpo)
+                config.hyper.maxSteps = 1
+                config.hyper.dropout = 0
+                let result = try TrainDPO(config: config, convert: nil, home: EngineSupport.home).run(StageContext(store: store, quiet: true))
+                func metric(_ name: String) throws -> Double {
+                    try #require(try store.read {
+                        try Double.fetchOne($0, sql: "SELECT value FROM train_metric WHERE run_id = ? AND step = 1 AND name = ?", arguments: [result.runID, name])
+                    })
+                }
+                let provenance = try store.read { try String.fetchOne($0, sql: "SELECT provenance FROM run WHERE id = ?", arguments: [result.runID]) } ?? ""
+                return (try metric("loss"), try metric("grad_norm"), provenance)
+            }
+            let plain = try train("plain", weight: nil, confidence: nil)
+            let half = try train("half", weight: 0.5, confidence: nil)
+            let unsure = try train("unsure", weight: nil, confidence: 0.5)
+            #expect(abs(plain.loss - log(2)) < 1e-4 && plain.gradNorm > 0.1, "plain \(plain)")
+            #expect(abs(half.loss - log(2) / 2) < 1e-4 && abs(half.gradNorm - plain.gradNorm / 2) < 1e-3 * plain.gradNorm, "half \(half)")
+            #expect(abs(unsure.loss - log(2)) < 1e-4 && unsure.gradNorm < 1e-6, "unsure \(unsure)")
+            #expect(half.provenance.contains(#""pair_weights":{"confidence":1,"weight":0.5}"#) && !plain.provenance.contains(#""pair_weights":{"#),
+                    "\(half.provenance)")
+        }
+
         /// A trainer that fails says why, with the tail of its log; the run is marked failed and nothing is registered.
         @Test func failedTrainerReportsItsLogAndFailsTheRun() throws {
             let store = try TestSupport.makeStore()

@@ -5,7 +5,7 @@ serves until SIGINT/SIGTERM, until the parent process dies, or until stdin reach
 so that a crashed parent never leaves an orphan server holding the port and the memory.
 
 Usage: serve.py --model M.gguf [--host 127.0.0.1] [--port 0] [--parallel 4] [--ctx-per-slot 2048] [--threads N] [--poll 0]
-                [--lora ADAPTER.gguf]... [--ready-timeout 120] [--ignore-stdin]
+                [--lora ADAPTER.gguf]... [--ready-timeout 120] [--ignore-stdin] [--api-key-env NAME]
 """
 import argparse
 import ctypes
@@ -57,8 +57,9 @@ def model_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def get_json(url: str, timeout: float = 5.0):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
+def get_json(url: str, timeout: float = 5.0, key: str | None = None):
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"} if key else {})
+    with urllib.request.urlopen(request, timeout=timeout) as r:
         return r.status, json.loads(r.read() or b"null")
 
 
@@ -124,6 +125,8 @@ def main() -> int:
     ap.add_argument("--lora", type=Path, action="append", default=[], help="GGUF LoRA adapter, scale 1 (repeatable)")
     ap.add_argument("--ready-timeout", type=float, default=120.0)
     ap.add_argument("--ignore-stdin", action="store_true", help="do not exit on stdin EOF (for use by hand)")
+    ap.add_argument("--api-key-env", help="serve only clients that send the key this environment variable holds "
+                    "(the key stays out of argv, where ps would show it)")
     args = ap.parse_args()
 
     stop, reasons = threading.Event(), []
@@ -140,6 +143,9 @@ def main() -> int:
                 raise FileNotFoundError(f"{p}: no such file")
         if args.parallel < 1 or args.ctx_per_slot < 1 or args.threads < 1:
             raise ValueError("--parallel, --ctx-per-slot and --threads must be >= 1")
+        key = os.environ.get(args.api_key_env, "") if args.api_key_env else None
+        if key == "":
+            raise ValueError(f"--api-key-env {args.api_key_env}: the variable is unset or empty")
         model = args.model.resolve()
         sha = model_sha256(model)
 
@@ -156,11 +162,13 @@ def main() -> int:
         p.endpoint_metrics = True
         p.ui = False  # no browser here; keep only the API
         p.lora_adapters = [xlc.CommonAdapterLoraInfo(str(a.resolve()), 1.0) for a in args.lora]
+        if key:
+            p.api_keys = [key]
         server = xlc.Server(p)  # returns once the model is loaded and the socket listens
         url = server.listening_address.rstrip("/")
         wait_healthy(url, time.monotonic() + args.ready_timeout)
-        _, props = get_json(url + "/props")
-        _, models = get_json(url + "/v1/models")
+        _, props = get_json(url + "/props", key=key)
+        _, models = get_json(url + "/v1/models", key=key)
     except Exception as e:  # one parseable line, then a non-zero exit
         say({"event": "error", "message": f"{type(e).__name__}: {e}"})
         return 1

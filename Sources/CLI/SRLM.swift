@@ -40,6 +40,8 @@ struct SRLM: AsyncParsableCommand {
         switch error {
         case let .missingRoundInput(round, _, stage):
             return "run `srlm \(stage) --round \(round)` first, or name the input version explicitly"
+        case let .callsFailed(_, _, _, first) where first.contains("HTTP 401") || first.contains("HTTP 403"):
+            return "put the endpoint's API key in an environment variable and name it with --api-key-env NAME, then rerun: journaled answers are reused"
         case .callsFailed:
             return "rerun the same command: answers already in the journal are reused, only the failed calls are asked again"
         case .tooFewPairs:

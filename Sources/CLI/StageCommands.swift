@@ -286,7 +286,11 @@ struct PairsCommand: AsyncParsableCommand {
             sets the policies side by side). best-worst: the paper (ties dropped). length-control: Meta-Rewarding's \
             bands, chosen the shortest scoring ≥ (1−ρ)·Smax + ρ·Smin, rejected the longest scoring ≤ (1−ρ)·Smin + ρ·Smax \
             (ρ = 0: the least spread judge samples break ties). anchored: rejected from --anchor's candidates for the \
-            same prompts, judged by the round's judge (`srlm gen-candidates --model ANCHOR` and `srlm judge` make them).             Per-pair training weights, which `srlm train dpo` passes to the trainer: --weighting vote (ScPO: the judge             samples' vote margin scales the pair's loss) and --consistency-with JUDGMENTS (CREAM: the previous model's             judgments of the same candidates, from `srlm judge --model M_PREV --candidates … --keep-round`; the two             judges' ranking consistency c = (τ+1)/2 becomes a soft label, c·DPO(chosen, rejected) + (1−c)·DPO(rejected, chosen)).
+            same prompts, judged by the round's judge (`srlm gen-candidates --model ANCHOR` and `srlm judge` make them). \
+            Per-pair training weights, which `srlm train dpo` passes to the trainer: --weighting vote (ScPO: the judge \
+            samples' vote margin scales the pair's loss) and --consistency-with JUDGMENTS (CREAM: the previous model's \
+            judgments of the same candidates, from `srlm judge --model M_PREV --candidates … --keep-round`; the two \
+            judges' ranking consistency c = (τ+1)/2 becomes a soft label, c·DPO(chosen, rejected) + (1−c)·DPO(rejected, chosen)).
             """)
     static let defaults = Pairs.Config(round: 1)
     @OptionGroup var round: RoundOptions

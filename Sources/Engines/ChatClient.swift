@@ -110,7 +110,11 @@ public final class ChatClient: Sendable {
             }
             guard status == 200 else {
                 let text = String(buffer: body).prefix(300)
-                return .fatal("HTTP \(status) from \(endpoint.baseURL): \(text)")
+                // Say which key was tried (never the key itself): a hosted judge's usual first failure.
+                let key = status != 401 && status != 403 ? ""
+                    : endpoint.apiKeyEnv.map { endpoint.apiKey == nil ? " ($\($0) is unset or empty: no API key was sent)" : " (the key in $\($0) was refused)" }
+                        ?? " (no API key was sent: none was named)"
+                return .fatal("HTTP \(status) from \(endpoint.baseURL)\(key): \(text)")
             }
             let latency = (ContinuousClock.now - started)
             let ms = Double(latency.components.seconds) * 1000 + Double(latency.components.attoseconds) / 1e15

@@ -37,13 +37,22 @@ public struct JudgePanel: Stage {
     }
 
     public func execute(_ plan: StagePlan<Config, [DatasetVersion]>, _ run: StageRun) async throws -> StageOutput {
-        let judges = try run.context.store.read { db in
-            try String.fetchAll(db, sql: "SELECT DISTINCT judge_model FROM judgment WHERE version_id IN (SELECT value FROM json_each(?))",
-                                arguments: ["[" + plan.work.map { String($0.id) }.joined(separator: ",") + "]"])
+        let perVersion = try run.context.store.read { db in
+            try plan.work.map { try String.fetchAll(db, sql: "SELECT DISTINCT judge_model FROM judgment WHERE version_id = ?", arguments: [$0.id]) }
         }
-        guard judges.count == plan.work.count else {
-            throw SRLMError.invalid("\(plan.config.judgments.joined(separator: ", ")) hold \(judges.count) distinct judges, not one each")
+        var owner: [String: String] = [:]
+        for (version, labels) in zip(plan.work, perVersion) {
+            guard labels.count == 1 else {
+                throw SRLMError.invalid("\(version.ref) holds \(labels.count) judges (\(labels.joined(separator: ", "))), not one")
+            }
+            if let other = owner[labels[0]] {
+                // Two GGUF files with one file name (model.q8_0.gguf) get one label: their scores could not be told apart.
+                throw SRLMError.invalid("\(other) and \(version.ref) are both judged by '\(labels[0])': name each judge's model "
+                                          + "apart (a checkpoint name, `srlm checkpoint add NAME --gguf FILE`, or distinct file names)")
+            }
+            owner[labels[0]] = version.ref
         }
+        let judges = owner.keys
         return StageOutput(stats: ["judges": judges.count, "rows": plan.work.reduce(0) { $0 + $1.rowCount }]) { writer in
             for input in plan.work { try Derive.copyAll(from: input, into: writer) }
         }

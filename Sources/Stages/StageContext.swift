@@ -96,7 +96,7 @@ public final class StageRun: @unchecked Sendable {
         let started = Date()
         let results = try await scheduler.run(requests, progress: reporter)
         var answers: [ChatResponse] = []
-        var failed = 0, unsent = 0
+        var failed = 0, unsent = 0, firstFailure = ""
         for result in results {
             switch result {
             case .success(let answer):
@@ -107,11 +107,14 @@ public final class StageRun: @unchecked Sendable {
                 totals.promptTokens += answer.promptTokens ?? 0
                 totals.spentTokens += answer.fromJournal ? 0 : (answer.promptTokens ?? 0) + (answer.completionTokens ?? 0)
             case .failure(let failure):
-                if failure.notSent { unsent += 1 } else { failed += 1 }
+                if failure.notSent { unsent += 1 } else {
+                    if failed == 0 { firstFailure = failure.description }
+                    failed += 1
+                }
             }
         }
         totals.seconds += Date().timeIntervalSince(started)
-        if failed > 0 { throw SRLMError.callsFailed(what: what, failed: failed, total: results.count) }
+        if failed > 0 { throw SRLMError.callsFailed(what: what, failed: failed, total: results.count, first: firstFailure) }
         if unsent > 0 {
             throw SRLMError.budgetSpent(what: what, unsent: unsent, total: results.count,
                                         calls: totals.calls - totals.fromJournal, tokens: totals.spentTokens)

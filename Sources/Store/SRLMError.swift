@@ -21,7 +21,7 @@ public enum SRLMError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The round does not hold this input yet: `producedBy` makes it.
     case missingRoundInput(round: Int, role: RoundRole, producedBy: String)
     /// Model calls that got no answer (each recorded as failed in the journal; a rerun asks only them again).
-    case callsFailed(what: String, failed: Int, total: Int)
+    case callsFailed(what: String, failed: Int, total: Int, first: String)
     /// A round made fewer pairs than a training step wants.
     case tooFewPairs(round: Int, pairs: Int, minimum: Int)
     /// A loop plan that cannot run (unknown stage, missing model, stored by an older srlm).
@@ -53,8 +53,8 @@ public enum SRLMError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(ref) holds \(holds) rows, not \(expected)"
         case let .missingRoundInput(round, role, _):
             return "round \(round) has no \(role.rawValue) yet"
-        case let .callsFailed(what, failed, total):
-            return "\(failed) of \(total) \(what) calls failed (recorded in the journal)"
+        case let .callsFailed(what, failed, total, first):
+            return "\(failed) of \(total) \(what) calls failed (recorded in the journal); the first: \(first)"
         case let .budgetSpent(what, unsent, total, calls, tokens):
             return "the call budget is spent: \(unsent) of \(total) \(what) calls were not sent (this run sent \(calls) calls, \(tokens) tokens; the answers are journaled)"
         case let .inUse(what, by):

@@ -28,9 +28,10 @@ enum EngineSupport {
         let stdin = Pipe()
         let info: [String: Any]
 
-        init(_ executable: String, _ arguments: [String]) throws {
+        init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             let out = Pipe()
             process.standardOutput = out
             process.standardInput = stdin
@@ -87,11 +88,12 @@ enum EngineSupport {
 
     /// Runs the srlm binary; returns its exit status and output.
     @discardableResult
-    static func srlm(_ arguments: [String], store: Store) throws -> (Int32, String) {
+    static func srlm(_ arguments: [String], store: Store, environment: [String: String] = [:]) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: srlmBinary)
         process.arguments = arguments + ["--store", store.path]
         process.environment = ProcessInfo.processInfo.environment.merging(["SRLM_HOME": TestSupport.packageRoot.path]) { $1 }
+            .merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

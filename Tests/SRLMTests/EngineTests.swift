@@ -144,5 +144,53 @@ extension EngineBacked {
             let config = try store.read { try String.fetchOne($0, sql: "SELECT config FROM run WHERE stage = 'pairs'") } ?? ""
             #expect(config.contains(#""aggregate":"veto""#))
         }
+
+        /// A third-party judge is any OpenAI-compatible endpoint with its key in an environment variable: here
+        /// llama.cpp's own server requiring an API key, as a hosted service does. Without the key the calls are
+        /// refused and the error names the variable; with it the judge's scores are stored under the served
+        /// model's name, the run records its calls and tokens, and the key is nowhere in the store or the output.
+        @Test func aHostedJudgeIsReachedWithItsKeyFromTheEnvironment() throws {
+            let key = "sk-srlm-test-" + UUID().uuidString
+            let variable = "SRLM_TEST_JUDGE_KEY"
+            let serve = TestSupport.packageRoot.appendingPathComponent("engines/serve.py").path
+            let server = try EngineSupport.Child(EngineSupport.home.python,
+                                                 [serve, "--model", try EngineSupport.modelPath(), "--parallel", "2", "--ctx-per-slot", "2048",
+                                                  "--api-key-env", variable], environment: [variable: key])
+            defer { server.stop() }
+            let url = try #require(server.info["url"] as? String, "\(server.info)") + "/v1"
+            let store = try TestSupport.makeStore()
+            let prompts = try EngineSupport.writePrompts(store, count: 2)
+            let (generated, generation) = try EngineSupport.srlm(["gen-candidates", "--round", "1", "--prompts", prompts.ref, "--n", "2",
+                                                                  "--max-tokens", "24", "--quiet"], store: store)
+            #expect(generated == 0, "\(generation)")
+            let judge = ["judge", "--round", "1", "--judges", "self,\(url)#hosted-judge", "--api-key-env", variable,
+                         "--samples", "1", "--max-tokens", "48", "--structured", "--quiet"]
+            let (refused, refusal) = try EngineSupport.srlm(judge, store: store, environment: [variable: ""])
+            #expect(refused != 0 && refusal.contains("HTTP 401") && refusal.contains("$\(variable) is unset or empty"), "\(refusal)")
+            let (wrong, wrongOutput) = try EngineSupport.srlm(judge, store: store, environment: [variable: "sk-not-the-key"])
+            #expect(wrong != 0 && wrongOutput.contains("the key in $\(variable) was refused") && !wrongOutput.contains("sk-not-the-key"), "\(wrongOutput)")
+            let (status, output) = try EngineSupport.srlm(judge, store: store, environment: [variable: key])
+            #expect(status == 0, "\(output)")
+            let hosted = try store.read { db in
+                try Row.fetchOne(db, sql: """
+                    SELECT count(*) AS rows, min(j.score IS NOT NULL) AS parsed FROM judgment j
+                    JOIN round_member m ON m.version_id = j.version_id AND m.role = 'judgments' WHERE j.judge_model = 'hosted-judge'
+                    """)
+            }
+            #expect(hosted?["rows"] == 4)
+            let stats = try store.read { db in
+                try String.fetchOne(db, sql: """
+                    SELECT stats FROM run WHERE stage = 'judge' AND status = 'finished' AND config LIKE '%hosted-judge%' ORDER BY id DESC LIMIT 1
+                    """)
+            } ?? ""
+            let numbers = try #require(try JSONSerialization.jsonObject(with: Data(stats.utf8)) as? [String: Any], "\(stats)")
+            #expect((numbers["sent"] as? Int) == 4 && ((numbers["completion_tokens"] as? Int) ?? 0) > 0, "\(stats)")
+            // The key itself: not in the store file, its WAL, or anything srlm printed.
+            for path in [store.path, store.path + "-wal"] where FileManager.default.fileExists(atPath: path) {
+                let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+                #expect(bytes.range(of: Data(key.utf8)) == nil, "the key is in \(path)")
+            }
+            #expect(!(output + refusal + wrongOutput).contains(key))
+        }
     }
 }

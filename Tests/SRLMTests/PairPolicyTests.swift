@@ -218,5 +218,19 @@ private func c(_ id: BlobID, _ scores: [Double], length: Int) -> PairCandidate {
         #expect(try await pair(.mean) == ["answer 0 > answer 2"])
         #expect(try await pair(.veto) == ["answer 1 > answer 0"])
         #expect(try await pair(.vote) == [])
+
+        // Two judges under one label (two GGUF files both named model.q8_0.gguf) cannot make a panel.
+        let twin = try store.write { db in
+            let w = try VersionWriter(db, experiment: "default", name: "judgments-twin", kind: .judgments, runID: nil)
+            try w.append(["prompt": .text(Blobs.text([.user("the prompt")])), "response": .text(Blobs.text([.assistant("answer 0")])),
+                          "judge_model": .text("j1"), "sample_index": .int(0), "output": .text("Score: 2"), "score": .real(2), "mode": .text("structured")])
+            return try w.finish().ref
+        }
+        do {
+            _ = try await context.perform(JudgePanel(config: JudgePanel.Config(round: 2, judgments: [refs[0], twin])))
+            Issue.record("a panel of two judges with one label was made")
+        } catch {
+            #expect("\(error)".contains("are both judged by 'j1'"), "\(error)")
+        }
     }
 }

@@ -131,14 +131,36 @@ struct ImportJob {
     /// Every record in file order, streamed. With more than one thread, JSON Lines are parsed a batch at a time on every
     /// core; records still reach `body` in order, and the first bad line is still the one reported.
     func records(_ body: (Record) throws -> Void) throws {
-        let threads = Parallelism.threads
-        guard threads > 1, !file.isJSONArray else {
+        guard Parallelism.threads > 1, !file.isJSONArray else {
             var reader = RecordReader(file)
             while let (line, value) = try reader.next() {
                 try body(Record(value: value, line: line, file: file, fields: options.fields))
             }
             return
         }
+        try inBatches({ $0 }, body)
+    }
+
+    /// Every record's rows into `sink`, for readers whose rows depend on their record alone (no state kept between
+    /// records): with more than one thread `body` runs on every core beside the parsing, each record's rows are
+    /// collected, and only their writes stay on this thread, in file order (the first bad line is still the one
+    /// reported).
+    func rows(_ sink: RowSink, _ body: @escaping @Sendable (Record, RowSink) throws -> Void) throws {
+        guard Parallelism.threads > 1, !file.isJSONArray else { return try records { try body($0, sink) } }
+        let target = sink.target
+        try inBatches({ record -> [[Value]] in
+            var rows: [[Value]] = []
+            try body(record, RowSink(target: target) { rows.append($0) })
+            return rows
+        }) { rows in
+            for row in rows { try sink.append(row) }
+        }
+    }
+
+    /// JSON Lines a batch at a time: each line parsed and `prepare`d on every core, then `consume`d in file order.
+    private func inBatches<Prepared>(_ prepare: @escaping @Sendable (Record) throws -> Prepared,
+                                     _ consume: (Prepared) throws -> Void) throws {
+        let threads = Parallelism.threads
         var lines = LineScanner(file)
         let batchSize = 512 * threads
         while true {
@@ -154,16 +176,17 @@ struct ImportJob {
                     break
                 }
             }
-            let parsed = ResultSlots<Any>(count: batch.count)
-            let (file, work) = (self.file, batch)
+            let prepared = ResultSlots<Prepared>(count: batch.count)
+            let (file, fields, work) = (self.file, options.fields, batch)
             DispatchQueue.concurrentPerform(iterations: threads) { part in
                 for i in stride(from: part, to: work.count, by: threads) {
-                    parsed.set(i, Result { try JSONText.parse(work[i].bytes, file: file, line: work[i].line) })
+                    prepared.set(i, Result {
+                        let value = try JSONText.parse(work[i].bytes, file: file, line: work[i].line)
+                        return try prepare(Record(value: value, line: work[i].line, file: file, fields: fields))
+                    })
                 }
             }
-            for i in batch.indices {
-                try body(Record(value: try parsed.get(i), line: batch[i].line, file: file, fields: options.fields))
-            }
+            for i in batch.indices { try consume(try prepared.get(i)) }
             if let scanError { throw scanError }
             if batch.count < batchSize { return }
         }

@@ -9,13 +9,14 @@ enum Preference {
     /// preferred_output, non_preferred_output} read the same way. Prompt-completion {prompt, completion} rows fill
     /// ift/eft, prompt-only {prompt} rows fill prompts.
     static func trl(_ job: ImportJob, _ sink: RowSink) throws {
-        try job.records { r in
+        let target = job.target
+        try job.rows(sink) { r, sink in
             let openAI = !r.mapped("chosen") && r.has("preferred_output", "preferred_output")
             let promptPath = openAI ? "input.messages" : "prompt"
             let chosenPath = openAI ? "preferred_output" : "chosen"
             let rejectedPath = openAI ? "non_preferred_output" : "rejected"
             let explicitPrompt = r.has("prompt", promptPath)
-            switch job.target {
+            switch target {
             case .pairs, .labeledPairs:
                 let whole = (try r.messages("chosen", chosenPath, stringRole: "assistant"),
                              try r.messages("rejected", rejectedPath, stringRole: "assistant"))
@@ -37,7 +38,7 @@ enum Preference {
             case .ift, .eft:
                 let prompt = try r.messages("prompt", promptPath, stringRole: "user")
                 let response = try r.messages("response", "completion", stringRole: "assistant")
-                try sink.completion(prompt, response, score: job.target == .eft ? try r.number("score") : nil)
+                try sink.completion(prompt, response, score: target == .eft ? try r.number("score") : nil)
             case .ranked:
                 preconditionFailure("trl cannot fill ranked")
             }
@@ -68,11 +69,12 @@ enum Preference {
     /// is the two conversations' longest common prefix; chosen and rejected are what follows in each (usually
     /// the last assistant turn, but some rows part earlier).
     static func hhRLHF(_ job: ImportJob, _ sink: RowSink) throws {
-        try job.records { r in
+        let target = job.target
+        try job.rows(sink) { r, sink in
             let chosen = try transcript(r, "chosen")
             let rejected = try transcript(r, "rejected")
             let parts = try split(chosen, rejected, r)
-            if job.target == .prompts { return try sink.prompt(parts.prompt) }
+            if target == .prompts { return try sink.prompt(parts.prompt) }
             try sink.pair(parts.prompt, parts.chosen, parts.rejected)
         }
     }

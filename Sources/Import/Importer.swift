@@ -143,17 +143,19 @@ struct ImportJob {
 
     /// Every record's rows into `sink`, for readers whose rows depend on their record alone (no state kept between
     /// records): with more than one thread `body` runs on every core beside the parsing, each record's rows are
-    /// collected, and only their writes stay on this thread, in file order (the first bad line is still the one
-    /// reported).
+    /// collected with their texts encoded and hashed (`PreparedRow`), and only their writes stay on this thread, in
+    /// file order (the first bad line is still the one reported).
     func rows(_ sink: RowSink, _ body: @escaping @Sendable (Record, RowSink) throws -> Void) throws {
-        guard Parallelism.threads > 1, !file.isJSONArray else { return try records { try body($0, sink) } }
+        guard Parallelism.threads > 1, !file.isJSONArray, let write = sink.appendPrepared else {
+            return try records { try body($0, sink) }
+        }
         let target = sink.target
-        try inBatches({ record -> [[Value]] in
-            var rows: [[Value]] = []
-            try body(record, RowSink(target: target) { rows.append($0) })
+        try inBatches({ record -> [PreparedRow] in
+            var rows: [PreparedRow] = []
+            try body(record, RowSink(target: target) { rows.append(PreparedRow($0, kind: target.kind)) })
             return rows
         }) { rows in
-            for row in rows { try sink.append(row) }
+            for row in rows { try write(row) }
         }
     }
 
@@ -215,7 +217,7 @@ public enum Importer {
                 let run = try Runs.begin(db, experiment: options.experiment, stage: "import", config: config)
                 let writer = try VersionWriter(db, experiment: options.experiment, name: options.datasetName,
                                                kind: options.target.kind, runID: run.id)
-                let sink = RowSink(target: options.target) { try writer.append($0) }
+                let sink = RowSink(target: options.target, append: { try writer.append($0) }, appendPrepared: { try writer.append($0) })
                 let job = ImportJob(file: file, options: options)
                 try read(format, job, sink)
                 rows = writer.count

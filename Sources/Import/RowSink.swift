@@ -7,6 +7,8 @@ import SRLMStore
 struct RowSink {
     let target: ImportTarget
     let append: ([Value]) throws -> Void
+    /// The same write for a row prepared on another core (`ImportJob.rows`); nil: rows go through `append`.
+    var appendPrepared: ((PreparedRow) throws -> Void)?
 
     static func text(_ messages: Messages) -> Value {
         .text(String(decoding: CanonicalJSON.messages(messages), as: UTF8.self))

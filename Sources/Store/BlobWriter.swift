@@ -53,8 +53,10 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
 
     /// Stores `data` unless the store holds the same bytes; returns the blob's id.
     @discardableResult
-    public func put(_ data: Data) throws -> BlobID {
-        let hash = ContentHash(of: data)
+    public func put(_ data: Data) throws -> BlobID { try put(data, hash: ContentHash(of: data)) }
+
+    /// `put` with the bytes' SHA-256 already taken (on another core: `PreparedRow`).
+    public func put(_ data: Data, hash: ContentHash) throws -> BlobID {
         let key = hash.key
         if let mine = local[key], mine.hash == hash { return mine.id }
         if let stored = index.id(for: key), local[key] == nil, try sameBytes(stored, data) {

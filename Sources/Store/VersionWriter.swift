@@ -70,13 +70,19 @@ public final class VersionWriter {
         try write(values + Array(repeating: Value.null, count: blobColumns.count - values.count))
     }
 
-    private func write(_ values: [Value]) throws {
+    /// Appends a row whose blob texts were encoded and hashed beforehand, off this thread.
+    public func append(_ row: PreparedRow) throws {
+        precondition(row.values.count == blobColumns.count, "row has \(row.values.count) values, \(kind.rawValue) has \(blobColumns.count) columns")
+        try write(row.values, prepared: row.texts)
+    }
+
+    private func write(_ values: [Value], prepared: [PreparedRow.Text?] = []) throws {
         var stored = values
         var arguments: [DatabaseValueConvertible?] = [versionID, rowHashes.count]
         for (i, value) in values.enumerated() {
             switch value {
             case .text(let s) where blobColumns[i]:
-                let id = try blobs.put(s)
+                let id = try i < prepared.count ? prepared[i].map { try blobs.put($0.data, hash: $0.hash) } ?? blobs.put(s) : blobs.put(s)
                 stored[i] = .blob(id)
                 arguments.append(id)
             case .blob(let id):
@@ -122,5 +128,30 @@ public final class VersionWriter {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [versionID, datasetID, next, parentID, runID, rowHashes.count, contentHash, note])
         return try DatasetVersion.byID(db, versionID)
+    }
+}
+
+/// A row made ready for `VersionWriter.append` on a worker thread: each blob column's text as UTF-8 bytes with their
+/// SHA-256, the two costs of storing a text that need no database, so the writer's thread only deduplicates and
+/// inserts. Missing columns (added by later migrations) are NULL, as `append([Value])` takes them.
+public struct PreparedRow: Sendable {
+    public struct Text: Sendable {
+        let data: Data
+        let hash: ContentHash
+    }
+
+    public let values: [Value]
+    let texts: [Text?]
+
+    public init(_ values: [Value], kind: ArtifactKind) {
+        let columns = kind.columns
+        precondition(values.count <= columns.count && columns[values.count...].allSatisfy(\.hashedWhenSet),
+                     "row has \(values.count) values, \(kind.rawValue) has \(columns.count) columns")
+        self.values = values + Array(repeating: Value.null, count: columns.count - values.count)
+        texts = zip(self.values, columns).map { value, column in
+            guard column.kind == .blob, case .text(let s) = value else { return nil }
+            let data = Data(s.utf8)
+            return Text(data: data, hash: ContentHash(of: data))
+        }
     }
 }

@@ -89,6 +89,11 @@ import Testing
         config.name = "pairs-cream-set"
         _ = try await context.perform(Pairs(config: config))
         #expect(try Self.weights(store, "pairs-cream-set@1").map { $0[1].map { abs($0 - tau1 / 2) < 1e-12 } } == [true, true])
+        // The named query sets the weights beside the policies.
+        let compare = try NamedQuery.run(store, "policy-compare", experiment: "default").records
+        #expect(compare.map { $0.text("pairs") } == ["pairs@1", "pairs-none@1", "pairs-cream@1", "pairs-cream-set@1"])
+        #expect(compare[0].double("mean_weight") == nil && compare[2].double("mean_weight") == 1)
+        #expect(abs((compare[3].double("mean_confidence") ?? 0) - tau1 / 2) < 1e-3)
     }
 
     /// A prompt the other judge did not rank has no consistency: per pair it is dropped, by its reason.

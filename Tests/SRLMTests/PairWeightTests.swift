@@ -3,6 +3,7 @@ import GRDB
 import Testing
 @testable import SRLMExport
 @testable import SRLMImport
+@testable import SRLMLoop
 @testable import SRLMStages
 @testable import SRLMStore
 
@@ -139,6 +140,19 @@ import Testing
         }
         let imported = try #require(try Importer.run(store, ImportOptions(target: .pairs, path: path, format: .trl, name: "reimported")).version)
         #expect(imported.contentHash == made.version.contentHash)
+    }
+
+    /// A plan file weights every round's pairs; a plan without the field keeps the paper's (and its config hashes).
+    @Test func planFilesCarryTheWeighting() throws {
+        let plan = try LoopPlan.Options(yaml: "iterations: 2\npairs:\n  weighting: vote\n", file: "plan.yaml")
+        let weightings = LoopPlan.loop(plan).steps.compactMap { step -> PairWeighting?? in
+            if case .pairs(let c) = step.action { return c.weighting }
+            return nil
+        }
+        #expect(weightings == [.vote, .vote])
+        let plain = try LoopPlan.Options(yaml: "iterations: 1\n", file: "plan.yaml")
+        let encoded = String(decoding: try CanonicalJSON.encode(plain.pairs), as: UTF8.self)
+        #expect(plain.pairs.weighting == nil && !encoded.contains("weighting"))
     }
 
     @Test func importRefusesAWeightOutOfRangeByFileLineAndField() throws {

@@ -75,6 +75,7 @@ let package = Package(
                           path: "bench/store"),
         .executableTarget(name: "srlm-bench-engine",
                           dependencies: ["SRLMEngines", "SRLMStages", "SRLMStore",
+                                         .product(name: "GRDB", package: "GRDB.swift"),
                                          .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                          .product(name: "NIOCore", package: "swift-nio"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -1,15 +1,18 @@
-// srlm-bench-engine: what srlm's client, scheduler and journal cost. `gen-candidates` against the local llama.cpp
-// server, and a bare concurrent client (AsyncHTTPClient, the same requests, the same concurrency, nothing stored),
-// in one run against one server: calls/s, generated tokens/s, and their ratio (srlm / bare).
+// srlm-bench-engine: what srlm's client, scheduler and journal cost. `gen-candidates` and `judge` against the local
+// llama.cpp server, each beside a bare concurrent client (AsyncHTTPClient, the same requests, the same concurrency,
+// nothing stored), in one run against one server: calls/s, generated tokens/s, and their ratio (srlm / bare).
 //
 // Phases run bare, srlm, srlm, bare, each on its own AlpacaEval prompts (so llama.cpp's prompt cache favours none),
-// after an uncounted warm-up, and each side's figure is the total over its two phases. Every srlm phase uses a fresh store: no journal hits.
+// after an uncounted warm-up, and each side's figure is the total over its two phases. Every srlm phase uses a fresh
+// store: no journal hits. The judge phases judge the srlm generation phases' answers (a quarter each, 2 samples per
+// answer, the built-in template); the bare client sends the very request bodies srlm's endpoint encodes for them.
 //
 // usage: srlm-bench-engine [--prompts 24] [--parallel 4] [--max-tokens 64] [--threads N] [--model F.gguf]
 //                          [--data ../shared/data]
 import AsyncHTTPClient
 import ArgumentParser
 import Foundation
+import GRDB
 import NIOCore
 import SRLMEngines
 import SRLMStages
@@ -52,26 +55,31 @@ func instructions(_ dir: String, count: Int) -> [String] {
     return Array(all.prefix(count))
 }
 
-/// The bare client: the same JSON body a minimal OpenAI client sends, `parallel` requests in flight, nothing stored.
-func bare(_ url: String, _ prompts: [String], options: Options, seed: Int) async throws -> Phase {
+/// The generation requests a minimal OpenAI client sends.
+func generationBodies(_ prompts: [String], options: Options, seed: Int) throws -> [Data] {
+    try prompts.enumerated().map { index, prompt in
+        try JSONSerialization.data(withJSONObject: ["model": "default", "messages": [["role": "user", "content": prompt]],
+                                                    "temperature": 0.7, "top_p": 0.9, "max_tokens": options.maxTokens,
+                                                    "seed": seed + index] as [String: Any])
+    }
+}
+
+/// The bare client: `bodies` posted with `parallel` requests in flight, nothing stored.
+func bare(_ url: String, _ bodies: [Data], options: Options, name: String = "bare client") async throws -> Phase {
     let client = HTTPClient(eventLoopGroupProvider: .singleton)
-    var phase = Phase(name: "bare client")
+    var phase = Phase(name: name)
     let start = DispatchTime.now().uptimeNanoseconds
     do {
         try await withThrowingTaskGroup(of: Int.self) { group in
             var next = 0
             func submit() {
-                let prompt = prompts[next]
-                let index = next
+                let body = bodies[next]
                 next += 1
                 group.addTask {
-                    let body: [String: Any] = ["model": "default", "messages": [["role": "user", "content": prompt]],
-                                               "temperature": 0.7, "top_p": 0.9, "max_tokens": options.maxTokens,
-                                               "seed": seed + index]
                     var request = HTTPClientRequest(url: url + "/v1/chat/completions")
                     request.method = .POST
                     request.headers.add(name: "Content-Type", value: "application/json")
-                    request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+                    request.body = .bytes(ByteBuffer(bytes: body))
                     let response = try await client.execute(request, timeout: .seconds(600))
                     let bytes = try await response.body.collect(upTo: 16 << 20)
                     guard response.status == .ok,
@@ -82,11 +90,11 @@ func bare(_ url: String, _ prompts: [String], options: Options, seed: Int) async
                     return tokens
                 }
             }
-            while next < min(options.parallel, prompts.count) { submit() }
+            while next < min(options.parallel, bodies.count) { submit() }
             while let tokens = try await group.next() {
                 phase.calls += 1
                 phase.tokens += tokens
-                if next < prompts.count { submit() }
+                if next < bodies.count { submit() }
             }
         }
     } catch {
@@ -98,11 +106,17 @@ func bare(_ url: String, _ prompts: [String], options: Options, seed: Int) async
     return phase
 }
 
-/// srlm's path: a prompts version in a fresh store, then the gen-candidates stage (journal, scheduler, versions).
-func srlm(_ session: ModelSession, _ prompts: [String], options: Options, seed: Int) async throws -> Phase {
+/// A fresh store for one srlm phase, removed after `body`.
+func withStore<T>(seed: Int, _ body: (Store) async throws -> T) async throws -> T {
     let path = NSTemporaryDirectory() + "srlm-bench-engine-\(ProcessInfo.processInfo.processIdentifier)-\(seed).sqlite"
     defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-    let store = try Store(path: path, create: true)
+    return try await body(try Store(path: path, create: true))
+}
+
+/// srlm's path: a prompts version in a fresh store, then the gen-candidates stage (journal, scheduler, versions).
+/// Returns the phase and its (prompt, answer) pairs, which the judge phases judge.
+func srlm(_ session: ModelSession, _ prompts: [String], options: Options, seed: Int) async throws -> (Phase, [(String, String)]) {
+    try await withStore(seed: seed) { store in
     let version = try store.write { db in
         let writer = try VersionWriter(db, experiment: "default", name: "bench", kind: .prompts, runID: nil)
         for p in prompts {
@@ -119,8 +133,55 @@ func srlm(_ session: ModelSession, _ prompts: [String], options: Options, seed: 
     let result = try await StageContext(store: store, quiet: true).perform(GenCandidates(config: config), session: session,
                                                                            concurrency: options.parallel)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    return Phase(name: "srlm gen-candidates", calls: Int(result.stats["calls"] ?? 0), tokens: Int(result.stats["completion_tokens"] ?? 0),
-                 seconds: seconds)
+    let answers = try store.read { db in
+        try Row.fetchAll(db, sql: "SELECT prompt_text, response_text FROM v_candidates WHERE version_id = ? ORDER BY ord",
+                         arguments: [result.version.id]).map { ($0[0] as String, $0[1] as String) }
+    }
+    return (Phase(name: "srlm gen-candidates", calls: Int(result.stats["calls"] ?? 0), tokens: Int(result.stats["completion_tokens"] ?? 0),
+                  seconds: seconds), answers)
+    }
+}
+
+let judgeSamples = 2
+
+func judgeSampling(_ options: Options, seed: Int) -> Sampling {
+    Sampling(temperature: 0.7, topP: 0.9, maxTokens: options.maxTokens, seed: Int64(seed))
+}
+
+/// srlm's judge stage over `answers` in a fresh store (a candidates version written first, not timed).
+func srlmJudge(_ session: ModelSession, _ answers: [(String, String)], options: Options, seed: Int) async throws -> Phase {
+    try await withStore(seed: seed) { store in
+        let version = try store.write { db in
+            let writer = try VersionWriter(db, experiment: "default", name: "bench-candidates", kind: .candidates, runID: nil)
+            for (prompt, answer) in answers {
+                try writer.append(["prompt": .text(String(decoding: CanonicalJSON.messages([.user(prompt)]), as: UTF8.self)),
+                                   "response": .text(String(decoding: CanonicalJSON.messages([.assistant(answer)]), as: UTF8.self)),
+                                   "model": .text("M0"), "sample_index": .int(0)])
+            }
+            return try writer.finish()
+        }
+        var config = Judge.Config(round: 1)
+        config.samples = judgeSamples
+        config.sampling = judgeSampling(options, seed: seed)
+        config.candidates = version.ref
+        let start = DispatchTime.now().uptimeNanoseconds
+        let result = try await StageContext(store: store, quiet: true).perform(Judge(config: config), session: session,
+                                                                               concurrency: options.parallel)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Phase(name: "srlm judge", calls: Int(result.stats["calls"] ?? 0), tokens: Int(result.stats["completion_tokens"] ?? 0),
+                     seconds: seconds)
+    }
+}
+
+/// The request bodies srlm's judge sends for `answers` (the built-in template), for the bare client.
+func judgeBodies(_ endpoint: Endpoint, _ answers: [(String, String)], options: Options, seed: Int) async throws -> [Data] {
+    try await withStore(seed: seed) { store in
+        let template = try JudgeTemplate.resolve(store)
+        return try answers.flatMap { prompt, answer in
+            try template.requests(question: [.user(prompt)], answer: answer, samples: judgeSamples,
+                                  sampling: judgeSampling(options, seed: seed), structured: false).map { try endpoint.body(for: $0) }
+        }
+    }
 }
 
 let options = Options.parseOrExit()
@@ -135,11 +196,23 @@ print("server \(ready.server_version ?? "?"), \(options.parallel) slots; \(optio
 var phases: [Phase] = []
 do {
     // Warm-up, not counted: the first requests pay for loading weights into caches.
-    _ = try await bare(ready.url, Array(all.suffix(options.parallel)), options: options, seed: 9000)
-    phases.append(try await bare(ready.url, sets[0], options: options, seed: 0))
-    phases.append(try await srlm(session, sets[1], options: options, seed: 1000))
-    phases.append(try await srlm(session, sets[2], options: options, seed: 2000))
-    phases.append(try await bare(ready.url, sets[3], options: options, seed: 3000))
+    _ = try await bare(ready.url, try generationBodies(Array(all.suffix(options.parallel)), options: options, seed: 9000), options: options)
+    phases.append(try await bare(ready.url, try generationBodies(sets[0], options: options, seed: 0), options: options))
+    let (first, answersA) = try await srlm(session, sets[1], options: options, seed: 1000)
+    let (second, answersB) = try await srlm(session, sets[2], options: options, seed: 2000)
+    phases += [first, second]
+    phases.append(try await bare(ready.url, try generationBodies(sets[3], options: options, seed: 3000), options: options))
+    // Judging: four disjoint quarters of the srlm phases' answers, bare / srlm / srlm / bare.
+    let answers = answersA + answersB
+    let quarter = answers.count / 4
+    let parts = (0..<4).map { Array(answers[($0 * quarter)..<(($0 + 1) * quarter)]) }
+    let endpoint = server.endpoint!
+    phases.append(try await bare(ready.url, try await judgeBodies(endpoint, parts[0], options: options, seed: 4000), options: options,
+                                 name: "bare judge client"))
+    phases.append(try await srlmJudge(session, parts[1], options: options, seed: 5000))
+    phases.append(try await srlmJudge(session, parts[2], options: options, seed: 6000))
+    phases.append(try await bare(ready.url, try await judgeBodies(endpoint, parts[3], options: options, seed: 7000), options: options,
+                                 name: "bare judge client"))
 } catch {
     await session.close()
     server.stop()
@@ -156,6 +229,8 @@ func total(_ phases: [Phase], _ name: String) -> (calls: Double, tokens: Double)
     let s = mine.map(\.seconds).reduce(0, +)
     return (Double(mine.map(\.calls).reduce(0, +)) / s, Double(mine.map(\.tokens).reduce(0, +)) / s)
 }
-let (b, s) = (total(phases, "bare client"), total(phases, "srlm gen-candidates"))
-print("bare: \(f(b.calls)) calls/s, \(f(b.tokens, 1)) tokens/s; srlm: \(f(s.calls)) calls/s, \(f(s.tokens, 1)) tokens/s")
-print("ratio srlm/bare: calls/s \(f(s.calls / b.calls, 3)), tokens/s \(f(s.tokens / b.tokens, 3))")
+for (bareName, srlmName) in [("bare client", "srlm gen-candidates"), ("bare judge client", "srlm judge")] {
+    let (b, s) = (total(phases, bareName), total(phases, srlmName))
+    print("\(srlmName): bare \(f(b.calls)) calls/s, \(f(b.tokens, 1)) tokens/s; srlm \(f(s.calls)) calls/s, \(f(s.tokens, 1)) tokens/s; "
+          + "ratio srlm/bare: calls/s \(f(s.calls / b.calls, 3)), tokens/s \(f(s.tokens / b.tokens, 3))")
+}

@@ -87,21 +87,25 @@ public enum Exporter {
         let selected = all.map { $0.kind == .blob ? "\($0.name), srlm_blob(\($0.name)), srlm_blob_key(\($0.name))" : $0.name }
         let cursor = try Row.fetchCursor(db, sql: "SELECT ord, \(selected.joined(separator: ", ")) FROM \(kind.table) WHERE version_id = ? ORDER BY ord",
                                          arguments: [version.id])
-        // Where each column's value (and a blob's bytes and key) sits in a row.
-        var position: [String: Int] = [:]
+        // Where each column's value (and a blob's bytes and key) sits in a row; by column index, not name: this
+        // loop runs once per row.
+        var position: [Int] = []
         var at = 1
-        for column in all { position[column.name] = at; at += column.kind == .blob ? 3 : 1 }
+        for column in all { position.append(at); at += column.kind == .blob ? 3 : 1 }
+        func index(_ name: String) -> Int { all.firstIndex { $0.name == name }! }
+        let fieldColumns = format.columns.map(index), scorePositions = format.scoreColumns.map { position[index($0)] }
+        let splitPosition = split == nil ? nil : position[index("split")]
         let builder = LineBuilder(format: format, ref: version.ref)
         var rowHashes: [ContentHash] = []
         rowHashes.reserveCapacity(version.rowCount)
         var written = 0
         while let row = try cursor.next() {
             let ord: Int = row[0]
-            var texts: [String: Data] = [:]
-            var hashes: [BlobID: ContentHash] = [:]
+            var texts = [Data?](repeating: nil, count: all.count)
+            var hashes: [(id: BlobID, hash: ContentHash)] = []
             var values: [Value] = []
-            for column in all {
-                let i = position[column.name]!
+            for (c, column) in all.enumerated() {
+                let i = position[c]
                 guard column.kind == .blob else { values.append(Value(stored: row[i], in: column)); continue }
                 guard let id = row[i] as Int64? else { values.append(.null); continue }
                 guard let text = row[i + 1] as Data?, let key = row[i + 2] as Data? else {
@@ -111,20 +115,20 @@ public enum Exporter {
                 guard hash.bytes.prefix(8) == key else {
                     throw SRLMError.corrupt("blob \(id) is corrupt: its bytes do not match its SHA-256 key (row \(ord) of \(version.ref); run srlm fsck)")
                 }
-                hashes[id] = hash
-                texts[column.name] = text
+                hashes.append((id, hash))
+                texts[c] = text
                 values.append(.blob(id))
             }
-            rowHashes.append(try kind.rowHash(values) { id in hashes[id]! })
-            if let split, (row[position["split"]!] as String?) != split { continue }
+            rowHashes.append(try kind.rowHash(values) { id in hashes.first { $0.id == id }!.hash })
+            if let splitPosition, (row[splitPosition] as String?) != split { continue }
             var fields: [Data] = []
-            for name in format.columns {
-                guard let text = texts[name] else {
-                    throw SRLMError.invalid("row \(ord) of \(version.ref): column \(name) holds no blob id")
+            for c in fieldColumns {
+                guard let text = texts[c] else {
+                    throw SRLMError.invalid("row \(ord) of \(version.ref): column \(all[c].name) holds no blob id")
                 }
                 fields.append(text)
             }
-            let scores = format.scoreColumns.map { row[position[$0]!] as Double? }
+            let scores = scorePositions.map { row[$0] as Double? }
             try sink.write(try builder.line(ord: ord, fields, scores: scores))
             written += 1
         }

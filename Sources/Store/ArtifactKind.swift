@@ -92,7 +92,13 @@ public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    public var columns: [Column] {
+    /// Built once: every row written, exported or diffed asks for them (the switch below allocated the list anew
+    /// each time).
+    public var columns: [Column] { Self.columnTable[self]! }
+
+    private static let columnTable = Dictionary(uniqueKeysWithValues: allCases.map { ($0, $0.declaredColumns) })
+
+    private var declaredColumns: [Column] {
         switch self {
         case .ift:
             return [Column("prompt", .blob), Column("response", .blob)]

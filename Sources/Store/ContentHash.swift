@@ -14,6 +14,22 @@ public struct ContentHash: Hashable, Comparable, Sendable, CustomStringConvertib
         self.bytes = Data(SHA256.hash(data: data))
     }
 
+    /// The contiguous cases without the generic path: imports, exports and diffs hash every text, and the generic
+    /// `DataProtocol` walk (runtime metadata lookups, a byte-by-byte digest copy) cost twice the SHA-256 itself.
+    public init(of data: Data) {
+        self.bytes = data.withUnsafeBytes { Self.digest($0) }
+    }
+
+    public init(of bytes: [UInt8]) {
+        self.bytes = bytes.withUnsafeBytes { Self.digest($0) }
+    }
+
+    private static func digest(_ buffer: UnsafeRawBufferPointer) -> Data {
+        var hasher = SHA256()
+        hasher.update(bufferPointer: buffer)
+        return hasher.finalize().withUnsafeBytes { Data($0) }
+    }
+
     public init?(hex: String) {
         guard hex.utf8.count == 64, let data = Data(hexString: hex) else { return nil }
         self.bytes = data

@@ -72,7 +72,7 @@ let package = Package(
                           dependencies: ["SRLMStore", "SRLMImport", "SRLMExport", "SRLMStages", "SRLMEngines",
                                          .product(name: "GRDB", package: "GRDB.swift"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          path: "bench/store"),
+                          path: "bench/store", exclude: ["datasets.py", "peers.py", "release-vs-debug.sh"]),
         .executableTarget(name: "srlm-bench-engine",
                           dependencies: ["SRLMEngines", "SRLMStages", "SRLMStore",
                                          .product(name: "GRDB", package: "GRDB.swift"),

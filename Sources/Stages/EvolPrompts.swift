@@ -74,20 +74,8 @@ public struct EvolPrompts: Stage {
     public init(config: Config) { self.config = config }
 
     public func plan(_ context: StageContext, model: ModelIdentity?) throws -> StagePlan<Config, GenPrompts.Pools> {
-        guard config.count > 0 else { throw SRLMError.outOfRange(setting: "count", value: "\(config.count)", expected: "at least 1") }
         guard !config.operators.isEmpty else { throw SRLMError.invalid("evol needs at least one operator") }
-        var generator = GenPrompts.Config(round: config.round, count: config.count)
-        generator.seeds = config.seeds
-        generator.decontaminate = config.decontaminate
-        let pools = try GenPrompts(config: generator).pools(context)
-        var config = self.config
-        config.model = model?.label ?? ""
-        config.modelKey = model?.key ?? ""
-        config.seeds = pools.versions[0].ref
-        config.decontaminate = pools.versions[1...].prefix(self.config.decontaminate.count).map(\.ref)
-        return StagePlan(config: config, inputs: pools.versions,
-                         destination: .init(dataset: GenPrompts.dataset, kind: .prompts, round: config.round, role: .prompts),
-                         seed: config.sampling.seed, work: pools)
+        return try GenPrompts.plan(config, context, model: model)
     }
 
     /// Attempt `attempt`'s parent and operator.

@@ -54,19 +54,34 @@ public struct GenPrompts: Stage {
         var versions: [DatasetVersion] = []
     }
 
-    func pools(_ context: StageContext) throws -> Pools {
+    /// The plan of a stage that makes a round's prompts (self-instruct, evol): the seed pool, the evaluation sets and
+    /// earlier rounds' prompts read, the model and the versions recorded (as NAME@N), the round's prompts written.
+    static func plan<C: PromptMakingConfig>(_ config: C, _ context: StageContext, model: ModelIdentity?) throws -> StagePlan<C, Pools> {
+        guard config.count > 0 else { throw SRLMError.outOfRange(setting: "count", value: "\(config.count)", expected: "at least 1") }
+        let pools = try pools(context, round: config.round, seeds: config.seeds, decontaminate: config.decontaminate)
+        var resolved = config
+        resolved.model = model?.label ?? ""
+        resolved.modelKey = model?.key ?? ""
+        resolved.seeds = pools.versions[0].ref
+        resolved.decontaminate = pools.versions[1...].prefix(config.decontaminate.count).map(\.ref)
+        return StagePlan(config: resolved, inputs: pools.versions,
+                         destination: .init(dataset: dataset, kind: .prompts, round: config.round, role: .prompts),
+                         seed: config.sampling.seed, work: pools)
+    }
+
+    static func pools(_ context: StageContext, round: Int, seeds seedRef: String, decontaminate: [String]) throws -> Pools {
         var pools = Pools()
-        let seeds = try context.version(config.seeds)
+        let seeds = try context.version(seedRef)
         pools.seeds = try StageRows.promptTexts(context.store, seeds)
         guard !pools.seeds.isEmpty else { throw SRLMError.invalid("the seed pool \(seeds.ref) has no prompts") }
         pools.versions.append(seeds)
-        for ref in config.decontaminate {
+        for ref in decontaminate {
             let version = try context.version(ref)
             pools.evaluation += try StageRows.promptTexts(context.store, version)
             pools.versions.append(version)
         }
         // Generated prompts of the earlier rounds: the versions those rounds used as their prompts.
-        for iteration in 0..<config.round {
+        for iteration in 0..<round {
             if let version = try Rounds.version(context.store, experiment: context.experiment, iteration: iteration, role: .prompts),
                version.kind == .prompts {
                 pools.earlier += try StageRows.promptTexts(context.store, version, generatedOnly: true)
@@ -96,16 +111,7 @@ public struct GenPrompts: Stage {
     }
 
     public func plan(_ context: StageContext, model: ModelIdentity?) throws -> StagePlan<Config, Pools> {
-        guard config.count > 0 else { throw SRLMError.outOfRange(setting: "count", value: "\(config.count)", expected: "at least 1") }
-        let pools = try pools(context)
-        var config = self.config
-        config.model = model?.label ?? ""
-        config.modelKey = model?.key ?? ""
-        config.seeds = pools.versions[0].ref
-        config.decontaminate = pools.versions[1...].prefix(self.config.decontaminate.count).map(\.ref)
-        return StagePlan(config: config, inputs: pools.versions,
-                         destination: .init(dataset: Self.dataset, kind: .prompts, round: config.round, role: .prompts),
-                         seed: config.sampling.seed, work: pools)
+        try Self.plan(config, context, model: model)
     }
 
     public func execute(_ plan: StagePlan<Config, Pools>, _ run: StageRun) async throws -> StageOutput {
@@ -166,3 +172,17 @@ public struct GenPrompts: Stage {
                 "rejected_by_reason": reasons]
     }
 }
+
+/// The fields every prompt-making stage's config shares, which `GenPrompts.plan` reads and records resolved.
+protocol PromptMakingConfig: Codable, Hashable, Sendable {
+    var round: Int { get }
+    var count: Int { get }
+    var sampling: Sampling { get }
+    var seeds: String { get set }
+    var decontaminate: [String] { get set }
+    var model: String { get set }
+    var modelKey: String { get set }
+}
+
+extension GenPrompts.Config: PromptMakingConfig {}
+extension EvolPrompts.Config: PromptMakingConfig {}

@@ -137,6 +137,15 @@ public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// A row given in `columns` order, with the trailing columns counted in the hash only when set (added by later
+    /// migrations, e.g. a pair's weight) filled with NULL when left off.
+    func completed(_ values: [Value]) -> [Value] {
+        let columns = self.columns
+        precondition(values.count <= columns.count && columns[values.count...].allSatisfy(\.hashedWhenSet),
+                     "row has \(values.count) values, \(rawValue) has \(columns.count) columns")
+        return values + Array(repeating: Value.null, count: columns.count - values.count)
+    }
+
     /// Columns that identify "the same row" across versions, for diffs.
     public var keyColumns: [String] {
         switch self {

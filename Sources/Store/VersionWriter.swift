@@ -64,10 +64,7 @@ public final class VersionWriter {
     /// Appends a row given in `kind.columns` order. Text for blob columns becomes a blob. Trailing columns counted
     /// in the hash only when set (added by later migrations, e.g. a pair's weight) may be left off: NULL.
     public func append(_ values: [Value]) throws {
-        if values.count == blobColumns.count { return try write(values) }
-        precondition(values.count < blobColumns.count && kind.columns[values.count...].allSatisfy(\.hashedWhenSet),
-                     "row has \(values.count) values, \(kind.rawValue) has \(blobColumns.count) columns")
-        try write(values + Array(repeating: Value.null, count: blobColumns.count - values.count))
+        try write(values.count == blobColumns.count ? values : kind.completed(values))
     }
 
     /// Appends a row whose blob texts were encoded and hashed beforehand, off this thread.
@@ -144,11 +141,8 @@ public struct PreparedRow: Sendable {
     let texts: [Text?]
 
     public init(_ values: [Value], kind: ArtifactKind) {
-        let columns = kind.columns
-        precondition(values.count <= columns.count && columns[values.count...].allSatisfy(\.hashedWhenSet),
-                     "row has \(values.count) values, \(kind.rawValue) has \(columns.count) columns")
-        self.values = values + Array(repeating: Value.null, count: columns.count - values.count)
-        texts = zip(self.values, columns).map { value, column in
+        self.values = kind.completed(values)
+        texts = zip(self.values, kind.columns).map { value, column in
             guard column.kind == .blob, case .text(let s) = value else { return nil }
             let data = Data(s.utf8)
             return Text(data: data, hash: ContentHash(of: data))

@@ -112,14 +112,14 @@ public enum Exporter {
                     throw SRLMError.invalid("row \(ord) of \(version.ref): column \(column.name) names blob \(id), which is not stored")
                 }
                 let hash = ContentHash(of: text)
-                guard hash.bytes.prefix(8) == key else {
+                guard hash.hasKey(key) else {
                     throw SRLMError.corrupt("blob \(id) is corrupt: its bytes do not match its SHA-256 key (row \(ord) of \(version.ref); run srlm fsck)")
                 }
                 hashes.append((id, hash))
                 texts[c] = text
                 values.append(.blob(id))
             }
-            rowHashes.append(try kind.rowHash(values) { id in hashes.first { $0.id == id }!.hash })
+            rowHashes.append(kind.rowHash(values) { id in hashes.first { $0.id == id }!.hash })
             if let splitPosition, (row[splitPosition] as String?) != split { continue }
             var fields: [Data] = []
             for c in fieldColumns {

@@ -18,9 +18,12 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
     private var nextID: BlobID
     private var pending: [(id: BlobID, key: Int64, data: Data)] = []
     private var pendingBytes = 0
-    /// Blobs put in this transaction (pending or already packed): key → (id, full hash).
-    private var local: [Int64: (id: BlobID, hash: ContentHash)] = [:]
-    /// Full SHA-256 of blobs this writer has seen, for row hashes.
+    /// Blobs put in this transaction (pending or already packed): key → id. Their ids run from `firstNewID`, so
+    /// their full hashes are an array, not a second map: a stage's version of millions of rows holds one entry each.
+    private var local: [Int64: BlobID] = [:]
+    private let firstNewID: BlobID
+    private var newHashes: [Hash32] = []
+    /// Full SHA-256 of older blobs this writer has read, for row hashes.
     private var hashes: [BlobID: ContentHash] = [:]
     private var wrotePacks = false
     public private(set) var newBlobs = 0
@@ -49,6 +52,7 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
         self.index = file.isEmpty ? BlobKeyIndex() : BlobKeyIndex.forStore(at: file)
         try index.refresh(db)
         nextID = try BlobID.fetchOne(db, sql: "SELECT id + count FROM blob_pack ORDER BY id DESC LIMIT 1") ?? 1
+        firstNewID = nextID
     }
 
     /// Stores `data` unless the store holds the same bytes; returns the blob's id.
@@ -58,15 +62,13 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
     /// `put` with the bytes' SHA-256 already taken (on another core: `PreparedRow`).
     public func put(_ data: Data, hash: ContentHash) throws -> BlobID {
         let key = hash.key
-        if let mine = local[key], mine.hash == hash { return mine.id }
-        if let stored = index.id(for: key), local[key] == nil, try sameBytes(stored, data) {
-            hashes[stored] = hash
-            return stored
-        }
+        let mine = local[key]
+        if let mine, newHashes[Int(mine - firstNewID)] == hash.words { return mine }
+        if mine == nil, let stored = index.id(for: key), try sameBytes(stored, data) { return stored }
         let id = nextID
         nextID += 1
-        if local[key] == nil { local[key] = (id, hash) }
-        hashes[id] = hash
+        if mine == nil { local[key] = id }
+        newHashes.append(hash.words)
         pending.append((id, key, data))
         pendingBytes += data.count
         newBlobs += 1
@@ -87,8 +89,8 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
 
     /// The full SHA-256 of a blob (for row hashes): known for blobs put here, else read and checked.
     public func contentHash(_ id: BlobID) throws -> ContentHash {
+        if id >= firstNewID && id < nextID { return ContentHash(newHashes[Int(id - firstNewID)]) }
         if let hash = hashes[id] { return hash }
-        if let waiting = pending.first(where: { $0.id == id }) { return ContentHash(of: waiting.data) }
         let hash = ContentHash(of: try BlobReader.data(db, id))
         hashes[id] = hash
         return hash
@@ -204,7 +206,7 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
     }
 
     public func databaseDidCommit(_ db: Database) {
-        index.add(local.mapValues(\.id))
+        index.add(local)
         Self.lock.withLock { _ = Self.current.removeValue(forKey: ObjectIdentifier(db)) }
     }
 
@@ -241,7 +243,7 @@ public enum BlobReader {
     }
 
     public static func verify(_ data: Data, key: Data, id: BlobID) throws {
-        guard ContentHash(of: data).bytes.prefix(8) == key else {
+        guard ContentHash(of: data).hasKey(key) else {
             throw SRLMError.invalid("blob \(id) is corrupt: its bytes do not match its SHA-256 key")
         }
     }

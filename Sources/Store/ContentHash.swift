@@ -1,50 +1,96 @@
 import Crypto
 import Foundation
 
-/// SHA-256 of raw bytes: the address of a blob, the identity of a row, the fingerprint of a version.
+/// SHA-256 of raw bytes: the address of a blob, the identity of a row, the fingerprint of a version. Held as four
+/// words, not `Data`: a store write keeps one per row and per new text, and a `Data` of 32 bytes is a heap object.
 public struct ContentHash: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let bytes: Data
+    let words: Hash32
 
     public init(bytes: Data) {
         precondition(bytes.count == 32, "a content hash is 32 bytes")
-        self.bytes = bytes
+        words = Hash32(bytes)!
     }
 
+    init(_ words: Hash32) { self.words = words }
+
     public init(of data: some DataProtocol) {
-        self.bytes = Data(SHA256.hash(data: data))
+        words = Hash32(SHA256.hash(data: data))
     }
 
     /// The contiguous cases without the generic path: imports, exports and diffs hash every text, and the generic
     /// `DataProtocol` walk (runtime metadata lookups, a byte-by-byte digest copy) cost twice the SHA-256 itself.
     public init(of data: Data) {
-        self.bytes = data.withUnsafeBytes { Self.digest($0) }
+        words = data.withUnsafeBytes { Self.digest($0) }
     }
 
     public init(of bytes: [UInt8]) {
-        self.bytes = bytes.withUnsafeBytes { Self.digest($0) }
+        words = bytes.withUnsafeBytes { Self.digest($0) }
     }
 
-    private static func digest(_ buffer: UnsafeRawBufferPointer) -> Data {
+    static func digest(_ buffer: UnsafeRawBufferPointer) -> Hash32 {
         var hasher = SHA256()
         hasher.update(bufferPointer: buffer)
-        return hasher.finalize().withUnsafeBytes { Data($0) }
+        return Hash32(hasher.finalize())
+    }
+
+    /// The 32 bytes.
+    public var bytes: Data {
+        var out = [UInt8]()
+        out.reserveCapacity(32)
+        words.append(to: &out)
+        return Data(out)
     }
 
     public init?(hex: String) {
         guard hex.utf8.count == 64, let data = Data(hexString: hex) else { return nil }
-        self.bytes = data
+        words = Hash32(data)!
     }
 
-    public var hex: String { bytes.hexString }
+    public var hex: String { words.hex }
     /// The first 8 bytes as a number: a blob's key in its pack (schema/001_store.sql).
-    public var key: Int64 {
-        bytes.withUnsafeBytes { Int64(bitPattern: UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self))) }
+    public var key: Int64 { Int64(bitPattern: words.a) }
+    /// Whether `key` (8 bytes, as a pack stores it) is this hash's key.
+    public func hasKey(_ key: Data) -> Bool {
+        key.count == 8 && key.withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) } == words.a
     }
     public var short: String { String(hex.prefix(12)) }
     public var description: String { hex }
 
-    public static func < (a: ContentHash, b: ContentHash) -> Bool {
-        a.bytes.lexicographicallyPrecedes(b.bytes)
+    /// Byte order.
+    public static func < (a: ContentHash, b: ContentHash) -> Bool { a.words < b.words }
+}
+
+/// A SHA-256 as four big-endian words: compares in byte order, and far faster than `Data`.
+struct Hash32: Comparable, Hashable {
+    let a: UInt64, b: UInt64, c: UInt64, d: UInt64
+
+    init(a: UInt64, b: UInt64, c: UInt64, d: UInt64) { (self.a, self.b, self.c, self.d) = (a, b, c, d) }
+
+    init(_ digest: SHA256.Digest) { self = digest.withUnsafeBytes(Hash32.init(words:)) }
+
+    init?(_ data: Data) {
+        guard data.count == 32 else { return nil }
+        self = data.withUnsafeBytes(Hash32.init(words:))
+    }
+
+    /// The four big-endian words of 32 bytes.
+    private init(words p: UnsafeRawBufferPointer) {
+        func word(_ n: Int) -> UInt64 { UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8 * n, as: UInt64.self)) }
+        (a, b, c, d) = (word(0), word(1), word(2), word(3))
+    }
+
+    /// The 32 bytes again, in order.
+    func append(to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: (a.bigEndian, b.bigEndian, c.bigEndian, d.bigEndian)) { bytes.append(contentsOf: $0) }
+    }
+
+    static func < (l: Hash32, r: Hash32) -> Bool { (l.a, l.b, l.c, l.d) < (r.a, r.b, r.c, r.d) }
+
+    var hex: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        append(to: &bytes)
+        return Data(bytes).hexString
     }
 }
 
@@ -54,7 +100,7 @@ public struct Hasher256 {
     public init() {}
     public mutating func update(_ data: some DataProtocol) { inner.update(data: data) }
     public mutating func update(_ string: String) { inner.update(data: Data(string.utf8)) }
-    public mutating func finish() -> ContentHash { ContentHash(bytes: Data(inner.finalize())) }
+    public mutating func finish() -> ContentHash { ContentHash(Hash32(inner.finalize())) }
 }
 
 extension Data {

@@ -132,7 +132,7 @@ public enum Differ {
                 buffer.append(contentsOf: labels[c - 1])
                 append(&buffer, sqlite, Int32(c))
             }
-            return Hash32(SHA256.hash(data: buffer))
+            return buffer.withUnsafeBytes(ContentHash.digest)
         }
         while true {
             let rc = sqlite3_step(sqlite)
@@ -157,7 +157,9 @@ public enum Differ {
     static func append(_ buffer: inout [UInt8], _ statement: SQLiteStatement, _ column: Int32) {
         switch sqlite3_column_type(statement, column) {
         case SQLITE_NULL: buffer.append(UInt8(ascii: "N"))
-        case SQLITE_INTEGER: buffer.append(contentsOf: "I\(sqlite3_column_int64(statement, column))".utf8)
+        case SQLITE_INTEGER:
+            buffer.append(UInt8(ascii: "I"))
+            appendDecimal(&buffer, sqlite3_column_int64(statement, column))
         case SQLITE_FLOAT: buffer.append(contentsOf: ("R" + ArtifactKind.canonical(sqlite3_column_double(statement, column))).utf8)
         case SQLITE_TEXT:
             let count = Int(sqlite3_column_bytes(statement, column))
@@ -169,6 +171,21 @@ public enum Differ {
             if let bytes = sqlite3_column_blob(statement, column) {
                 buffer.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
             }
+        }
+    }
+
+    /// `String(value)`'s bytes, without making the String (the diff appends one per integer column of every row).
+    static func appendDecimal(_ buffer: inout [UInt8], _ value: Int64) {
+        if value < 0 { buffer.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = 20
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            buffer.append(contentsOf: digits[start...])
         }
     }
 
@@ -219,35 +236,6 @@ public enum Differ {
         }
         return a == b
     }
-}
-
-/// A SHA-256 as four big-endian words: compares in byte order, and far faster than `Data`.
-struct Hash32: Comparable, Hashable {
-    let a: UInt64, b: UInt64, c: UInt64, d: UInt64
-
-    init(a: UInt64, b: UInt64, c: UInt64, d: UInt64) { (self.a, self.b, self.c, self.d) = (a, b, c, d) }
-
-    init(_ digest: SHA256.Digest) { self = digest.withUnsafeBytes(Hash32.init(words:)) }
-
-    init?(_ data: Data) {
-        guard data.count == 32 else { return nil }
-        self = data.withUnsafeBytes(Hash32.init(words:))
-    }
-
-    /// The four big-endian words of 32 bytes.
-    private init(words p: UnsafeRawBufferPointer) {
-        func word(_ n: Int) -> UInt64 { UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8 * n, as: UInt64.self)) }
-        (a, b, c, d) = (word(0), word(1), word(2), word(3))
-    }
-
-    /// The 32 bytes again, in order.
-    func append(to bytes: inout [UInt8]) {
-        withUnsafeBytes(of: (a.bigEndian, b.bigEndian, c.bigEndian, d.bigEndian)) { bytes.append(contentsOf: $0) }
-    }
-
-    static func < (l: Hash32, r: Hash32) -> Bool { (l.a, l.b, l.c, l.d) < (r.a, r.b, r.c, r.d) }
-
-    var hex: String { String(format: "%016llx%016llx%016llx%016llx", a, b, c, d) }
 }
 
 extension Differ {

@@ -121,7 +121,7 @@ public enum Fsck {
                     }
                     report.blobs += 1
                     let hash = ContentHash(of: data)
-                    if hash.bytes.prefix(8) != key {
+                    if !hash.hasKey(key) {
                         report.problems.append("blob \(id): content does not match its key")
                         check.bad.insert(id)
                     }

@@ -76,10 +76,16 @@ public final class VersionWriter {
     private func write(_ values: [Value], prepared: [PreparedRow.Text?] = []) throws {
         var stored = values
         var arguments: [DatabaseValueConvertible?] = [versionID, rowHashes.count]
+        // The texts' hashes as they are put, so the row hash needs no lookup (the blob writer keeps no map of them).
+        var putHashes: [(BlobID, ContentHash)] = []
         for (i, value) in values.enumerated() {
             switch value {
             case .text(let s) where blobColumns[i]:
-                let id = try i < prepared.count ? prepared[i].map { try blobs.put($0.data, hash: $0.hash) } ?? blobs.put(s) : blobs.put(s)
+                let text = i < prepared.count ? prepared[i] : nil
+                let data = text?.data ?? Data(s.utf8)
+                let hash = text?.hash ?? ContentHash(of: data)
+                let id = try blobs.put(data, hash: hash)
+                putHashes.append((id, hash))
                 stored[i] = .blob(id)
                 arguments.append(id)
             case .blob(let id):
@@ -91,7 +97,7 @@ public final class VersionWriter {
             case .null: arguments.append(nil)
             }
         }
-        let hash = try kind.rowHash(stored, blobHash: blobs.contentHash)
+        let hash = try kind.rowHash(stored) { id in try putHashes.first { $0.0 == id }?.1 ?? blobs.contentHash(id) }
         try insert.execute(arguments: StatementArguments(arguments))
         rowHashes.append(hash)
     }
@@ -99,7 +105,7 @@ public final class VersionWriter {
     /// Order-independent hash of a version's rows (duplicates count).
     public static func contentHash(_ rowHashes: [ContentHash]) -> String {
         // Sorted as four machine words each (byte order), then hashed in one call.
-        var words = rowHashes.map { Hash32($0.bytes)! }
+        var words = rowHashes.map(\.words)
         words.sort()
         var bytes: [UInt8] = []
         bytes.reserveCapacity(32 * words.count)

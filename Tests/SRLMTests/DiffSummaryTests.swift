@@ -97,7 +97,7 @@ import Testing
         let s = DiffSummary.compute(try VersionColumns.read(store, a), try VersionColumns.read(store, b), unchangedRows: 0)
         let score = try #require(s.columns.first { $0.column == "score" })
         #expect(score.a.mean == 3 && score.b.mean == 2 && s.overlap.prompts == 1)
-        var command = try Diff.parse(["--rounds", "1", "2", "--store", store.path, "--format", "json"])
+        let command = try Diff.parse(["--rounds", "1", "2", "--store", store.path, "--format", "json"])
         try command.run()
     }
 }

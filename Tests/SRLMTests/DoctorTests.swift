@@ -7,7 +7,7 @@ import Testing
     @Test func aBareCheckoutSaysToRunSetup() throws {
         let root = TestSupport.temporaryDirectory("doctor")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("engines"), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: root.appendingPathComponent("engines/serve.py").path, contents: Data())
+        _ = FileManager.default.createFile(atPath: root.appendingPathComponent("engines/serve.py").path, contents: Data())
         let checks = Doctor.run(home: EngineHome(root: root), storePath: root.appendingPathComponent("srlm.sqlite").path)
         #expect(checks.map { $0.name } == ["engines", "python", "model", "disk"])
         #expect(checks[0].ok)

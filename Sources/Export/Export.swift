@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import SRLMStore
 
 /// Training-file formats srlm writes. Each takes one family of kinds: preference formats take pairs, the others
@@ -76,21 +77,23 @@ public enum Exporter {
         }
     }
 
-    /// One pass over the version in `ord` order. A cursor keeps memory constant; srlm_blob caches decoded packs
-    /// per connection, and rows written together share packs, so ord order reads each pack about once. Every row
-    /// (also those another split leaves out) is hashed as it streams, and the version's content hash must come
-    /// out the same: a row changed behind srlm's back fails the export instead of reaching a trainer.
+    /// One pass over the version in `ord` order. srlm_blob caches decoded packs per connection, and rows written
+    /// together share packs, so ord order reads each pack about once. Every row (also those another split leaves
+    /// out) is hashed as it streams, and the version's content hash must come out the same: a row changed behind
+    /// srlm's back fails the export instead of reaching a trainer. The loop reads SQLite's own buffers (each text is
+    /// hashed and spliced where SQLite holds it, valid until the next step), not per-row copies: it runs once per
+    /// row and an export is bound by it.
     static func write(_ db: Database, version: DatasetVersion, format: ExportFormat,
                       to sink: inout some ExportSink, split: String? = nil) throws -> Int {
         let kind = version.kind
         let all = kind.columns
         let selected = all.map { $0.kind == .blob ? "\($0.name), srlm_blob(\($0.name)), srlm_blob_key(\($0.name))" : $0.name }
-        let cursor = try Row.fetchCursor(db, sql: "SELECT ord, \(selected.joined(separator: ", ")) FROM \(kind.table) WHERE version_id = ? ORDER BY ord",
-                                         arguments: [version.id])
-        // Where each column's value (and a blob's bytes and key) sits in a row; by column index, not name: this
-        // loop runs once per row.
-        var position: [Int] = []
-        var at = 1
+        let statement = try db.makeStatement(sql: "SELECT ord, \(selected.joined(separator: ", ")) FROM \(kind.table) WHERE version_id = ? ORDER BY ord")
+        try statement.setArguments([version.id])
+        let sqlite = statement.sqliteStatement
+        // Where each column's value (and a blob's bytes and key) sits in a row; by column index, not name.
+        var position: [Int32] = []
+        var at: Int32 = 1
         for column in all { position.append(at); at += column.kind == .blob ? 3 : 1 }
         func index(_ name: String) -> Int { all.firstIndex { $0.name == name }! }
         let fieldColumns = format.columns.map(index), scorePositions = format.scoreColumns.map { position[index($0)] }
@@ -99,18 +102,33 @@ public enum Exporter {
         var rowHashes: [ContentHash] = []
         rowHashes.reserveCapacity(version.rowCount)
         var written = 0
-        while let row = try cursor.next() {
-            let ord: Int = row[0]
-            var texts = [Data?](repeating: nil, count: all.count)
-            var hashes: [(id: BlobID, hash: ContentHash)] = []
-            var values: [Value] = []
+        var line: [UInt8] = []
+        var texts = [UnsafeRawBufferPointer](repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: all.count)
+        var hashes: [(id: BlobID, hash: ContentHash)] = []
+        var values: [Value] = []
+        var fields: [UnsafeRawBufferPointer] = []
+        while true {
+            let rc = sqlite3_step(sqlite)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage, sql: statement.sql)
+            }
+            let ord = Int(sqlite3_column_int64(sqlite, 0))
+            hashes.removeAll(keepingCapacity: true)
+            values.removeAll(keepingCapacity: true)
             for (c, column) in all.enumerated() {
                 let i = position[c]
-                guard column.kind == .blob else { values.append(Value(stored: row[i], in: column)); continue }
-                guard let id = row[i] as Int64? else { values.append(.null); continue }
-                guard let text = row[i + 1] as Data?, let key = row[i + 2] as Data? else {
+                guard column.kind == .blob else {
+                    values.append(Value(stored: DatabaseValue(sqliteStatement: sqlite, index: i), in: column))
+                    continue
+                }
+                guard sqlite3_column_type(sqlite, i) != SQLITE_NULL else { values.append(.null); continue }
+                let id = sqlite3_column_int64(sqlite, i)
+                guard sqlite3_column_type(sqlite, i + 1) == SQLITE_BLOB, sqlite3_column_type(sqlite, i + 2) == SQLITE_BLOB else {
                     throw SRLMError.invalid("row \(ord) of \(version.ref): column \(column.name) names blob \(id), which is not stored")
                 }
+                let text = UnsafeRawBufferPointer(start: sqlite3_column_blob(sqlite, i + 1), count: Int(sqlite3_column_bytes(sqlite, i + 1)))
+                let key = UnsafeRawBufferPointer(start: sqlite3_column_blob(sqlite, i + 2), count: Int(sqlite3_column_bytes(sqlite, i + 2)))
                 let hash = ContentHash(of: text)
                 guard hash.hasKey(key) else {
                     throw SRLMError.corrupt("blob \(id) is corrupt: its bytes do not match its SHA-256 key (row \(ord) of \(version.ref); run srlm fsck)")
@@ -120,16 +138,18 @@ public enum Exporter {
                 values.append(.blob(id))
             }
             rowHashes.append(kind.rowHash(values) { id in hashes.first { $0.id == id }!.hash })
-            if let splitPosition, (row[splitPosition] as String?) != split { continue }
-            var fields: [Data] = []
+            if let splitPosition, Self.text(sqlite, splitPosition) != split { continue }
+            fields.removeAll(keepingCapacity: true)
             for c in fieldColumns {
-                guard let text = texts[c] else {
+                guard values[c] != .null else {
                     throw SRLMError.invalid("row \(ord) of \(version.ref): column \(all[c].name) holds no blob id")
                 }
-                fields.append(text)
+                fields.append(texts[c])
             }
-            let scores = scorePositions.map { row[$0] as Double? }
-            try sink.write(try builder.line(ord: ord, fields, scores: scores))
+            let scores = scorePositions.map { sqlite3_column_type(sqlite, $0) == SQLITE_NULL ? nil : sqlite3_column_double(sqlite, $0) }
+            line.removeAll(keepingCapacity: true)
+            try builder.append(ord: ord, fields, scores: scores, to: &line)
+            try sink.write(Data(line))
             written += 1
         }
         guard rowHashes.count == version.rowCount else {
@@ -139,5 +159,10 @@ public enum Exporter {
             throw SRLMError.corrupt("\(version.ref): its rows do not match its content hash (changed outside srlm?); run srlm fsck")
         }
         return written
+    }
+
+    static func text(_ sqlite: SQLiteStatement, _ column: Int32) -> String? {
+        guard sqlite3_column_type(sqlite, column) != SQLITE_NULL, let text = sqlite3_column_text(sqlite, column) else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(sqlite, column))), as: UTF8.self)
     }
 }

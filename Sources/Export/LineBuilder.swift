@@ -11,22 +11,22 @@ struct LineBuilder {
     /// Roles OpenAI fine-tuning accepts in a message without tool fields.
     static let openAIRoles: Set<String> = ["system", "developer", "user", "assistant"]
 
-    /// `fields` are the blob texts of `format.columns`, in that order; `scores` the values of `format.scoreColumns`
-    /// (chosen score, rejected score, weight, confidence).
-    func line(ord: Int, _ fields: [Data], scores: [Double?] = []) throws -> Data {
+    /// Appends one row's line to `out`. `fields` are the blob texts of `format.columns`, in that order, where they
+    /// lie (the exporter passes SQLite's buffers); `scores` the values of `format.scoreColumns` (chosen score,
+    /// rejected score, weight, confidence).
+    func append(ord: Int, _ fields: [UnsafeRawBufferPointer], scores: [Double?] = [], to out: inout [UInt8]) throws {
         for (name, data) in zip(format.columns, fields) where !Self.isList(data) {
             throw fail(ord, "column \(name) does not hold a JSON message list")
         }
-        var out = Data()
-        out.reserveCapacity(fields.reduce(64) { $0 + $1.count })
-        func raw(_ s: StaticString) { out.append(s.utf8Start, count: s.utf8CodeUnitCount) }
+        out.reserveCapacity(out.count + fields.reduce(64) { $0 + $1.count })
+        func raw(_ s: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
         switch format {
         case .trl:
             let (prompt, chosen, rejected) = (fields[0], fields[1], fields[2])
-            raw(#"{"chosen":"#); out.append(chosen)
+            raw(#"{"chosen":"#); out.append(contentsOf: chosen)
             try appendNumbers(ord, ["confidence"], scores.dropFirst(3), to: &out)
-            raw(#","prompt":"#); out.append(prompt)
-            raw(#","rejected":"#); out.append(rejected)
+            raw(#","prompt":"#); out.append(contentsOf: prompt)
+            raw(#","rejected":"#); out.append(contentsOf: rejected)
             try appendNumbers(ord, ["score_chosen", "score_rejected", "weight"], scores.prefix(3), to: &out)
             raw("}")
         case .trlStandard:
@@ -34,15 +34,15 @@ struct LineBuilder {
             let chosen = try single(ord, fields[1], "chosen", role: "assistant", what: "a chosen reply")
             let rejected = try single(ord, fields[2], "rejected", role: "assistant", what: "a rejected reply")
             // Keys in sorted order, as the trl format writes them.
-            raw(#"{"chosen":"#); out.append(try CanonicalJSON.encode(chosen))
+            raw(#"{"chosen":"#); out.append(contentsOf: try CanonicalJSON.encode(chosen))
             try appendNumbers(ord, ["confidence"], scores.dropFirst(3), to: &out)
-            raw(#","prompt":"#); out.append(try CanonicalJSON.encode(prompt))
-            raw(#","rejected":"#); out.append(try CanonicalJSON.encode(rejected))
+            raw(#","prompt":"#); out.append(contentsOf: try CanonicalJSON.encode(prompt))
+            raw(#","rejected":"#); out.append(contentsOf: try CanonicalJSON.encode(rejected))
             try appendNumbers(ord, ["score_chosen", "score_rejected", "weight"], scores.prefix(3), to: &out)
             raw("}")
         case .sft:
-            raw(#"{"completion":"#); out.append(fields[1])
-            raw(#","prompt":"#); out.append(fields[0])
+            raw(#"{"completion":"#); out.append(contentsOf: fields[1])
+            raw(#","prompt":"#); out.append(contentsOf: fields[0])
             raw("}")
         case .messages:
             raw(#"{"messages":"#); Self.appendConcatenation(fields[0], fields[1], to: &out)
@@ -64,17 +64,16 @@ struct LineBuilder {
             }
             _ = try single(ord, fields[1], "chosen", role: "assistant", what: "a chosen reply")
             _ = try single(ord, fields[2], "rejected", role: "assistant", what: "a rejected reply")
-            raw(#"{"input":{"messages":"#); out.append(fields[0])
-            raw(#"},"non_preferred_output":"#); out.append(fields[2])
-            raw(#","preferred_output":"#); out.append(fields[1])
+            raw(#"{"input":{"messages":"#); out.append(contentsOf: fields[0])
+            raw(#"},"non_preferred_output":"#); out.append(contentsOf: fields[2])
+            raw(#","preferred_output":"#); out.append(contentsOf: fields[1])
             raw("}")
         }
         raw("\n")
-        return out
     }
 
     /// `,"NAME":N` for each value a pair has (scores, weight, confidence; a NULL is left out).
-    private func appendNumbers(_ ord: Int, _ names: [String], _ values: ArraySlice<Double?>, to out: inout Data) throws {
+    private func appendNumbers(_ ord: Int, _ names: [String], _ values: ArraySlice<Double?>, to out: inout [UInt8]) throws {
         for (name, value) in zip(names, values) {
             guard let value else { continue }
             guard value.isFinite else { throw fail(ord, "\(name) \(value) is not a finite number") }
@@ -90,27 +89,27 @@ struct LineBuilder {
     }
 
     /// A cheap shape check on the raw bytes: `[` … `]`.
-    static func isList(_ data: Data) -> Bool {
+    static func isList(_ data: UnsafeRawBufferPointer) -> Bool {
         data.count >= 2 && data.first == UInt8(ascii: "[") && data.last == UInt8(ascii: "]")
     }
 
     /// `[a,b]` + `[c]` → `[a,b,c]` by splicing the arrays' bytes.
-    static func appendConcatenation(_ a: Data, _ b: Data, to out: inout Data) {
-        if a.count == 2 { out.append(b); return }
-        if b.count == 2 { out.append(a); return }
-        out.append(a.dropLast())
+    static func appendConcatenation(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        if a.count == 2 { out.append(contentsOf: b); return }
+        if b.count == 2 { out.append(contentsOf: a); return }
+        out.append(contentsOf: a.dropLast())
         out.append(UInt8(ascii: ","))
-        out.append(b.dropFirst())
+        out.append(contentsOf: b.dropFirst())
     }
 
-    private func decode(_ ord: Int, _ data: Data, _ column: String) throws -> Messages {
-        do { return try CanonicalJSON.decodeMessages(data) } catch {
+    private func decode(_ ord: Int, _ data: UnsafeRawBufferPointer, _ column: String) throws -> Messages {
+        do { return try CanonicalJSON.decodeMessages(Data(data)) } catch {
             throw fail(ord, "column \(column) is not a list of {role, content} messages")
         }
     }
 
     /// The content of a list that must be exactly one message with `role`.
-    private func single(_ ord: Int, _ data: Data, _ column: String, role: String, what: String) throws -> String {
+    private func single(_ ord: Int, _ data: UnsafeRawBufferPointer, _ column: String, role: String, what: String) throws -> String {
         let messages = try decode(ord, data, column)
         guard messages.count == 1, messages[0].role == role else {
             let roles = messages.map(\.role).joined(separator: ", ")
@@ -125,3 +124,4 @@ struct LineBuilder {
         .invalid("row ord \(ord) of \(ref): \(message)")
     }
 }
+

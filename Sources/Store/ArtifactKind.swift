@@ -172,10 +172,10 @@ public enum ArtifactKind: String, CaseIterable, Sendable, Codable {
             bytes.append(UInt8(ascii: "="))
             switch value {
             case .null: bytes.append(UInt8(ascii: "N"))
-            case .int(let v): bytes.append(contentsOf: "I\(v)".utf8)
+            case .int(let v): bytes.append(UInt8(ascii: "I")); DecimalDigits.append(v, to: &bytes)
             case .real(let v): bytes.append(contentsOf: ("R" + Self.canonical(v)).utf8)
             case .text(let s): bytes.append(contentsOf: "T\(s.utf8.count):".utf8); bytes.append(contentsOf: s.utf8)
-            case .blob(let id): bytes.append(UInt8(ascii: "B")); bytes.append(contentsOf: try blobHash(id).bytes)
+            case .blob(let id): bytes.append(UInt8(ascii: "B")); try blobHash(id).words.append(to: &bytes)
             case .bytes(let d): bytes.append(contentsOf: "X\(d.count):".utf8); bytes.append(contentsOf: d)
             }
         }

@@ -27,6 +27,10 @@ public struct ContentHash: Hashable, Comparable, Sendable, CustomStringConvertib
         words = bytes.withUnsafeBytes { Self.digest($0) }
     }
 
+    public init(of buffer: UnsafeRawBufferPointer) {
+        words = Self.digest(buffer)
+    }
+
     static func digest(_ buffer: UnsafeRawBufferPointer) -> Hash32 {
         var hasher = SHA256()
         hasher.update(bufferPointer: buffer)
@@ -50,8 +54,10 @@ public struct ContentHash: Hashable, Comparable, Sendable, CustomStringConvertib
     /// The first 8 bytes as a number: a blob's key in its pack (schema/001_store.sql).
     public var key: Int64 { Int64(bitPattern: words.a) }
     /// Whether `key` (8 bytes, as a pack stores it) is this hash's key.
-    public func hasKey(_ key: Data) -> Bool {
-        key.count == 8 && key.withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) } == words.a
+    public func hasKey(_ key: Data) -> Bool { key.withUnsafeBytes(hasKey) }
+
+    public func hasKey(_ key: UnsafeRawBufferPointer) -> Bool {
+        key.count == 8 && UInt64(bigEndian: key.loadUnaligned(as: UInt64.self)) == words.a
     }
     public var short: String { String(hex.prefix(12)) }
     public var description: String { hex }
@@ -91,6 +97,23 @@ struct Hash32: Comparable, Hashable {
         bytes.reserveCapacity(32)
         append(to: &bytes)
         return Data(bytes).hexString
+    }
+}
+
+/// `String(value)`'s bytes without making the String: row hashes and diffs write an integer for every row.
+enum DecimalDigits {
+    static func append(_ value: Int64, to buffer: inout [UInt8]) {
+        if value < 0 { buffer.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = 20
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            buffer.append(contentsOf: digits[start...])
+        }
     }
 }
 

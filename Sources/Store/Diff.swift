@@ -159,7 +159,7 @@ public enum Differ {
         case SQLITE_NULL: buffer.append(UInt8(ascii: "N"))
         case SQLITE_INTEGER:
             buffer.append(UInt8(ascii: "I"))
-            appendDecimal(&buffer, sqlite3_column_int64(statement, column))
+            DecimalDigits.append(sqlite3_column_int64(statement, column), to: &buffer)
         case SQLITE_FLOAT: buffer.append(contentsOf: ("R" + ArtifactKind.canonical(sqlite3_column_double(statement, column))).utf8)
         case SQLITE_TEXT:
             let count = Int(sqlite3_column_bytes(statement, column))
@@ -171,21 +171,6 @@ public enum Differ {
             if let bytes = sqlite3_column_blob(statement, column) {
                 buffer.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
             }
-        }
-    }
-
-    /// `String(value)`'s bytes, without making the String (the diff appends one per integer column of every row).
-    static func appendDecimal(_ buffer: inout [UInt8], _ value: Int64) {
-        if value < 0 { buffer.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var start = 20
-            repeat {
-                start -= 1
-                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            buffer.append(contentsOf: digits[start...])
         }
     }
 

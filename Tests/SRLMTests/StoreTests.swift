@@ -4,6 +4,25 @@ import Testing
 @testable import SRLMStore
 
 @Suite struct StoreTests {
+    /// ContentHash keeps its bytes as four words: the bytes, hex, key, byte order and the 8-byte key check must be
+    /// those of the SHA-256 itself (content hashes in every store depend on them).
+    @Test func contentHashIsTheSHA256InByteOrder() throws {
+        let hash = ContentHash(of: Data("abc".utf8))
+        let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        #expect(hash.hex == hex && hash.bytes == Data(hexString: hex) && ContentHash(hex: hex) == hash)
+        #expect(ContentHash(bytes: hash.bytes) == hash && ContentHash(of: Array("abc".utf8)) == hash)
+        #expect(hash.key == Int64(bitPattern: 0xba7816bf8f01cfea))
+        #expect(hash.hasKey(Data(hexString: "ba7816bf8f01cfea")!) && !hash.hasKey(Data(hexString: "ba7816bf8f01cfeb")!))
+        #expect(!hash.hasKey(Data(hexString: "ba7816bf8f01cf")!))
+        let many = (0..<200).map { ContentHash(of: Data("text \($0)".utf8)) }
+        #expect(many.sorted().map(\.bytes) == many.map(\.bytes).sorted { $0.lexicographicallyPrecedes($1) })
+        for v: Int64 in [0, 7, -7, 1_000_000, .max, .min] {
+            var bytes: [UInt8] = []
+            DecimalDigits.append(v, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == String(v))
+        }
+    }
+
     @Test func blobsRoundTripThroughPacksAndSQL() throws {
         let store = try TestSupport.makeStore()
         let texts = (0..<3000).map { "message number \($0): the quick brown fox jumps over the lazy dog \($0 % 17)" }

@@ -3,7 +3,7 @@
 #   make test   builds srlm, installs the engines (a no-op once done) and runs the test suite
 SWIFT_BUILD = swift build --build-tests
 
-.PHONY: build release setup test test-fast bench bench-store faults demo experiment system-deps install
+.PHONY: build release setup test test-fast bench bench-store bench-engine faults demo experiment system-deps install
 
 # `make install [PREFIX=~/.local]`: a release build on the PATH, with shell completions. The binary is linked, not
 # copied: srlm finds its engines, venv and models in this checkout by following the link (or $SRLM_HOME).
@@ -53,12 +53,20 @@ test-fast: build
 	swift test --skip-build --skip EngineBacked
 
 # Benchmarks (release builds, run on demand): the store beside DuckDB, Parquet and zstd (bench-store), the ROUGE-L
-# near-duplicate index, and gen-candidates against a bare client on the local server (needs `make setup`).
-bench: bench-store
+# near-duplicate index, and gen-candidates and judge against a bare client and distilabel on the local server
+# (bench-engine; needs `make setup`).
+bench: bench-store bench-engine
 	swift build -c release --product srlm-bench-rouge
-	swift build -c release --product srlm-bench-engine
 	.build/release/srlm-bench-rouge $(ROUGE_ARGS)
-	.build/release/srlm-bench-engine $(ENGINE_ARGS)
+
+bench-engine: bench/engine/.venv/bin/python
+	swift build -c release --product srlm-bench-engine
+	.build/release/srlm-bench-engine --distilabel bench/engine/.venv/bin/python $(ENGINE_ARGS)
+
+# The engine benchmark's peer: PyPI distilabel (its OpenAILLM; distilabel 1.5.3 imports requests without declaring it).
+bench/engine/.venv/bin/python:
+	python3 -m venv bench/engine/.venv
+	bench/engine/.venv/bin/pip install -q "distilabel[openai]==1.5.3" requests==2.34.2
 
 # The store benchmark's peers live in their own venv (PyPI duckdb, pyarrow); the zstd CLI comes with the system.
 bench/.venv/bin/python:

@@ -79,7 +79,7 @@ let package = Package(
                                          .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                          .product(name: "NIOCore", package: "swift-nio"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          path: "bench/engine"),
+                          path: "bench/engine", exclude: ["distilabel_peer.py"]),
         .testTarget(name: "SRLMTests",
                     dependencies: ["SRLMStore", "SRLMImport", "SRLMEngines", "SRLMStages", "SRLMEval", "SRLMLoop", "SRLMExport",
                                    "SRLMMetrics", "SRLMReport", "CLI"],

@@ -6,9 +6,12 @@
 // after an uncounted warm-up, and each side's figure is the total over its two phases. Every srlm phase uses a fresh
 // store: no journal hits. The judge phases judge the srlm generation phases' answers (a quarter each, 2 samples per
 // answer, the built-in template); the bare client sends the very request bodies srlm's endpoint encodes for them.
+// With --distilabel, PyPI distilabel's TextGeneration over OpenAILLM (bench/engine/distilabel_peer.py) runs two
+// phases in the middle of each (bare, srlm, distilabel, distilabel, srlm, bare; sixths instead of quarters), on the
+// same messages and sampling; distilabel sends a batch of --parallel inputs at a time, as its tasks do.
 //
 // usage: srlm-bench-engine [--prompts 24] [--parallel 4] [--max-tokens 64] [--threads N] [--model F.gguf]
-//                          [--data ../shared/data]
+//                          [--data ../shared/data] [--distilabel PYTHON]
 import AsyncHTTPClient
 import ArgumentParser
 import Foundation
@@ -26,6 +29,8 @@ struct Options: ParsableCommand {
     @Option(help: "Server threads (default: all cores).") var threads: Int?
     @Option(help: "A .gguf model (default: the SmolLM2 model from `make setup`).") var model: String?
     @Option(help: "The shared data folder.") var data = "../shared/data"
+    @Option(help: "A Python with PyPI distilabel[openai] 1.5.3: adds distilabel's phases.") var distilabel: String?
+    @Option(help: "distilabel's side of the bench.") var distilabelScript = "bench/engine/distilabel_peer.py"
 
     func validate() throws {
         for (flag, n) in [("--prompts", prompts), ("--parallel", parallel), ("--max-tokens", maxTokens), ("--threads", threads ?? 1)]
@@ -106,6 +111,40 @@ func bare(_ url: String, _ bodies: [Data], options: Options, name: String = "bar
     return phase
 }
 
+/// distilabel's TextGeneration over OpenAILLM on `inputs` (each a message list: an optional system message, then
+/// one user message), `generations` requests each; timed inside the script (requests only).
+func distilabel(_ url: String, _ inputs: [Messages], generations: Int, options: Options, python: String,
+                name: String) throws -> Phase {
+    let rows: [[String: Any]] = inputs.map { messages in
+        guard let user = messages.last, user.role == "user", messages.dropLast().allSatisfy({ $0.role == "system" }), messages.count <= 2 else {
+            fail("distilabel's TextGeneration takes a user message after at most one system message")
+        }
+        return ["user": user.content, "system": messages.count == 2 ? messages[0].content : NSNull()]
+    }
+    let file = NSTemporaryDirectory() + "srlm-bench-engine-distilabel-\(ProcessInfo.processInfo.processIdentifier).json"
+    try JSONSerialization.data(withJSONObject: rows).write(to: URL(fileURLWithPath: file))
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = [options.distilabelScript, "--base-url", url + "/v1", "--inputs", file, "--batch", String(options.parallel),
+                         "--max-tokens", String(options.maxTokens), "--generations", String(generations),
+                         "--temperature", "0.7", "--top-p", "0.9"]
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0,
+          let line = String(decoding: stdout, as: UTF8.self).split(separator: "\n").last,
+          let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+          let calls = object["calls"] as? Int, let tokens = object["tokens"] as? Int, let seconds = object["seconds"] as? Double else {
+        fail("distilabel failed (\(process.terminationStatus)): \(String(decoding: stderr.suffix(2000), as: UTF8.self))")
+    }
+    return Phase(name: name, calls: calls, tokens: tokens, seconds: seconds)
+}
+
 /// A fresh store for one srlm phase, removed after `body`.
 func withStore<T>(seed: Int, _ body: (Store) async throws -> T) async throws -> T {
     let path = NSTemporaryDirectory() + "srlm-bench-engine-\(ProcessInfo.processInfo.processIdentifier)-\(seed).sqlite"
@@ -173,20 +212,31 @@ func srlmJudge(_ session: ModelSession, _ answers: [(String, String)], options: 
     }
 }
 
-/// The request bodies srlm's judge sends for `answers` (the built-in template), for the bare client.
-func judgeBodies(_ endpoint: Endpoint, _ answers: [(String, String)], options: Options, seed: Int) async throws -> [Data] {
+/// The requests srlm's judge sends for `answers` (the built-in template): `judgeSamples` per answer.
+func judgeRequests(_ answers: [(String, String)], options: Options, seed: Int) async throws -> [ChatRequest] {
     try await withStore(seed: seed) { store in
         let template = try JudgeTemplate.resolve(store)
-        return try answers.flatMap { prompt, answer in
-            try template.requests(question: [.user(prompt)], answer: answer, samples: judgeSamples,
-                                  sampling: judgeSampling(options, seed: seed), structured: false).map { try endpoint.body(for: $0) }
+        return answers.flatMap { prompt, answer in
+            template.requests(question: [.user(prompt)], answer: answer, samples: judgeSamples,
+                              sampling: judgeSampling(options, seed: seed), structured: false)
         }
     }
 }
 
+/// The request bodies srlm's endpoint encodes for those requests, for the bare client.
+func judgeBodies(_ endpoint: Endpoint, _ answers: [(String, String)], options: Options, seed: Int) async throws -> [Data] {
+    try await judgeRequests(answers, options: options, seed: seed).map { try endpoint.body(for: $0) }
+}
+
+/// The judge prompts for distilabel: one message list per answer (its samples differ only in their seed).
+func judgeMessages(_ answers: [(String, String)], options: Options, seed: Int) async throws -> [Messages] {
+    try await judgeRequests(answers, options: options, seed: seed).enumerated().filter { $0.offset % judgeSamples == 0 }.map(\.element.messages)
+}
+
 let options = Options.parseOrExit()
-let all = instructions(options.data, count: 4 * options.prompts + options.parallel)
-let sets = (0..<4).map { k in Array(all[(k * options.prompts)..<((k + 1) * options.prompts)]) }
+let phaseCount = options.distilabel == nil ? 4 : 6
+let all = instructions(options.data, count: phaseCount * options.prompts + options.parallel)
+let sets = (0..<phaseCount).map { k in Array(all[(k * options.prompts)..<((k + 1) * options.prompts)]) }
 let home = try EngineHome.locate()
 let server = LocalServer(options: .init(model: options.model ?? home.defaultGGUF, parallel: options.parallel,
                                         contextPerSlot: 2048, threads: options.threads))
@@ -199,17 +249,31 @@ do {
     _ = try await bare(ready.url, try generationBodies(Array(all.suffix(options.parallel)), options: options, seed: 9000), options: options)
     phases.append(try await bare(ready.url, try generationBodies(sets[0], options: options, seed: 0), options: options))
     let (first, answersA) = try await srlm(session, sets[1], options: options, seed: 1000)
+    phases.append(first)
+    if let python = options.distilabel {
+        for k in [4, 5] {
+            phases.append(try distilabel(ready.url, sets[k].map { [.user($0)] }, generations: 1, options: options, python: python,
+                                         name: "distilabel"))
+        }
+    }
     let (second, answersB) = try await srlm(session, sets[2], options: options, seed: 2000)
-    phases += [first, second]
+    phases.append(second)
     phases.append(try await bare(ready.url, try generationBodies(sets[3], options: options, seed: 3000), options: options))
-    // Judging: four disjoint quarters of the srlm phases' answers, bare / srlm / srlm / bare.
+    // Judging: disjoint quarters (sixths with distilabel) of the srlm phases' answers, bare / srlm / [distilabel ×2] /
+    // srlm / bare.
     let answers = answersA + answersB
-    let quarter = answers.count / 4
-    let parts = (0..<4).map { Array(answers[($0 * quarter)..<(($0 + 1) * quarter)]) }
+    let share = answers.count / phaseCount
+    let parts = (0..<phaseCount).map { Array(answers[($0 * share)..<(($0 + 1) * share)]) }
     let endpoint = server.endpoint!
     phases.append(try await bare(ready.url, try await judgeBodies(endpoint, parts[0], options: options, seed: 4000), options: options,
                                  name: "bare judge client"))
     phases.append(try await srlmJudge(session, parts[1], options: options, seed: 5000))
+    if let python = options.distilabel {
+        for k in [4, 5] {
+            phases.append(try distilabel(ready.url, try await judgeMessages(parts[k], options: options, seed: 8000 + k),
+                                         generations: judgeSamples, options: options, python: python, name: "distilabel judge"))
+        }
+    }
     phases.append(try await srlmJudge(session, parts[2], options: options, seed: 6000))
     phases.append(try await bare(ready.url, try await judgeBodies(endpoint, parts[3], options: options, seed: 7000), options: options,
                                  name: "bare judge client"))
@@ -229,8 +293,13 @@ func total(_ phases: [Phase], _ name: String) -> (calls: Double, tokens: Double)
     let s = mine.map(\.seconds).reduce(0, +)
     return (Double(mine.map(\.calls).reduce(0, +)) / s, Double(mine.map(\.tokens).reduce(0, +)) / s)
 }
-for (bareName, srlmName) in [("bare client", "srlm gen-candidates"), ("bare judge client", "srlm judge")] {
+for (bareName, srlmName, peerName) in [("bare client", "srlm gen-candidates", "distilabel"), ("bare judge client", "srlm judge", "distilabel judge")] {
     let (b, s) = (total(phases, bareName), total(phases, srlmName))
     print("\(srlmName): bare \(f(b.calls)) calls/s, \(f(b.tokens, 1)) tokens/s; srlm \(f(s.calls)) calls/s, \(f(s.tokens, 1)) tokens/s; "
           + "ratio srlm/bare: calls/s \(f(s.calls / b.calls, 3)), tokens/s \(f(s.tokens / b.tokens, 3))")
+    if options.distilabel != nil {
+        let d = total(phases, peerName)
+        print("\(srlmName): distilabel \(f(d.calls)) calls/s, \(f(d.tokens, 1)) tokens/s; "
+              + "ratio srlm/distilabel: calls/s \(f(s.calls / d.calls, 3)), tokens/s \(f(s.tokens / d.tokens, 3))")
+    }
 }

@@ -97,7 +97,7 @@ public enum Exporter {
         for column in all { position.append(at); at += column.kind == .blob ? 3 : 1 }
         func index(_ name: String) -> Int { all.firstIndex { $0.name == name }! }
         let fieldColumns = format.columns.map(index), scorePositions = format.scoreColumns.map { position[index($0)] }
-        let splitPosition = split == nil ? nil : position[index("split")]
+        let splitColumn = split == nil ? nil : index("split")
         let builder = LineBuilder(format: format, ref: version.ref)
         var rowHashes: [ContentHash] = []
         rowHashes.reserveCapacity(version.rowCount)
@@ -138,7 +138,7 @@ public enum Exporter {
                 values.append(.blob(id))
             }
             rowHashes.append(kind.rowHash(values) { id in hashes.first { $0.id == id }!.hash })
-            if let splitPosition, Self.text(sqlite, splitPosition) != split { continue }
+            if let split, let splitColumn, values[splitColumn] != .text(split) { continue }
             fields.removeAll(keepingCapacity: true)
             for c in fieldColumns {
                 guard values[c] != .null else {
@@ -159,10 +159,5 @@ public enum Exporter {
             throw SRLMError.corrupt("\(version.ref): its rows do not match its content hash (changed outside srlm?); run srlm fsck")
         }
         return written
-    }
-
-    static func text(_ sqlite: SQLiteStatement, _ column: Int32) -> String? {
-        guard sqlite3_column_type(sqlite, column) != SQLITE_NULL, let text = sqlite3_column_text(sqlite, column) else { return nil }
-        return String(decoding: UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(sqlite, column))), as: UTF8.self)
     }
 }

@@ -124,4 +124,3 @@ struct LineBuilder {
         .invalid("row ord \(ord) of \(ref): \(message)")
     }
 }
-

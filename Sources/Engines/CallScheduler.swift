@@ -32,12 +32,12 @@ public struct CallScheduler: Sendable {
                 pending.append(i)
             }
         }
+        var lanes = SamePromptLanes(pending.map { (index: $0, messages: requests[$0].messages) })
         try await withThrowingTaskGroup(of: (Int, Result<ChatResponse, CallFailure>).self) { group in
-            var iterator = pending.makeIterator()
             var (sent, tokens) = (0, 0)
             // Runs on this loop only (not in the tasks): the budget check needs no lock.
-            func launch() {
-                guard budget.allows(calls: sent, tokens: tokens), let i = iterator.next() else { return }
+            func launch(after finished: Int?) {
+                guard budget.allows(calls: sent, tokens: tokens), let i = lanes.next(after: finished) else { return }
                 sent += 1
                 let request = requests[i]
                 group.addTask {
@@ -51,7 +51,7 @@ public struct CallScheduler: Sendable {
                     return (i, outcome)
                 }
             }
-            for _ in 0..<concurrency { launch() }
+            for _ in 0..<concurrency { launch(after: nil) }
             while let (i, outcome) = try await group.next() {
                 results[i] = outcome
                 switch outcome {
@@ -60,11 +60,43 @@ public struct CallScheduler: Sendable {
                     progress?.record(completionTokens: r.completionTokens, fromJournal: false, failed: false)
                 case .failure: progress?.record(completionTokens: nil, fromJournal: false, failed: true)
                 }
-                launch()
+                launch(after: i)
             }
         }
         progress?.finish()
         let limit = [budget.maxCalls.map { "\($0) calls" }, budget.maxTotalTokens.map { "\($0) tokens" }].compactMap { $0 }.joined(separator: ", ")
         return results.map { $0 ?? .failure(CallFailure(message: "not sent: the budget (\(limit)) was spent", attempts: 0, notSent: true)) }
+    }
+}
+
+/// The order calls go out in. Requests for the same prompt (a prompt's candidates, a judgment's samples: neighbours
+/// with equal messages) form a lane, sent one after another: the next goes out when the previous answers, so the
+/// server finds the prompt in the slot that just held it (llama.cpp's prompt cache) and prefills it once, instead of
+/// once per sample when they run side by side. When no new lane is left, idle slots take the rest of the longest
+/// unfinished lane, so a stage's tail still runs in parallel.
+struct SamePromptLanes {
+    private var lanes: [ArraySlice<Int>] = []
+    private var laneOf: [Int: Int] = [:]
+    private var nextLane = 0
+
+    init(_ requests: [(index: Int, messages: Messages)]) {
+        var previous: Messages?
+        for (index, messages) in requests {
+            if messages != previous { lanes.append([]) }
+            lanes[lanes.count - 1].append(index)
+            laneOf[index] = lanes.count - 1
+            previous = messages
+        }
+    }
+
+    /// The request to send now that `finished` (a request index, nil at the start) has answered.
+    mutating func next(after finished: Int?) -> Int? {
+        if let finished, let lane = laneOf[finished], let i = lanes[lane].popFirst() { return i }
+        while nextLane < lanes.count {
+            nextLane += 1
+            if let i = lanes[nextLane - 1].popFirst() { return i }
+        }
+        guard let longest = lanes.indices.max(by: { lanes[$0].count < lanes[$1].count }) else { return nil }
+        return lanes[longest].popFirst()
     }
 }

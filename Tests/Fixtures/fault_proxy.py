@@ -5,7 +5,8 @@ Usage: fault_proxy.py --upstream http://127.0.0.1:PORT --log FILE [--mode forwar
                       [--failures N] [--delay S]
 Prints {"port": N} on stdout when listening. Each request to /v1/chat/completions appends one JSON line to FILE:
 {"sent": t0, "time": t, "seed": s, "last": <last message content>, "status": <status returned>} (sent: when the
-request arrived; time: when it was answered).
+request arrived; time: when it was answered), plus "prompt_tokens" and "cached_tokens" (the prompt tokens the server
+reused from its cache) when the upstream answer reports them.
 Modes: forward: pass through; fail500: answer 500 to the first N requests of each distinct body, then pass through;
 garbage: answer 200 with a body that is not JSON; slow: sleep S seconds before passing through.
 """
@@ -36,9 +37,15 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def record(self, request, status):
+    def record(self, request, status, answer=b""):
         entry = {"sent": self.arrived, "time": time.time(), "seed": request.get("seed"),
                  "last": (request.get("messages") or [{}])[-1].get("content"), "status": status}
+        try:
+            usage = json.loads(answer).get("usage") or {}
+            entry["prompt_tokens"] = usage["prompt_tokens"]
+            entry["cached_tokens"] = (usage.get("prompt_tokens_details") or {}).get("cached_tokens", 0)
+        except (ValueError, AttributeError, KeyError, TypeError):
+            pass
         with lock, open(args.log, "a") as f:
             f.write(json.dumps(entry) + "\n")
 
@@ -72,7 +79,7 @@ class Handler(BaseHTTPRequestHandler):
                 data, status = r.read(), r.status
         except urllib.error.HTTPError as e:
             data, status = e.read(), e.code
-        self.record(request, status)
+        self.record(request, status, data)
         try:
             self.reply(status, data)
         except (BrokenPipeError, ConnectionResetError):

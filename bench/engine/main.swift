@@ -8,7 +8,8 @@
 // answer, the built-in template); the bare client sends the very request bodies srlm's endpoint encodes for them.
 // With --distilabel, PyPI distilabel's TextGeneration over OpenAILLM (bench/engine/distilabel_peer.py) runs two
 // phases in the middle of each (bare, srlm, distilabel, distilabel, srlm, bare; sixths instead of quarters), on the
-// same messages and sampling; distilabel sends a batch of --parallel inputs at a time, as its tasks do.
+// same messages and sampling; distilabel sends a batch of --parallel inputs at a time, as its tasks do, each input's
+// samples as one request with `n` (llama.cpp then reports the first sample's tokens only: compare calls/s there).
 //
 // usage: srlm-bench-engine [--prompts 24] [--parallel 4] [--max-tokens 64] [--threads N] [--model F.gguf]
 //                          [--data ../shared/data] [--distilabel PYTHON]

@@ -3,9 +3,7 @@ import Foundation
 
 /// gzip decompression through the system zlib, so `.jsonl.gz` files import without unpacking them first.
 enum Gzip {
-    static func isGzip(_ data: Data) -> Bool {
-        data.count >= 2 && data[data.startIndex] == 0x1f && data[data.startIndex + 1] == 0x8b
-    }
+    static func isGzip(_ bytes: [UInt8]) -> Bool { bytes.starts(with: [0x1f, 0x8b]) }
 
     /// Inflates every gzip member in `data` (concatenated members are legal gzip, e.g. from `cat a.gz b.gz`).
     /// Stops as soon as a line grows past `maxLineBytes`, before the rest is inflated.

@@ -159,39 +159,72 @@ struct ImportJob {
         }
     }
 
-    /// JSON Lines a batch at a time: each line parsed and `prepare`d on every core, then `consume`d in file order.
+    /// JSON Lines a batch at a time: each line parsed and `prepare`d on every core, then `consume`d in file order on
+    /// this thread while the next batch is already being prepared (the writes overlap the parsing).
     private func inBatches<Prepared>(_ prepare: @escaping @Sendable (Record) throws -> Prepared,
                                      _ consume: (Prepared) throws -> Void) throws {
         let threads = Parallelism.threads
         var lines = LineScanner(file)
         let batchSize = 512 * threads
-        while true {
-            var batch: [(line: Int, bytes: ArraySlice<UInt8>)] = []
-            batch.reserveCapacity(batchSize)
+        let (file, fields) = (self.file, options.fields)
+        func start() -> PreparingBatch<Prepared> {
+            var work: [(line: Int, bytes: ArraySlice<UInt8>)] = []
+            work.reserveCapacity(batchSize)
             var scanError: Error?
-            while batch.count < batchSize {
+            while work.count < batchSize {
                 do {
                     guard let next = try lines.nextChecked() else { break }
-                    batch.append(next)
+                    work.append(next)
                 } catch {
                     scanError = error
                     break
                 }
             }
-            let prepared = ResultSlots<Prepared>(count: batch.count)
-            let (file, fields, work) = (self.file, options.fields, batch)
-            DispatchQueue.concurrentPerform(iterations: threads) { part in
-                for i in stride(from: part, to: work.count, by: threads) {
-                    prepared.set(i, Result {
-                        let value = try JSONText.parse(work[i].bytes, file: file, line: work[i].line)
-                        return try prepare(Record(value: value, line: work[i].line, file: file, fields: fields))
-                    })
+            let batch = PreparingBatch<Prepared>(count: work.count, scanError: scanError, isLast: scanError != nil || work.count < batchSize)
+            DispatchQueue.global(qos: .userInitiated).async(group: batch.done) { [work] in
+                DispatchQueue.concurrentPerform(iterations: threads) { part in
+                    for i in stride(from: part, to: work.count, by: threads) {
+                        batch.prepared.set(i, Result {
+                            let value = try JSONText.parse(work[i].bytes, file: file, line: work[i].line)
+                            return try prepare(Record(value: value, line: work[i].line, file: file, fields: fields))
+                        })
+                    }
                 }
             }
-            for i in batch.indices { try consume(try prepared.get(i)) }
-            if let scanError { throw scanError }
-            if batch.count < batchSize { return }
+            return batch
         }
+        var current = start()
+        while true {
+            let next = current.isLast ? nil : start()
+            do {
+                current.done.wait()
+                for i in 0..<current.count { try consume(try current.prepared.get(i)) }
+                if let scanError = current.scanError { throw scanError }
+            } catch {
+                next?.done.wait()  // no work outlives the import's transaction
+                throw error
+            }
+            guard let next else { return }
+            current = next
+        }
+    }
+}
+
+/// A batch of lines being parsed on every core: its results, and the group that says when they are all in.
+private final class PreparingBatch<Prepared>: @unchecked Sendable {
+    let count: Int
+    let prepared: ResultSlots<Prepared>
+    let done = DispatchGroup()
+    /// Why the lines stopped before the batch was full (a line too long, bad UTF-8): thrown once the lines before it
+    /// are consumed.
+    let scanError: Error?
+    let isLast: Bool
+
+    init(count: Int, scanError: Error?, isLast: Bool) {
+        self.count = count
+        self.prepared = ResultSlots(count: count)
+        self.scanError = scanError
+        self.isLast = isLast
     }
 }
 

@@ -19,11 +19,11 @@ struct InputFile {
         sha256 = ContentHash(of: raw).hex
         var bytes: [UInt8]
         if Gzip.isGzip(raw) {
-            do { bytes = try Gzip.decompress(raw, maxLineBytes: maxLineBytes) } catch let e as GzipError {
+            do { bytes = try Gzip.decompress(Data(raw), maxLineBytes: maxLineBytes) } catch let e as GzipError {
                 throw ImportError(file: name, line: e.line, message: e.message)
             }
         } else {
-            bytes = [UInt8](raw)
+            bytes = raw
         }
         // A UTF-8 byte order mark is not part of the first line's text.
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
@@ -35,8 +35,8 @@ struct InputFile {
 
     /// The bytes of a regular file, a FIFO, a device or standard input; a directory or an unreadable path is a
     /// located error saying which.
-    static func readAll(_ path: String, name: String) throws -> Data {
-        if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
+    static func readAll(_ path: String, name: String) throws -> [UInt8] {
+        if path == "-" { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw ImportError(file: name, message: "cannot read \(path): \(String(cString: strerror(errno)))")
@@ -44,15 +44,44 @@ struct InputFile {
         if info.st_mode & S_IFMT == S_IFDIR {
             throw ImportError(file: name, message: "\(path) is a directory, not a file to import")
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ImportError(file: name, message: "cannot read \(path): \(String(cString: strerror(errno)))")
+        guard info.st_mode & S_IFMT == S_IFREG else {  // a FIFO or a device: no size to read into
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                throw ImportError(file: name, message: "cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            defer { try? handle.close() }
+            do {
+                return [UInt8](try handle.readToEnd() ?? Data())
+            } catch {
+                throw ImportError(file: name, message: "cannot read \(path): \((error as NSError).localizedDescription)")
+            }
         }
-        defer { try? handle.close() }
-        do {
-            return try handle.readToEnd() ?? Data()
-        } catch {
-            throw ImportError(file: name, message: "cannot read \(path): \((error as NSError).localizedDescription)")
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw ImportError(file: name, message: "cannot read \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        // A regular file goes straight into the array its lines are cut from: no Data to copy it out of.
+        var failure: Int32 = 0
+        func readSome(_ into: UnsafeMutableRawPointer, _ count: Int) -> Int {
+            while true {
+                let n = read(fd, into, count)
+                if n >= 0 { return n }
+                if errno != EINTR { failure = errno; return 0 }
+            }
         }
+        var bytes = [UInt8](unsafeUninitializedCapacity: Int(info.st_size)) { buffer, filled in
+            while filled < buffer.count {
+                let n = readSome(buffer.baseAddress! + filled, buffer.count - filled)
+                if n == 0 { break }
+                filled += n
+            }
+        }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)  // a file still growing: the rest as it comes
+        while failure == 0 {
+            let n = chunk.withUnsafeMutableBytes { readSome($0.baseAddress!, $0.count) }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[..<n])
+        }
+        if failure != 0 { throw ImportError(file: name, message: "cannot read \(path): \(String(cString: strerror(failure)))") }
+        return bytes
     }
 
     func error(_ line: Int?, _ field: String? = nil, _ message: String) -> ImportError {
@@ -85,14 +114,18 @@ enum JSONText {
         throw file.error(line + newlines, nil, "invalid UTF-8 at byte \(column) of the line")
     }
 
-    /// One JSON value (objects, arrays, strings, numbers...), or an error naming the line.
+    /// One JSON value (objects, arrays, strings, numbers...), or an error naming the line and byte: invalid UTF-8
+    /// as such, anything else as malformed JSON.
     static func parse(_ bytes: ArraySlice<UInt8>, file: InputFile, line: Int) throws -> Any {
-        _ = try decode(bytes, file: file, line: line)
         do {
-            return try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+            return try JSONReader.parse(bytes)
         } catch {
-            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-            throw file.error(line, nil, "malformed JSON: \(detail)")
+            _ = try decode(bytes, file: file, line: line)
+            // A JSON array's element may span lines: name the line the fault is on, and the byte within it.
+            let before = bytes.prefix(error.byte - 1)
+            let newlines = before.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            let column = error.byte - (before.lastIndex(of: 0x0A).map { $0 - bytes.startIndex + 1 } ?? 0)
+            throw file.error(line + newlines, nil, "malformed JSON: \(error.message) at byte \(column) of the line")
         }
     }
 }

@@ -28,7 +28,7 @@ extension ImportTests {
     @Test func malformedJSONNamesTheLine() throws {
         let text = [Self.pairLine(1), "", Self.pairLine(2), #"{"prompt": "q", "chosen": "c", "rejected": "r""#].joined(separator: "\n")
         try expectFailure(ImportOptions(target: .pairs, path: TestSupport.writeTemp(text, name: "broken.jsonl"), format: .trl),
-                          ["broken.jsonl:4: ", "malformed JSON"])
+                          ["broken.jsonl:4: ", "malformed JSON: ',' or '}' was expected in the object at byte 47 of the line"])
         // In a JSON array the line is where the bad element starts.
         let array = "[\n  {\"instruction\": \"a\"},\n  {\"instruction\": nope}\n]"
         try expectFailure(ImportOptions(target: .prompts, path: TestSupport.writeTemp(array, name: "arr.json")),

@@ -1,4 +1,5 @@
-// srlm-bench-engine: what srlm's client, scheduler and journal cost. `gen-candidates` and `judge` against the local
+// srlm-bench-engine: what srlm's client, scheduler and journal cost. `gen-candidates` (--candidates per prompt, the
+// paper's N = 4 by default) and `judge` against the local
 // llama.cpp server, each beside a bare concurrent client (AsyncHTTPClient, the same requests, the same concurrency,
 // nothing stored), in one run against one server: calls/s, generated tokens/s, and their ratio (srlm / bare).
 //
@@ -11,7 +12,7 @@
 // same messages and sampling; distilabel sends a batch of --parallel inputs at a time, as its tasks do, each input's
 // samples as one request with `n` (llama.cpp then reports the first sample's tokens only: compare calls/s there).
 //
-// usage: srlm-bench-engine [--prompts 24] [--parallel 4] [--max-tokens 64] [--threads N] [--model F.gguf]
+// usage: srlm-bench-engine [--prompts 12] [--candidates 4] [--parallel 4] [--max-tokens 64] [--threads N] [--model F.gguf]
 //                          [--data ../shared/data] [--distilabel PYTHON]
 import AsyncHTTPClient
 import ArgumentParser
@@ -24,7 +25,8 @@ import SRLMStore
 
 struct Options: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "srlm-bench-engine")
-    @Option(help: "Prompts per phase.") var prompts = 24
+    @Option(help: "Prompts per phase.") var prompts = 12
+    @Option(help: "Candidates per prompt (gen-candidates' N; the bare client sends each, distilabel asks for n).") var candidates = 4
     @Option(help: "Server slots, and the concurrency of both clients.") var parallel = 4
     @Option(help: "Most tokens per answer.") var maxTokens = 64
     @Option(help: "Server threads (default: all cores).") var threads: Int?
@@ -34,7 +36,7 @@ struct Options: ParsableCommand {
     @Option(help: "distilabel's side of the bench.") var distilabelScript = "bench/engine/distilabel_peer.py"
 
     func validate() throws {
-        for (flag, n) in [("--prompts", prompts), ("--parallel", parallel), ("--max-tokens", maxTokens), ("--threads", threads ?? 1)]
+        for (flag, n) in [("--prompts", prompts), ("--candidates", candidates), ("--parallel", parallel), ("--max-tokens", maxTokens), ("--threads", threads ?? 1)]
         where n <= 0 {
             throw ValidationError("\(flag) needs a positive integer")
         }
@@ -61,12 +63,14 @@ func instructions(_ dir: String, count: Int) -> [String] {
     return Array(all.prefix(count))
 }
 
-/// The generation requests a minimal OpenAI client sends.
+/// The generation requests a minimal OpenAI client sends: each prompt's candidates, seeded as srlm seeds them.
 func generationBodies(_ prompts: [String], options: Options, seed: Int) throws -> [Data] {
-    try prompts.enumerated().map { index, prompt in
-        try JSONSerialization.data(withJSONObject: ["model": "default", "messages": [["role": "user", "content": prompt]],
-                                                    "temperature": 0.7, "top_p": 0.9, "max_tokens": options.maxTokens,
-                                                    "seed": seed + index] as [String: Any])
+    try prompts.flatMap { prompt in
+        try (0..<options.candidates).map { candidate in
+            try JSONSerialization.data(withJSONObject: ["model": "default", "messages": [["role": "user", "content": prompt]],
+                                                        "temperature": 0.7, "top_p": 0.9, "max_tokens": options.maxTokens,
+                                                        "seed": seed + candidate] as [String: Any])
+        }
     }
 }
 
@@ -166,7 +170,7 @@ func srlm(_ session: ModelSession, _ prompts: [String], options: Options, seed: 
         return try writer.finish()
     }
     var config = GenCandidates.Config(round: 1)
-    config.candidates = 1
+    config.candidates = options.candidates
     config.sampling = Sampling(temperature: 0.7, topP: 0.9, maxTokens: options.maxTokens, seed: Int64(seed))
     config.prompts = version.ref
     let start = DispatchTime.now().uptimeNanoseconds
@@ -243,7 +247,7 @@ let server = LocalServer(options: .init(model: options.model ?? home.defaultGGUF
                                         contextPerSlot: 2048, threads: options.threads))
 let ready = try server.start(home: home)
 let session = try ModelSession.open(ModelSpec(endpoints: [server.endpoint!], weightsID: "sha256:" + ready.model_sha256))
-print("server \(ready.server_version ?? "?"), \(options.parallel) slots; \(options.prompts) prompts per phase, max_tokens \(options.maxTokens)")
+print("server \(ready.server_version ?? "?"), \(options.parallel) slots; \(options.prompts) prompts × \(options.candidates) candidates per phase, max_tokens \(options.maxTokens)")
 var phases: [Phase] = []
 do {
     // Warm-up, not counted: the first requests pay for loading weights into caches.
@@ -253,7 +257,7 @@ do {
     phases.append(first)
     if let python = options.distilabel {
         for k in [4, 5] {
-            phases.append(try distilabel(ready.url, sets[k].map { [.user($0)] }, generations: 1, options: options, python: python,
+            phases.append(try distilabel(ready.url, sets[k].map { [.user($0)] }, generations: options.candidates, options: options, python: python,
                                          name: "distilabel"))
         }
     }

@@ -72,29 +72,67 @@ public struct CallScheduler: Sendable {
 /// The order calls go out in. Requests for the same prompt (a prompt's candidates, a judgment's samples: neighbours
 /// with equal messages) form a lane, sent one after another: the next goes out when the previous answers, so the
 /// server finds the prompt in the slot that just held it (llama.cpp's prompt cache) and prefills it once, instead of
-/// once per sample when they run side by side. When no new lane is left, idle slots take the rest of the longest
-/// unfinished lane, so a stage's tail still runs in parallel.
+/// once per sample when they run side by side. Neighbouring lanes that share more of their prompt than all lanes share
+/// (the candidates of one question, judged: rubric and question alike, answers different) form a family: the slots
+/// start lanes of different families, and a slot whose lane is done takes the next lane of its family, whose shared
+/// part it holds. When no new lane is left, idle slots take the rest of the longest unfinished lane, so a stage's tail
+/// still runs in parallel.
 struct SamePromptLanes {
     private var lanes: [ArraySlice<Int>] = []
     private var laneOf: [Int: Int] = [:]
-    private var nextLane = 0
+    /// Per family, its lanes not started yet.
+    private var families: [ArraySlice<Int>] = []
+    private var familyOf: [Int] = []
+    private var nextFamily = 0
 
     init(_ requests: [(index: Int, messages: Messages)]) {
-        var previous: Messages?
+        var prompts: [Messages] = []
         for (index, messages) in requests {
-            if messages != previous { lanes.append([]) }
+            if messages != prompts.last {
+                lanes.append([])
+                prompts.append(messages)
+            }
             lanes[lanes.count - 1].append(index)
             laneOf[index] = lanes.count - 1
-            previous = messages
         }
+        let shared = zip(prompts, prompts.dropFirst()).map { Self.sharedPrefix($0, $1) }
+        let common = shared.min() ?? 0
+        for lane in lanes.indices {
+            if lane == 0 || shared[lane - 1] <= common { families.append([]) }
+            families[families.count - 1].append(lane)
+            familyOf.append(families.count - 1)
+        }
+    }
+
+    /// Bytes two prompts share from their start (roles and contents, message by message).
+    static func sharedPrefix(_ a: Messages, _ b: Messages) -> Int {
+        var bytes = 0
+        for (x, y) in zip(a, b) {
+            guard x.role == y.role else { break }
+            bytes += x.role.utf8.count
+            if x.content == y.content {
+                bytes += x.content.utf8.count
+                continue
+            }
+            bytes += zip(x.content.utf8, y.content.utf8).prefix { $0 == $1 }.count
+            break
+        }
+        return bytes
     }
 
     /// The request to send now that `finished` (a request index, nil at the start) has answered.
     mutating func next(after finished: Int?) -> Int? {
-        if let finished, let lane = laneOf[finished], let i = lanes[lane].popFirst() { return i }
-        while nextLane < lanes.count {
-            nextLane += 1
-            if let i = lanes[nextLane - 1].popFirst() { return i }
+        if let finished, let lane = laneOf[finished] {
+            if let i = lanes[lane].popFirst() { return i }
+            if let sibling = families[familyOf[lane]].popFirst(), let i = lanes[sibling].popFirst() { return i }
+        }
+        while nextFamily < families.count {
+            nextFamily += 1
+            if let lane = families[nextFamily - 1].popFirst(), let i = lanes[lane].popFirst() { return i }
+        }
+        if let family = families.indices.max(by: { families[$0].count < families[$1].count }),
+           let lane = families[family].popFirst(), let i = lanes[lane].popFirst() {
+            return i
         }
         guard let longest = lanes.indices.max(by: { lanes[$0].count < lanes[$1].count }) else { return nil }
         return lanes[longest].popFirst()

@@ -23,6 +23,22 @@ struct SamePromptLaneTests {
         #expect(order.next(after: 2) == nil)
     }
 
+    @Test func aFamilysLanesFollowOnTheSlotItsSiblingLeft() {
+        // Two questions, two answers each, two samples per answer (a judge's requests); two slots.
+        var order = lanes(["Q1|a", "Q1|a", "Q1|b", "Q1|b", "Q2|a", "Q2|a", "Q2|b", "Q2|b"])
+        #expect(order.next(after: nil) == 0)  // Q1's first answer
+        #expect(order.next(after: nil) == 4)  // the other slot starts Q2, not Q1's second answer
+        #expect(order.next(after: 0) == 1)
+        #expect(order.next(after: 4) == 5)
+        #expect(order.next(after: 1) == 2)  // Q1|a done: its slot (holding Q1) takes Q1|b
+        #expect(order.next(after: 5) == 6)
+        #expect(order.next(after: 2) == 3)
+        #expect(order.next(after: 6) == 7)
+        #expect(order.next(after: 3) == nil)
+        #expect(SamePromptLanes.sharedPrefix([.user("Q1|a")], [.user("Q1|b")]) == "user".utf8.count + 3)
+        #expect(SamePromptLanes.sharedPrefix([.system("s"), .user("x")], [.system("s"), .user("y")]) == 11)
+    }
+
     @Test func onlyNeighboursShareALane() {
         var order = lanes(["a", "b", "a"])
         #expect(order.next(after: nil) == 0)

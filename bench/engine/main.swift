@@ -4,7 +4,7 @@
 // nothing stored), in one run against one server: calls/s, generated tokens/s, and their ratio (srlm / bare).
 //
 // Phases run bare, srlm, srlm, bare, each on its own AlpacaEval prompts (so llama.cpp's prompt cache favours none),
-// after an uncounted warm-up, and each side's figure is the total over its two phases. Every srlm phase uses a fresh
+// after an uncounted warm-up (generation, then judging), and each side's figure is the total over its two phases. Every srlm phase uses a fresh
 // store: no journal hits. The judge phases judge the srlm generation phases' answers (a quarter each, 2 samples per
 // answer, the built-in template); the bare client sends the very request bodies srlm's endpoint encodes for them.
 // With --distilabel, PyPI distilabel's TextGeneration over OpenAILLM (bench/engine/distilabel_peer.py) runs two
@@ -270,6 +270,10 @@ do {
     let share = answers.count / phaseCount
     let parts = (0..<phaseCount).map { Array(answers[($0 * share)..<(($0 + 1) * share)]) }
     let endpoint = server.endpoint!
+    // Warm-up, not counted: the first judge requests put the rubric into every slot's cache, which the first judge
+    // phase would otherwise pay alone. Unused prompts with answers of their own, so no counted prompt is cached.
+    let warmUp = all.suffix(options.parallel).map { ($0, "An answer written only to warm the server up.") }
+    _ = try await bare(ready.url, try await judgeBodies(endpoint, Array(warmUp), options: options, seed: 9100), options: options)
     phases.append(try await bare(ready.url, try await judgeBodies(endpoint, parts[0], options: options, seed: 4000), options: options,
                                  name: "bare judge client"))
     phases.append(try await srlmJudge(session, parts[1], options: options, seed: 5000))

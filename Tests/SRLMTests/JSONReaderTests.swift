@@ -63,6 +63,20 @@ struct JSONReaderTests {
         }
     }
 
+    @Test func quotesEscapesAndControlBytesAreFoundAtEveryPlaceInAWord() throws {
+        // The reader steps over plain text eight bytes at a time: whatever stops it must be seen at any offset.
+        for offset in 0..<20 {
+            let plain = String(repeating: "é", count: offset / 2) + String(repeating: "a", count: offset % 2)
+            let escaped = "\"\(plain)\\n\(plain)\\\"x\""
+            let (mine, foundation) = try both(escaped)
+            #expect(mine == foundation && mine == "s" + "\(plain)\n\(plain)\"x".debugDescription, "\(escaped)")
+            let control = Array("\"\(plain)".utf8) + [0x07] + Array("tail\"".utf8)
+            #expect(throws: JSONReader.Failure.self, "offset \(offset)") { try JSONReader.parse(ArraySlice(control)) }
+            let unclosed = Array("\"\(plain)abcdefgh".utf8)
+            #expect(throws: JSONReader.Failure.self, "offset \(offset)") { try JSONReader.parse(ArraySlice(unclosed)) }
+        }
+    }
+
     @Test func sharedDataReadsAsFoundationReadsIt() throws {
         // Real rows with escapes, Unicode and nesting: OpenAssistant trees, HHH pairs, self-instruct seeds.
         for name in ["oasst/en_trees_60.jsonl", "hhh-alignment/hhh_alignment_pairs.jsonl", "self-instruct/seed_tasks.jsonl",

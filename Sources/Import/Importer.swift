@@ -193,19 +193,19 @@ struct ImportJob {
             }
             return batch
         }
-        var current = start()
-        while true {
-            let next = current.isLast ? nil : start()
+        // Two batches ahead of the one being written, so the cores parsing need not wait for the writer.
+        var queue = [start()]
+        while let current = queue.first {
+            while queue.count < 3, let last = queue.last, !last.isLast { queue.append(start()) }
             do {
                 current.done.wait()
                 for i in 0..<current.count { try consume(try current.prepared.get(i)) }
                 if let scanError = current.scanError { throw scanError }
             } catch {
-                next?.done.wait()  // no work outlives the import's transaction
+                for batch in queue { batch.done.wait() }  // no work outlives the import's transaction
                 throw error
             }
-            guard let next else { return }
-            current = next
+            queue.removeFirst()
         }
     }
 }

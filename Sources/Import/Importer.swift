@@ -160,7 +160,7 @@ struct ImportJob {
     }
 
     /// JSON Lines a batch at a time: each line parsed and `prepare`d on every core, then `consume`d in file order on
-    /// this thread while the next batch is already being prepared (the writes overlap the parsing).
+    /// this thread while the next two batches are already being prepared (the writes overlap the parsing).
     private func inBatches<Prepared>(_ prepare: @escaping @Sendable (Record) throws -> Prepared,
                                      _ consume: (Prepared) throws -> Void) throws {
         let threads = Parallelism.threads
@@ -193,7 +193,7 @@ struct ImportJob {
             }
             return batch
         }
-        // Two batches ahead of the one being written, so the cores parsing need not wait for the writer.
+        // Two batches ahead of the one being written, so the parsing cores need not wait for the writer.
         var queue = [start()]
         while let current = queue.first {
             while queue.count < 3, let last = queue.last, !last.isLast { queue.append(start()) }

@@ -108,10 +108,16 @@ enum JSONText {
             case .emptyInput: break loop
             }
         }
+        let (newlines, column) = place(of: offset, in: bytes)
+        throw file.error(line + newlines, nil, "invalid UTF-8 at byte \(column) of the line")
+    }
+
+    /// Where byte `offset` of `bytes` lies when they span lines (a JSON array's element): how many line ends come
+    /// before it, and its 1-based byte within its own line.
+    static func place(of offset: Int, in bytes: ArraySlice<UInt8>) -> (newlines: Int, column: Int) {
         let before = bytes.prefix(offset)
         let newlines = before.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-        let column = offset - (before.lastIndex(of: 0x0A).map { $0 - bytes.startIndex + 1 } ?? 0) + 1
-        throw file.error(line + newlines, nil, "invalid UTF-8 at byte \(column) of the line")
+        return (newlines, offset - (before.lastIndex(of: 0x0A).map { $0 - bytes.startIndex + 1 } ?? 0) + 1)
     }
 
     /// One JSON value (objects, arrays, strings, numbers...), or an error naming the line and byte: invalid UTF-8
@@ -121,10 +127,7 @@ enum JSONText {
             return try JSONReader.parse(bytes)
         } catch {
             _ = try decode(bytes, file: file, line: line)
-            // A JSON array's element may span lines: name the line the fault is on, and the byte within it.
-            let before = bytes.prefix(error.byte - 1)
-            let newlines = before.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-            let column = error.byte - (before.lastIndex(of: 0x0A).map { $0 - bytes.startIndex + 1 } ?? 0)
+            let (newlines, column) = place(of: error.byte - 1, in: bytes)
             throw file.error(line + newlines, nil, "malformed JSON: \(error.message) at byte \(column) of the line")
         }
     }

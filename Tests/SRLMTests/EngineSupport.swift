@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 @testable import SRLMEngines
+import SRLMStages
 @testable import SRLMStore
 
 /// Helpers for the engine-backed suites: the real llama.cpp server, the fault proxy, the srlm binary.
@@ -60,6 +61,35 @@ enum EngineSupport {
         let child = try Child(home.python, [script, "--upstream", upstream, "--log", log, "--mode", mode] + extra)
         guard let port = child.info["port"] as? Int else { throw SRLMError.server("fault proxy did not start") }
         return (child, "http://127.0.0.1:\(port)", log)
+    }
+
+    /// gen-candidates over `prompts` of the questions, through the fault proxy in `mode` in front of a real server with
+    /// 2 slots: the store, the stage's outcome (a failure is returned, not thrown) and the proxy's log.
+    static func genCandidatesThroughProxy(mode: String = "forward", extra: [String] = [], policy: RetryPolicy = RetryPolicy(),
+                                          prompts: Int, candidates: Int, maxTokens: Int, concurrency: Int? = nil)
+        async throws -> (Store, Result<StageResult, Error>, [[String: Any]]) {
+        let server = try startServer(parallel: 2)
+        defer { server.stop() }
+        guard let ready = server.ready else { throw SRLMError.server("llama.cpp did not start") }
+        let (proxy, url, log) = try startProxy(upstream: ready.url, mode: mode, extra: extra)
+        defer { proxy.stop() }
+        let store = try TestSupport.makeStore()
+        _ = try writePrompts(store, count: prompts)
+        var config = GenCandidates.Config(round: 1)
+        config.candidates = candidates
+        config.sampling.maxTokens = maxTokens
+        config.prompts = "questions@1"
+        let session = try ModelSession.open(ModelSpec(endpoints: [Endpoint(baseURL: url)], weightsID: "sha256:" + ready.model_sha256),
+                                            policy: policy)
+        let result: Result<StageResult, Error>
+        do {
+            result = .success(try await StageContext(store: store, quiet: true).perform(GenCandidates(config: config), session: session,
+                                                                                        concurrency: concurrency))
+        } catch {
+            result = .failure(error)
+        }
+        await session.close()
+        return (store, result, proxyLog(log))
     }
 
     static func proxyLog(_ path: String) -> [[String: Any]] {

@@ -107,15 +107,16 @@ extension EngineBacked {
             // Structured: a verdict always parses unless max_tokens cut it before its ending (the grammar bounds the
             // justification at two characters a token, which a rare output undercuts: seen once in many runs); every
             // battle with both verdicts is stored, its label one of a, b, tie.
-            let (unparsedCalls, cutCalls) = try store.read { db in
-                let unparsed = "srlm_text(request) LIKE '%Evaluation A%' AND srlm_text(response) NOT LIKE '%[[_]]%'"
-                return (try Int.fetchOne(db, sql: "SELECT count(*) FROM model_call WHERE \(unparsed)") ?? -1,
-                        try Int.fetchOne(db, sql: "SELECT count(*) FROM model_call WHERE \(unparsed) AND finish_reason = 'length'") ?? -1)
-            }
-            let parsedCalls = try store.read { db in
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM model_call WHERE srlm_text(request) LIKE '%Evaluation A%' AND srlm_text(response) LIKE '%[[_]]%'")
-            }
-            #expect(parsedCalls.map { $0 + unparsedCalls } == calls)
+            let verdicts = try #require(try store.read { db in
+                try Row.fetchOne(db, sql: """
+                    SELECT count(*) FILTER (WHERE verdict) AS parsed, count(*) FILTER (WHERE NOT verdict) AS unparsed,
+                           count(*) FILTER (WHERE NOT verdict AND finish_reason = 'length') AS cut
+                    FROM (SELECT srlm_text(response) LIKE '%[[_]]%' AS verdict, finish_reason FROM model_call
+                          WHERE srlm_text(request) LIKE '%Evaluation A%')
+                    """)
+            })
+            let (unparsedCalls, cutCalls): (Int, Int) = (verdicts["unparsed"], verdicts["cut"])
+            #expect((verdicts["parsed"] as Int) + unparsedCalls == calls)
             #expect(unparsedCalls == cutCalls, "a verdict that was not cut did not parse")
             let unparsed = battles.stats["unparsed"] ?? 0
             #expect(unparsed <= Double(cutCalls) && cutCalls <= 2)

@@ -124,27 +124,7 @@ extension EngineBacked {
 
     @Suite struct Faults {
         static func run(mode: String, extra: [String] = [], policy: RetryPolicy) async throws -> (Store, Result<StageResult, Error>, [[String: Any]]) {
-            let server = try EngineSupport.startServer(parallel: 2)
-            defer { server.stop() }
-            let ready = try #require(server.ready)
-            let (proxy, url, log) = try EngineSupport.startProxy(upstream: ready.url, mode: mode, extra: extra)
-            defer { proxy.stop() }
-            let store = try TestSupport.makeStore()
-            _ = try EngineSupport.writePrompts(store, count: 2)
-            var config = GenCandidates.Config(round: 1)
-            config.candidates = 1
-            config.sampling.maxTokens = 16
-            config.prompts = "questions@1"
-            let session = try ModelSession.open(ModelSpec(endpoints: [Endpoint(baseURL: url)], weightsID: "sha256:" + ready.model_sha256),
-                                                policy: policy)
-            let result: Result<StageResult, Error>
-            do {
-                result = .success(try await StageContext(store: store, quiet: true).perform(GenCandidates(config: config), session: session))
-            } catch {
-                result = .failure(error)
-            }
-            await session.close()
-            return (store, result, EngineSupport.proxyLog(log))
+            try await EngineSupport.genCandidatesThroughProxy(mode: mode, extra: extra, policy: policy, prompts: 2, candidates: 1, maxTokens: 16)
         }
 
         @Test func serverErrorsAreRetried() async throws {

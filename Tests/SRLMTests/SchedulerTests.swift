@@ -53,23 +53,10 @@ extension EngineBacked {
     /// the prompt in llama.cpp's cache (all of it but the last token, which the server always evaluates).
     @Suite struct PromptCacheLanes {
         @Test func aPromptsCandidatesReuseItsPrefill() async throws {
-            let server = try EngineSupport.startServer(parallel: 2)
-            defer { server.stop() }
-            let ready = try #require(server.ready)
-            let (proxy, url, log) = try EngineSupport.startProxy(upstream: ready.url)
-            defer { proxy.stop() }
-            let store = try TestSupport.makeStore()
-            _ = try EngineSupport.writePrompts(store, count: 4)
-            var config = GenCandidates.Config(round: 1)
-            config.candidates = 3
-            config.sampling.maxTokens = 12
-            config.prompts = "questions@1"
-            let session = try ModelSession.open(ModelSpec(endpoints: [Endpoint(baseURL: url)], weightsID: "sha256:" + ready.model_sha256))
-            let result = try await StageContext(store: store, quiet: true).perform(GenCandidates(config: config), session: session,
-                                                                                   concurrency: 2)
-            await session.close()
+            let (_, outcome, calls) = try await EngineSupport.genCandidatesThroughProxy(prompts: 4, candidates: 3, maxTokens: 12,
+                                                                                        concurrency: 2)
+            let result = try outcome.get()
             #expect(result.version.rowCount == 12)
-            let calls = EngineSupport.proxyLog(log)
             #expect(calls.count == 12)
             var followers = 0
             for (_, samples) in Dictionary(grouping: calls, by: { $0["last"] as? String ?? "" }) {

@@ -1,19 +1,20 @@
 // srlm-bench-engine: what srlm's client, scheduler and journal cost. `gen-candidates` (--candidates per prompt, the
-// paper's N = 4 by default) and `judge` against the local
-// llama.cpp server, each beside a bare concurrent client (AsyncHTTPClient, the same requests, the same concurrency,
-// nothing stored), in one run against one server: calls/s, generated tokens/s, and their ratio (srlm / bare).
+// paper's N = 4 by default) and `judge` against the local llama.cpp server, each beside a bare concurrent client
+// (AsyncHTTPClient, the same requests, the same concurrency, nothing stored), in one run against one server: calls/s,
+// generated tokens/s, and their ratio (srlm / bare).
 //
 // Phases run bare, srlm, srlm, bare, each on its own AlpacaEval prompts (so llama.cpp's prompt cache favours none),
-// after an uncounted warm-up (generation, then judging), and each side's figure is the total over its two phases. Every srlm phase uses a fresh
-// store: no journal hits. The judge phases judge the srlm generation phases' answers (a quarter each, 2 samples per
-// answer, the built-in template); the bare client sends the very request bodies srlm's endpoint encodes for them.
+// after an uncounted warm-up (generation, then judging), and each side's figure is the total over its two phases.
+// Every srlm phase uses a fresh store: no journal hits. The judge phases judge the srlm generation phases' answers
+// (a quarter each, 2 samples per answer, the built-in template); the bare client sends the very request bodies srlm's
+// endpoint encodes for them.
 // With --distilabel, PyPI distilabel's TextGeneration over OpenAILLM (bench/engine/distilabel_peer.py) runs two
 // phases in the middle of each (bare, srlm, distilabel, distilabel, srlm, bare; sixths instead of quarters), on the
 // same messages and sampling; distilabel sends a batch of --parallel inputs at a time, as its tasks do, each input's
 // samples as one request with `n` (llama.cpp then reports the first sample's tokens only: compare calls/s there).
 //
-// usage: srlm-bench-engine [--prompts 12] [--candidates 4] [--parallel 4] [--max-tokens 64] [--threads N] [--model F.gguf]
-//                          [--data ../shared/data] [--distilabel PYTHON]
+// usage: srlm-bench-engine [--prompts 12] [--candidates 4] [--parallel 4] [--max-tokens 64] [--threads N]
+//                          [--model F.gguf] [--data ../shared/data] [--distilabel PYTHON]
 import AsyncHTTPClient
 import ArgumentParser
 import Foundation

@@ -79,12 +79,12 @@ public enum Exporter {
 
     /// One pass over the version in `ord` order. srlm_blob caches decoded packs per connection, and rows written
     /// together share packs, so ord order reads each pack about once. Every row (also those another split leaves
-    /// out) is hashed as it streams, and the version's content hash must come out the same: a row changed behind
-    /// srlm's back fails the export instead of reaching a trainer. The loop reads SQLite's own buffers (each text is
-    /// hashed and spliced where SQLite holds it, valid until the next step), not per-row copies: it runs once per
-    /// row and an export is bound by it.
-    static func write(_ db: Database, version: DatasetVersion, format: ExportFormat,
-                      to sink: inout some ExportSink, split: String? = nil) throws -> Int {
+    /// out) is hashed, and the version's content hash must come out the same: a row changed behind srlm's back fails
+    /// the export instead of reaching a trainer. This thread steps SQLite and builds the lines; the texts are copied
+    /// out of SQLite's buffers once, beside the lines, so that the hashing and the writes can run on a second core
+    /// (`ExportPipeline`).
+    static func write<Sink: ExportSink>(_ db: Database, version: DatasetVersion, format: ExportFormat,
+                                        to sink: inout Sink, split: String? = nil) throws -> Int {
         let kind = version.kind
         let all = kind.columns
         let selected = all.map { $0.kind == .blob ? "\($0.name), srlm_blob(\($0.name)), srlm_blob_key(\($0.name))" : $0.name }
@@ -99,63 +99,80 @@ public enum Exporter {
         let fieldColumns = format.columns.map(index), scorePositions = format.scoreColumns.map { position[index($0)] }
         let splitColumn = split == nil ? nil : index("split")
         let builder = LineBuilder(format: format, ref: version.ref)
-        var rowHashes: [ContentHash] = []
-        rowHashes.reserveCapacity(version.rowCount)
+        let pipeline = ExportPipeline(ExportChecker(kind: kind, ref: version.ref, sink: sink, rows: version.rowCount),
+                                      threads: Parallelism.threads)
         var written = 0
-        var line: [UInt8] = []
-        var texts = [UnsafeRawBufferPointer](repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: all.count)
-        var hashes: [(id: BlobID, hash: ContentHash)] = []
-        var values: [Value] = []
+        var texts = [Range<Int>](repeating: 0..<0, count: all.count)
         var fields: [UnsafeRawBufferPointer] = []
-        while true {
+        var chunk = pipeline.take()
+        /// Reads the next row into `chunk` (its texts, values and, unless another split leaves it out, its line).
+        func readRow() throws -> Bool {
             let rc = sqlite3_step(sqlite)
-            if rc == SQLITE_DONE { break }
+            if rc == SQLITE_DONE { return false }
             guard rc == SQLITE_ROW else {
                 throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage, sql: statement.sql)
             }
             let ord = Int(sqlite3_column_int64(sqlite, 0))
-            hashes.removeAll(keepingCapacity: true)
-            values.removeAll(keepingCapacity: true)
+            chunk.ords.append(ord)
+            let first = chunk.values.count
             for (c, column) in all.enumerated() {
                 let i = position[c]
                 guard column.kind == .blob else {
-                    values.append(Value(stored: DatabaseValue(sqliteStatement: sqlite, index: i), in: column))
+                    chunk.values.append(Value(stored: DatabaseValue(sqliteStatement: sqlite, index: i), in: column))
                     continue
                 }
-                guard sqlite3_column_type(sqlite, i) != SQLITE_NULL else { values.append(.null); continue }
+                guard sqlite3_column_type(sqlite, i) != SQLITE_NULL else { chunk.values.append(.null); continue }
                 let id = sqlite3_column_int64(sqlite, i)
-                guard sqlite3_column_type(sqlite, i + 1) == SQLITE_BLOB, sqlite3_column_type(sqlite, i + 2) == SQLITE_BLOB else {
+                guard sqlite3_column_type(sqlite, i + 1) == SQLITE_BLOB, sqlite3_column_type(sqlite, i + 2) == SQLITE_BLOB,
+                      sqlite3_column_bytes(sqlite, i + 2) == 8 else {
                     throw SRLMError.invalid("row \(ord) of \(version.ref): column \(column.name) names blob \(id), which is not stored")
                 }
                 let text = UnsafeRawBufferPointer(start: sqlite3_column_blob(sqlite, i + 1), count: Int(sqlite3_column_bytes(sqlite, i + 1)))
-                let key = UnsafeRawBufferPointer(start: sqlite3_column_blob(sqlite, i + 2), count: Int(sqlite3_column_bytes(sqlite, i + 2)))
-                let hash = ContentHash(of: text)
-                guard hash.hasKey(key) else {
-                    throw SRLMError.corrupt("blob \(id) is corrupt: its bytes do not match its SHA-256 key (row \(ord) of \(version.ref); run srlm fsck)")
-                }
-                hashes.append((id, hash))
-                texts[c] = text
-                values.append(.blob(id))
+                let key = UInt64(bigEndian: UnsafeRawPointer(sqlite3_column_blob(sqlite, i + 2)!).loadUnaligned(as: UInt64.self))
+                let start = chunk.texts.count
+                chunk.texts.append(contentsOf: text)
+                chunk.blobs.append((key, start, text.count))
+                texts[c] = start..<chunk.texts.count
+                chunk.values.append(.blob(id))
             }
-            rowHashes.append(kind.rowHash(values) { id in hashes.first { $0.id == id }!.hash })
-            if let split, let splitColumn, values[splitColumn] != .text(split) { continue }
-            fields.removeAll(keepingCapacity: true)
-            for c in fieldColumns {
-                guard values[c] != .null else {
-                    throw SRLMError.invalid("row \(ord) of \(version.ref): column \(all[c].name) holds no blob id")
-                }
-                fields.append(texts[c])
+            if let split, let splitColumn, chunk.values[first + splitColumn] != .text(split) { return true }
+            for c in fieldColumns where chunk.values[first + c] == .null {
+                throw SRLMError.invalid("row \(ord) of \(version.ref): column \(all[c].name) holds no blob id")
             }
             let scores = scorePositions.map { sqlite3_column_type(sqlite, $0) == SQLITE_NULL ? nil : sqlite3_column_double(sqlite, $0) }
-            line.removeAll(keepingCapacity: true)
-            try builder.append(ord: ord, fields, scores: scores, to: &line)
-            try sink.write(Data(line))
+            try chunk.texts.withUnsafeBytes { bytes in
+                fields.removeAll(keepingCapacity: true)
+                for c in fieldColumns { fields.append(UnsafeRawBufferPointer(rebasing: bytes[texts[c]])) }
+                try builder.append(ord: ord, fields, scores: scores, to: &chunk.lines)
+            }
             written += 1
+            return true
         }
-        guard rowHashes.count == version.rowCount else {
-            throw SRLMError.corrupt("\(version.ref) records \(version.rowCount) rows but \(rowHashes.count) were found; run srlm fsck")
+        // A row that fails here is taken out of its chunk, and the rows before it are still checked: a corrupt text
+        // earlier in the same chunk is the error then, as it would be on one core.
+        var producerError: Error?
+        while true {
+            let mark = chunk.mark
+            do {
+                guard try readRow() else { break }
+            } catch {
+                chunk.truncate(to: mark)
+                producerError = error
+                break
+            }
+            if chunk.isFull {
+                guard pipeline.submit(chunk) else { break }
+                chunk = pipeline.take()
+            }
         }
-        guard VersionWriter.contentHash(rowHashes) == version.contentHash else {
+        if !pipeline.stopped { _ = pipeline.submit(chunk) }
+        let checker = pipeline.finish()
+        sink = checker.sink
+        if let error = pipeline.failure ?? producerError { throw error }
+        guard checker.rowHashes.count == version.rowCount else {
+            throw SRLMError.corrupt("\(version.ref) records \(version.rowCount) rows but \(checker.rowHashes.count) were found; run srlm fsck")
+        }
+        guard VersionWriter.contentHash(checker.rowHashes) == version.contentHash else {
             throw SRLMError.corrupt("\(version.ref): its rows do not match its content hash (changed outside srlm?); run srlm fsck")
         }
         return written

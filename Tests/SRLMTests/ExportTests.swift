@@ -8,7 +8,7 @@ import Testing
 final class CollectingSink: ExportSink {
     var data = Data()
     var lines = 0
-    func write(_ line: Data) throws { data.append(line); lines += 1 }
+    func write(_ bytes: UnsafeRawBufferPointer) throws { data.append(contentsOf: bytes); lines += bytes.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } }
 }
 
 enum ExportFixtures {

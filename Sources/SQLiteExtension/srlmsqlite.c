@@ -7,6 +7,8 @@ SQLITE_EXTENSION_INIT1
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <zstd.h>
 #include "srlmsqlite.h"
 
@@ -50,6 +52,22 @@ typedef struct {
 typedef struct Registered { Reader *reader; struct Registered *next; } Registered;
 static Registered *registry = NULL;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+
+// A pack's decoded bytes. A large buffer is fresh memory from mmap: its pages are mapped in one call
+// (MADV_POPULATE_WRITE, Linux 5.14+; ignored elsewhere) instead of one fault each as zstd writes them, which was a
+// tenth of a full scan over compacted 32 MB frames.
+static unsigned char *decoded_buffer(size_t n) {
+    unsigned char *p = malloc(n ? n : 1);
+#ifdef MADV_POPULATE_WRITE
+    const size_t page = 4096;
+    if (p && n >= ((size_t)1 << 20)) {
+        uintptr_t start = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
+        uintptr_t end = ((uintptr_t)p + n) & ~(uintptr_t)(page - 1);
+        if (end > start) madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+    }
+#endif
+    return p;
+}
 
 static size_t pack_bytes(const CachedPack *c) { return c->size + sizeof(size_t) * (size_t)(c->count + 1) + 8 * (size_t)c->count; }
 
@@ -197,7 +215,7 @@ static CachedPack *pack(Reader *r, sqlite3_int64 id, char **err) {
     size_t keys_n = (size_t)sqlite3_column_bytes(find, 5);
     const void *src = sqlite3_column_blob(find, 6);
     size_t src_size = (size_t)sqlite3_column_bytes(find, 6);
-    unsigned char *out = malloc(raw_size ? raw_size : 1);
+    unsigned char *out = decoded_buffer(raw_size);
     size_t *offsets = malloc(sizeof(size_t) * (size_t)(count + 1));
     unsigned char *key_copy = malloc(keys_n ? keys_n : 1);
     const char *problem = NULL;

@@ -18,6 +18,12 @@ final class ExportChunk: @unchecked Sendable {
 
     var isFull: Bool { lines.count >= Self.target || texts.count >= Self.target }
 
+    init() {
+        // A chunk closes at the first row past `target`: room for that row too, so the buffers rarely move.
+        lines.reserveCapacity(Self.target + Self.target / 4)
+        texts.reserveCapacity(Self.target + Self.target / 4)
+    }
+
     /// Where each buffer ends: a row that fails while being read is cut off again.
     struct Mark { let lines, texts, blobs, values, ords: Int }
     var mark: Mark { Mark(lines: lines.count, texts: texts.count, blobs: blobs.count, values: values.count, ords: ords.count) }

@@ -18,7 +18,9 @@ struct LineBuilder {
         for (name, data) in zip(format.columns, fields) where !Self.isList(data) {
             throw fail(ord, "column \(name) does not hold a JSON message list")
         }
-        out.reserveCapacity(out.count + fields.reduce(64) { $0 + $1.count })
+        // Grown geometrically: `out` holds a chunk of many lines, and an exact reserve would copy it for each one.
+        let needed = out.count + fields.reduce(64) { $0 + $1.count }
+        if needed > out.capacity { out.reserveCapacity(max(needed, 2 * out.capacity)) }
         func raw(_ s: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
         switch format {
         case .trl:

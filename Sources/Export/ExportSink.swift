@@ -132,18 +132,15 @@ final class TemporaryFile {
         #if os(Linux)
         let end = Int64(lseek(fd, 0, SEEK_CUR))
         guard end - writebackStarted >= 8 << 20 else { return }
-        _ = syncFileRange?(fd, writebackStarted, end - writebackStarted, 2)  // SYNC_FILE_RANGE_WRITE
+        _ = Self.syncFileRange?(fd, writebackStarted, end - writebackStarted, 2)  // SYNC_FILE_RANGE_WRITE
         writebackStarted = end
         #endif
     }
 
     #if os(Linux)
-    /// glibc's sync_file_range, which Swift's Glibc module leaves out (it is a _GNU_SOURCE declaration).
-    private static let syncFileRangeFunction: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
-    }()
-    private var syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? { Self.syncFileRangeFunction }
+    /// glibc's sync_file_range, which Swift's Glibc module leaves out (a _GNU_SOURCE declaration).
+    private typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
+    private static let syncFileRange: SyncFileRange? = dlsym(nil, "sync_file_range").map { unsafeBitCast($0, to: SyncFileRange.self) }
     #endif
 
     /// Syncs the bytes and renames them over `target`: readers see the old file or the whole new one.

@@ -79,6 +79,26 @@ import Testing
         }
     }
 
+    /// Past 8 MiB a file sink starts the disk's writeback as it goes; the file is still exactly what was written,
+    /// whole writes and odd-sized ones alike.
+    @Test func aFileOfManyMegabytesIsWrittenWhole() throws {
+        let dir = TestSupport.temporaryDirectory("export-pipeline")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("big.jsonl").path
+        var sink = FileSink(path: path)
+        var expected = Data()
+        var rng = SystemRandomNumberGenerator()
+        for n in 0..<40 {
+            let size = n % 3 == 0 ? exportBufferSize + 17 : Int.random(in: 1...300_000, using: &rng)
+            let line = Data((String(repeating: String(UnicodeScalar(UInt8(97 + n % 26))), count: size - 1) + "\n").utf8)
+            try sink.write(line)
+            expected.append(line)
+        }
+        try sink.finish()
+        #expect(expected.count > 16 << 20)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == expected)
+    }
+
     /// Without the corruption, the same format error is met on one core and on two.
     @Test func aRowTheFormatRefusesIsNamedOnAnyCoreCount() throws {
         let (store, version) = try bigStore()

@@ -123,12 +123,12 @@ public enum Exporter {
                 }
                 guard sqlite3_column_type(sqlite, i) != SQLITE_NULL else { chunk.values.append(.null); continue }
                 let id = sqlite3_column_int64(sqlite, i)
-                guard sqlite3_column_type(sqlite, i + 1) == SQLITE_BLOB, sqlite3_column_type(sqlite, i + 2) == SQLITE_BLOB,
-                      sqlite3_column_bytes(sqlite, i + 2) == 8 else {
+                guard sqlite3_column_type(sqlite, i + 1) == SQLITE_BLOB, sqlite3_column_type(sqlite, i + 2) == SQLITE_BLOB else {
                     throw SRLMError.invalid("row \(ord) of \(version.ref): column \(column.name) names blob \(id), which is not stored")
                 }
                 let text = UnsafeRawBufferPointer(start: sqlite3_column_blob(sqlite, i + 1), count: Int(sqlite3_column_bytes(sqlite, i + 1)))
-                let key = UInt64(bigEndian: UnsafeRawPointer(sqlite3_column_blob(sqlite, i + 2)!).loadUnaligned(as: UInt64.self))
+                let key = ContentHash.key(stored: UnsafeRawBufferPointer(start: sqlite3_column_blob(sqlite, i + 2),
+                                                                         count: Int(sqlite3_column_bytes(sqlite, i + 2))))
                 let start = chunk.texts.count
                 chunk.texts.append(contentsOf: text)
                 chunk.blobs.append((key, start, text.count))

@@ -6,9 +6,9 @@ import SRLMStore
 /// next rows are read and decoded. Chunks are recycled: their buffers keep their capacity.
 final class ExportChunk: @unchecked Sendable {
     var lines: [UInt8] = []
-    /// The rows' texts back to back; `blobs` says where each lies.
+    /// The rows' texts back to back; `blobs` says where each lies, and the key its pack stores (nil: not 8 bytes).
     var texts: [UInt8] = []
-    var blobs: [(key: UInt64, start: Int, count: Int)] = []
+    var blobs: [(key: Int64?, start: Int, count: Int)] = []
     /// `columns` values per row, in the kind's column order.
     var values: [Value] = []
     var ords: [Int] = []
@@ -75,7 +75,7 @@ struct ExportChecker<Sink: ExportSink> {
                     let blob = chunk.blobs[next]
                     next += 1
                     let hash = ContentHash(of: UnsafeRawBufferPointer(rebasing: texts[blob.start..<(blob.start + blob.count)]))
-                    guard hash.key == Int64(bitPattern: blob.key) else {
+                    guard blob.key == hash.key else {
                         throw SRLMError.corrupt("blob \(id) is corrupt: its bytes do not match its SHA-256 key (row \(ord) of \(ref); run srlm fsck)")
                     }
                     hashes.append((id, hash))

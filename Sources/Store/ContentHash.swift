@@ -56,8 +56,11 @@ public struct ContentHash: Hashable, Comparable, Sendable, CustomStringConvertib
     /// Whether `key` (8 bytes, as a pack stores it) is this hash's key.
     public func hasKey(_ key: Data) -> Bool { key.withUnsafeBytes(hasKey) }
 
-    public func hasKey(_ key: UnsafeRawBufferPointer) -> Bool {
-        key.count == 8 && UInt64(bigEndian: key.loadUnaligned(as: UInt64.self)) == words.a
+    public func hasKey(_ key: UnsafeRawBufferPointer) -> Bool { Self.key(stored: key) == self.key }
+
+    /// A key as a pack stores it (8 bytes, big-endian) as a number; nil when it is not 8 bytes.
+    public static func key(stored bytes: UnsafeRawBufferPointer) -> Int64? {
+        bytes.count == 8 ? Int64(bitPattern: UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self))) : nil
     }
     public var short: String { String(hex.prefix(12)) }
     public var description: String { hex }

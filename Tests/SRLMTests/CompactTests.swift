@@ -119,13 +119,10 @@ import SRLMStages
             #"{"prompt": "question \#(i)", "chosen": "good answer \#(i)", "rejected": "bad answer \#(i % 7)"}"#
         }
         let path = TestSupport.writeTemp(lines.joined(separator: "\n") + "\n")
-        let saved = Parallelism.threads
-        defer { Parallelism.threads = saved }
-        var hashes: [String] = []
-        for threads in [1, 2] {
-            Parallelism.threads = threads
-            let store = try TestSupport.makeStore()
-            hashes.append(try Importer.run(store, ImportOptions(target: .pairs, path: path, format: .trl)).version!.contentHash)
+        let hashes = try [1, 2].map { threads in
+            try TestSupport.withThreads(threads) {
+                try Importer.run(TestSupport.makeStore(), ImportOptions(target: .pairs, path: path, format: .trl)).version!.contentHash
+            }
         }
         #expect(hashes[0] == hashes[1])
 
@@ -133,9 +130,10 @@ import SRLMStages
         broken[1700] = #"{"prompt": "q", "chosen": "a""#
         broken[2100] = "not json"
         let bad = TestSupport.writeTemp(broken.joined(separator: "\n") + "\n")
-        Parallelism.threads = 2
         let store = try TestSupport.makeStore()
-        let error = #expect(throws: ImportError.self) { try Importer.run(store, ImportOptions(target: .pairs, path: bad, format: .trl)) }
+        let error = #expect(throws: ImportError.self) {
+            try TestSupport.withThreads(2) { try Importer.run(store, ImportOptions(target: .pairs, path: bad, format: .trl)) }
+        }
         #expect(error?.line == 1701)
         #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM dataset_version") } == 0)
     }

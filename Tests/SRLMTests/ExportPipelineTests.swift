@@ -35,13 +35,6 @@ import Testing
         }
     }
 
-    func withThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
-        let saved = Parallelism.threads
-        defer { Parallelism.threads = saved }
-        Parallelism.threads = threads
-        return try body()
-    }
-
     @Test func oneAndTwoCoresWriteTheSameBytes() throws {
         let (store, version) = try bigStore()
         let dir = TestSupport.temporaryDirectory("export-pipeline")
@@ -49,7 +42,7 @@ import Testing
         var outputs: [Data] = []
         for threads in [1, 2] {
             let path = dir.appendingPathComponent("\(threads).jsonl").path
-            #expect(try withThreads(threads) { try Exporter.run(store, version: version, format: .trl, to: FileSink(path: path)) } == 3000)
+            #expect(try TestSupport.withThreads(threads) { try Exporter.run(store, version: version, format: .trl, to: FileSink(path: path)) } == 3000)
             outputs.append(try Data(contentsOf: URL(fileURLWithPath: path)))
         }
         #expect(outputs[0].count > 3 * exportBufferSize, "too small to take several chunks")
@@ -69,7 +62,7 @@ import Testing
             for format in [ExportFormat.trl, .trlStandard] {
                 let sink = CollectingSink()
                 let error = #expect(throws: SRLMError.self) {
-                    try withThreads(threads) { try Exporter.run(store, version: version, format: format, to: sink) }
+                    try TestSupport.withThreads(threads) { try Exporter.run(store, version: version, format: format, to: sink) }
                 }
                 #expect(error?.description.contains("is corrupt") == true && error?.description.contains("row 2000 ") == true,
                         "\(threads) threads, \(format): \(String(describing: error))")
@@ -104,7 +97,7 @@ import Testing
         let (store, version) = try bigStore()
         for threads in [1, 2] {
             let error = #expect(throws: SRLMError.self) {
-                try withThreads(threads) { try Exporter.run(store, version: version, format: .trlStandard, to: CollectingSink()) }
+                try TestSupport.withThreads(threads) { try Exporter.run(store, version: version, format: .trlStandard, to: CollectingSink()) }
             }
             #expect(error?.description.contains("row ord 2999 ") == true, "\(threads) threads: \(String(describing: error))")
         }

@@ -131,8 +131,6 @@ extension ImportTests {
     /// TRL and HH rows are read on every core (`ImportJob.rows`): one thread or several give the same rows in the
     /// same order, and a bad line is reported the same way, whichever batch and thread it fell to.
     @Test func readingOnSeveralCoresGivesTheSameRowsAndErrors() throws {
-        let saved = Parallelism.threads
-        defer { Parallelism.threads = saved }
         let rows = (0..<3000).map { i in
             #"{"prompt": "question \#(i % 700)", "chosen": "good \#(i)", "rejected": "bad \#(i % 13)", "score_chosen": \#(i % 5)}"#
         }
@@ -140,8 +138,7 @@ extension ImportTests {
         let bad = TestSupport.writeTemp((rows[..<2500] + [#"{"prompt": "q", "chosen": "c"}"#] + rows[2500...]).joined(separator: "\n"),
                                         name: "bad.jsonl")
         var seen: [[String]] = []
-        for threads in [1, 2, 3] {
-            Parallelism.threads = threads
+        for threads in [1, 2, 3] { try TestSupport.withThreads(threads) {
             let store = try TestSupport.makeStore()
             let version = try #require(try Importer.run(store, ImportOptions(target: .pairs, path: good, format: .trl)).version)
             let texts = try store.read { db in
@@ -151,7 +148,7 @@ extension ImportTests {
             seen.append([version.contentHash] + texts)
             let error = try #require(throws: ImportError.self) { try Importer.run(store, ImportOptions(target: .pairs, path: bad, format: .trl)) }
             #expect(error.description.contains("bad.jsonl:2501") && error.description.contains("rejected"), "\(error.description)")
-        }
+        } }
         #expect(seen[0].count == 3001 && seen[1] == seen[0] && seen[2] == seen[0])
     }
 }

@@ -25,6 +25,14 @@ enum TestSupport {
         try Store(path: temporaryDirectory(label).appendingPathComponent("srlm.sqlite").path, create: true)
     }
 
+    /// Runs `body` with srlm's process-wide core budget (`Parallelism.threads`) set to `threads`, then restores it.
+    static func withThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
+        let saved = Parallelism.threads
+        defer { Parallelism.threads = saved }
+        Parallelism.threads = threads
+        return try body()
+    }
+
     /// Writes `text` to a temporary file and returns its path.
     static func writeTemp(_ text: String, name: String = "input.jsonl") -> String {
         let url = temporaryDirectory("input").appendingPathComponent(name)

@@ -35,10 +35,33 @@ public struct DatasetDiff: Codable, Sendable {
 public enum Differ {
     /// Compares two versions by row key (`kind.keyColumns`). Within one key, rows with equal meaning are matched
     /// first, so reordering never counts as a change; the rest pair up by occurrence in `ord` order (the n-th left
-    /// over in `from` with the n-th in `to`) as modified, and any surplus is added or removed.
+    /// over in `from` with the n-th in `to`) as modified, and any surplus is added or removed. Rows in segments both
+    /// versions share (`version_segment`) are unchanged without being read, so the cost grows with the changes when
+    /// one version derives from the other; among identical rows of one key, which ords a change names may then differ
+    /// from a full read's (the counts never do).
     public static func diff(_ db: Database, from: DatasetVersion, to: DatasetVersion, rowLimit: Int? = nil) throws -> DatasetDiff {
         try check(from, to, rowLimit)
-        return try diff(db, from: from, to: to, rowLimit: rowLimit, old: try entries(db, from), new: try entries(db, to))
+        let plan = try ReadPlan(db, from, to)
+        return try diff(db, from: from, to: to, rowLimit: rowLimit, old: try entries(db, from, ords: plan.old),
+                        new: try entries(db, to, ords: plan.new), sharedRows: plan.sharedRows)
+    }
+
+    /// The rows each side must read: those outside the segments both versions share, or all of them (nil) when
+    /// either has no segments or they share none.
+    struct ReadPlan: Sendable {
+        let old: [Range<Int>]?
+        let new: [Range<Int>]?
+        let sharedRows: Int
+
+        init(_ db: Database, _ from: DatasetVersion, _ to: DatasetVersion) throws {
+            guard let a = try VersionSegments.read(db, from), let b = try VersionSegments.read(db, to) else {
+                (old, new, sharedRows) = (nil, nil, 0)
+                return
+            }
+            let unshared = VersionSegments.unshared(a, b)
+            sharedRows = unshared.sharedRows
+            (old, new) = sharedRows == 0 ? (nil, nil) : (unshared.old, unshared.new)
+        }
     }
 
     static func check(_ from: DatasetVersion, _ to: DatasetVersion, _ rowLimit: Int?) throws {
@@ -50,11 +73,11 @@ public enum Differ {
     }
 
     static func diff(_ db: Database, from: DatasetVersion, to: DatasetVersion, rowLimit: Int?,
-                     old: [Entry], new: [Entry]) throws -> DatasetDiff {
+                     old: [Entry], new: [Entry], sharedRows: Int) throws -> DatasetDiff {
         let kind = from.kind
         let blobKey = isBlobKey(kind)
         var added: [Change] = [], removed: [Change] = [], modified: [Change] = []
-        var unchanged = 0
+        var unchanged = sharedRows
         // Both sides are sorted by (key, ord): walk them one key group at a time.
         var i = 0, j = 0
         while i < old.count || j < new.count {
@@ -109,21 +132,21 @@ public enum Differ {
         kind.keyColumns.count == 1 && kind.columns.first { $0.name == kind.keyColumns[0] }?.kind == .blob
     }
 
-    /// Every row's (key, meaning, ord), sorted by key then ord: one query, no blob reads. Within one store equal
-    /// texts have one blob id, so the stored values stand for the row's meaning. Columns are read straight off the
-    /// SQLite statement and each row is hashed from one reused buffer: the diff of two 100k-row versions is bound by
-    /// this loop.
-    static func entries(_ db: Database, _ version: DatasetVersion) throws -> [Entry] {
+    /// The (key, meaning, ord) of every row, or of the rows in `ords`, sorted by key then ord: no blob reads. Within
+    /// one store equal texts have one blob id, so the stored values stand for the row's meaning. Columns are read
+    /// straight off the SQLite statement and each row is hashed from one reused buffer: a diff that reads whole
+    /// versions is bound by this loop.
+    static func entries(_ db: Database, _ version: DatasetVersion, ords: [Range<Int>]? = nil) throws -> [Entry] {
         let kind = version.kind
         let keys = kind.keyColumns
         let meaning = kind.columns.filter(\.meaning).map(\.name)
         let blobKey = isBlobKey(kind)
-        let statement = try db.makeStatement(sql: "SELECT ord, \((meaning + keys).joined(separator: ", ")) FROM \(kind.table) WHERE version_id = ?")
-        try statement.setArguments([version.id])
+        let statement = try db.makeStatement(sql: "SELECT ord, \((meaning + keys).joined(separator: ", ")) FROM \(kind.table) "
+                                             + "WHERE version_id = ?" + (ords == nil ? "" : " AND ord >= ? AND ord < ?"))
         let sqlite = statement.sqliteStatement
         let labels = (meaning + keys).map { Array(("\u{0}" + $0 + "=").utf8) }
         var out: [Entry] = []
-        out.reserveCapacity(version.rowCount)
+        out.reserveCapacity(ords?.reduce(0) { $0 + $1.count } ?? version.rowCount)
         var buffer: [UInt8] = []
         func digest(_ columns: Range<Int>) -> Hash32 {
             buffer.removeAll(keepingCapacity: true)
@@ -133,19 +156,22 @@ public enum Differ {
             }
             return buffer.withUnsafeBytes(ContentHash.digest)
         }
-        while true {
-            let rc = sqlite3_step(sqlite)
-            if rc == SQLITE_DONE { break }
-            guard rc == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage) }
-            let ord = Int(sqlite3_column_int64(sqlite, 0))
-            let keyStart = 1 + meaning.count
-            let key: Hash32
-            if blobKey, sqlite3_column_type(sqlite, Int32(keyStart)) == SQLITE_INTEGER {
-                key = Hash32(a: 0, b: 0, c: 0, d: UInt64(bitPattern: sqlite3_column_int64(sqlite, Int32(keyStart))))
-            } else {
-                key = digest(keyStart..<(keyStart + keys.count))
+        for range in ords ?? [0..<Int.max] {
+            try statement.setArguments(ords == nil ? [version.id] : [version.id, range.lowerBound, range.upperBound])
+            while true {
+                let rc = sqlite3_step(sqlite)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage) }
+                let ord = Int(sqlite3_column_int64(sqlite, 0))
+                let keyStart = 1 + meaning.count
+                let key: Hash32
+                if blobKey, sqlite3_column_type(sqlite, Int32(keyStart)) == SQLITE_INTEGER {
+                    key = Hash32(a: 0, b: 0, c: 0, d: UInt64(bitPattern: sqlite3_column_int64(sqlite, Int32(keyStart))))
+                } else {
+                    key = digest(keyStart..<(keyStart + keys.count))
+                }
+                out.append(Entry(key: key, row: digest(1..<keyStart), ord: ord))
             }
-            out.append(Entry(key: key, row: digest(1..<keyStart), ord: ord))
         }
         out.sort { ($0.key, $0.ord) < ($1.key, $1.ord) }
         return out
@@ -227,8 +253,11 @@ extension Differ {
     /// (versions are immutable, so two snapshots see the same rows).
     public static func diff(_ store: Store, from: DatasetVersion, to: DatasetVersion, rowLimit: Int? = nil) throws -> DatasetDiff {
         try check(from, to, rowLimit)
+        let plan = try store.read { try ReadPlan($0, from, to) }
         let sides = ResultSlots<[Entry]>(count: 2)
-        let read: @Sendable (Int) -> Void = { i in sides.set(i, Result { try store.read { try entries($0, i == 0 ? from : to) } }) }
+        let read: @Sendable (Int) -> Void = { i in
+            sides.set(i, Result { try store.read { try entries($0, i == 0 ? from : to, ords: i == 0 ? plan.old : plan.new) } })
+        }
         if Parallelism.threads > 1 {
             DispatchQueue.concurrentPerform(iterations: 2, execute: read)
         } else {
@@ -236,7 +265,7 @@ extension Differ {
             read(1)
         }
         let (old, new) = (try sides.get(0), try sides.get(1))
-        return try store.read { try diff($0, from: from, to: to, rowLimit: rowLimit, old: old, new: new) }
+        return try store.read { try diff($0, from: from, to: to, rowLimit: rowLimit, old: old, new: new, sharedRows: plan.sharedRows) }
     }
 }
 

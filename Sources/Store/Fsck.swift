@@ -196,6 +196,11 @@ public enum Fsck {
             if VersionWriter.contentHash(hashes) != version.contentHash {
                 report.problems.append("\(label): content hash does not match its rows")
             }
+            // A wrong segment would make `srlm diff` call changed rows unchanged.
+            if hashes.count == version.rowCount, let stored = try? VersionSegments.read(db, version),
+               stored != VersionSegments.cut(hashes) {
+                report.problems.append("\(label): its segments (version_segment) do not match its rows")
+            }
         }
     }
 }

@@ -224,6 +224,7 @@ public enum Remover {
             for kind in ArtifactKind.allCases {
                 try db.execute(sql: "DELETE FROM \(kind.table) WHERE version_id IN (SELECT value FROM json_each(?))", arguments: [versions])
             }
+            try db.execute(sql: "DELETE FROM version_segment WHERE version_id IN (SELECT value FROM json_each(?))", arguments: [versions])
             try db.execute(sql: "DELETE FROM round_member WHERE round_id IN (SELECT value FROM json_each(?))", arguments: [rounds])
             try db.execute(sql: "DELETE FROM round WHERE id IN (SELECT value FROM json_each(?))", arguments: [rounds])
             try db.execute(sql: "DELETE FROM run_input WHERE run_id IN (SELECT value FROM json_each(?))", arguments: [runs])

@@ -124,6 +124,7 @@ public final class VersionWriter {
                 throw SRLMError.unchanged("\(name)@\(latest["version"] as Int)")
             }
         }
+        try VersionSegments.write(db, versionID: versionID, rowHashes: rowHashes)
         let next = (try Int.fetchOne(db, sql: "SELECT coalesce(max(version), 0) + 1 FROM dataset_version WHERE dataset_id = ?",
                                      arguments: [datasetID]) ?? 1)
         try db.execute(sql: """

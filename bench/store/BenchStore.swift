@@ -4,7 +4,8 @@
 //   markov  writes the generated preference pairs (below) as TRL JSONL, and a second version of them for `diff`
 //   measure imports a JSONL file into a new store and times export, a scan of every text, random reads, then
 //           compacts and times them again
-//   diff    two 100k-row versions (1% changed, 0.5% dropped, 0.5% added) and the time of `srlm diff`
+//   diff    two 100k-row versions (1% changed, 0.5% dropped, 0.5% added) and the time of `srlm diff`; then versions
+//           derived from the first with 10 to 10,000 rows changed, diffed with their segments and read in full
 //   scale   one round's volume at several multiples, written the way the stages write it: every model call
 //           journaled in its own commit, then each stage's version in one transaction; time, size and peak memory
 //
@@ -235,17 +236,58 @@ struct DiffBench: ParsableCommand {
     @Argument(help: "The second version.") var second: String
     @Option(help: "The store to create (removed first).") var store: String
     @Option(help: "Repetitions of the diff.") var repeats = 5
+    @Option(help: "Rows changed in the versions derived from the first (each a version of its own).")
+    var changes = [10, 100, 1_000, 10_000]
 
     func run() throws {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store + suffix) }
         let opened = try Store(path: store, create: true)
         let v1 = try Importer.run(opened, ImportOptions(target: .pairs, path: first, format: .trl, name: "bench")).version!
         let v2 = try Importer.run(opened, ImportOptions(target: .pairs, path: second, format: .trl, name: "bench")).version!
-        var times: [Double] = []
-        var diff: DatasetDiff?
-        for _ in 0..<repeats { times.append(try seconds { diff = try Differ.diff(opened, from: v1, to: v2, rowLimit: 100) }) }
-        let result: [String: Any] = ["rows": v1.rowCount, "diff_s": times, "stat": diff!.statLine()]
+        // Derived versions: every (rows / k)-th row of the first modified (its chosen reply swapped for its
+        // rejected one), written as a stage writes a version, so they share the untouched segments.
+        let derived = try changes.map { k in (k, try derive(opened, v1, changed: k)) }
+        func time(_ a: DatasetVersion, _ b: DatasetVersion) throws -> ([Double], DatasetDiff) {
+            var times: [Double] = []
+            var diff: DatasetDiff?
+            for _ in 0..<repeats { times.append(try seconds { diff = try Differ.diff(opened, from: a, to: b, rowLimit: 100) }) }
+            return (times, diff!)
+        }
+        func timings() throws -> [[String: Any]] {
+            try derived.map { k, version in
+                let (times, diff) = try time(v1, version)
+                return ["changed": k, "diff_s": times, "stat": diff.statLine()]
+            }
+        }
+        let (times, diff) = try time(v1, v2)
+        let withSegments = try timings()
+        // The same diffs read in full, as for versions written before segments (migration 016) existed.
+        try opened.write { db in
+            try db.execute(sql: "DROP TRIGGER segment_sealed_delete")
+            try db.execute(sql: "DELETE FROM version_segment")
+        }
+        let (fullTimes, _) = try time(v1, v2)
+        let result: [String: Any] = ["rows": v1.rowCount, "diff_s": times, "stat": diff.statLine(), "full_read_diff_s": fullTimes,
+                                     "derived": withSegments, "derived_full_read": try timings()]
         print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+    }
+
+    func derive(_ store: Store, _ source: DatasetVersion, changed k: Int) throws -> DatasetVersion {
+        let step = max(1, source.rowCount / k)
+        return try store.write { db in
+            let columns = source.kind.columns
+            let chosen = source.kind.columnIndex("chosen")!, rejected = source.kind.columnIndex("rejected")!
+            let writer = try VersionWriter(db, experiment: "default", name: "derived\(k)", kind: source.kind, runID: nil, parent: source.id)
+            let rows = try Row.fetchCursor(db, sql: "SELECT ord, \(columns.map(\.name).joined(separator: ", ")) FROM pair WHERE version_id = ? ORDER BY ord",
+                                           arguments: [source.id])
+            while let row = try rows.next() {
+                let ord: Int = row[0]
+                var values = columns.enumerated().map { i, column in Value(stored: row[i + 1], in: column) }
+                if ord % step == step / 2 { values[chosen] = values[rejected] }
+                try writer.append(values)
+            }
+            return try writer.finish()
+        }
     }
 }
 

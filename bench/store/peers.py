@@ -187,8 +187,12 @@ def main():
                                          check=True, capture_output=True, text=True).stdout)
         remove(work / "diff.sqlite")
         text, _ = median_range(diff["diff_s"], 3)
-        lines.append(f"`srlm diff` of two {diff['rows']:,}-row markov versions (1% changed, 0.5% dropped, 0.5% added): "
-                     f"{text} s ({diff['stat']})")
+        full, _ = median_range(diff["full_read_diff_s"], 3)
+        lines += ["", f"`srlm diff` of two {diff['rows']:,}-row markov versions (1% changed, 0.5% dropped, 0.5% added): "
+                  f"{text} s, reading both in full {full} s ({diff['stat']})", "",
+                  "| rows changed in a derived version | diff with segments (s) | reading both in full (s) |", "|---|---|---|"]
+        for seg, whole in zip(diff["derived"], diff["derived_full_read"]):
+            lines.append(f"| {seg['changed']:,} | {median_range(seg['diff_s'], 4)[0]} | {median_range(whole['diff_s'], 4)[0]} |")
         detail["diff"] = diff
     if args.scale_base:
         lines += ["", f"| scale (1x = {args.scale_base:,} prompts, 4 candidates, 3 judge samples) | rows | s per million rows "

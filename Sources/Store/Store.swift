@@ -36,7 +36,7 @@ public final class Store: Sendable {
             // Only a store that needs migrating is written to on open: a failed command leaves the file as it was.
             if !upToDate { try migrator.migrate(pool) }
         } else if !upToDate {
-            throw SRLMError.notFound("store at \(path) needs migrating: open it once with srlm (not read-only)")
+            throw SRLMError.notFound("store at \(path) needs migrating: run `srlm init --store \(path)` once (it upgrades the store in place; read-only commands never write)")
         }
     }
 

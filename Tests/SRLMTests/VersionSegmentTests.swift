@@ -118,4 +118,27 @@ import Testing
         _ = try Remover.run(store, experiment: "default", target: .version(DatasetRef(name: "pairs", version: 1)))
         #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM version_segment") } == 0)
     }
+
+    @Test func aStoreFromBeforeSegmentsIsUpgradedWhenOpenedWritableAndItsOldVersionsStillDiff() throws {
+        let path = try TestSupport.temporaryDirectory("segments").appendingPathComponent("srlm.sqlite").path
+        // A store as migration 015 left it: no segment table, no record of migration 016.
+        var store: Store? = try Store(path: path, create: true)
+        let old = try write(store!, (0..<300).map { pair($0, "c\($0)") })
+        try store!.write { db in
+            for trigger in ["segment_sealed_insert", "segment_sealed_delete", "segment_sealed_update"] { try db.execute(sql: "DROP TRIGGER \(trigger)") }
+            try db.execute(sql: "DROP TABLE version_segment")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = '016_version_segments'")
+        }
+        try store!.close()
+        store = nil
+        #expect(throws: SRLMError.notFound("store at \(path) needs migrating: run `srlm init --store \(path)` once (it upgrades the store in place; read-only commands never write)")) {
+            _ = try Store(path: path, readOnly: true)
+        }
+        let upgraded = try Store(path: path)
+        let new = try write(upgraded, (0..<300).map { pair($0, $0 == 5 ? "other" : "c\($0)") })
+        #expect(try upgraded.read { try VersionSegments.read($0, old) } == nil)
+        #expect(try upgraded.read { try VersionSegments.read($0, new) }?.isEmpty == false)
+        #expect(try Differ.diff(upgraded, from: old, to: new).modified == 1)
+        #expect(try Fsck.run(upgraded).problems.isEmpty)
+    }
 }

@@ -18,8 +18,9 @@ struct VersionSegment: Equatable {
 
 enum VersionSegments {
     /// A segment ends after a row whose hash's low bits are zero (once it has `minimumRows`), or at `maximumRows`:
-    /// cuts depend on the rows alone, so an edit moves only the cuts next to it. About 64 rows a segment: a diff of
-    /// 100k rows reads ~1,600 segments per side, plus ~64 rows for every changed row.
+    /// cuts depend on the rows alone, so an edit moves only the cuts next to it. About 80 rows a segment (16, then 64
+    /// on average): a diff of 100k rows reads ~1,200 segments per side (40 KB stored), plus a segment or two for
+    /// every changed row.
     static let minimumRows = 16
     static let maximumRows = 1024
     static let cutMask: UInt64 = 63
@@ -59,7 +60,7 @@ enum VersionSegments {
         let rows = try Row.fetchCursor(db, sql: "SELECT first_ord, row_count, hash FROM version_segment WHERE version_id = ? ORDER BY first_ord",
                                        arguments: [version.id])
         while let row = try rows.next() {
-            // The hash is read in place: a diff reads ~1,600 segments per 100k rows, one Data each would cost more.
+            // The hash is read in place: a diff reads ~1,200 segments per 100k rows, one Data each would cost more.
             let hash = try row.withUnsafeData(atIndex: 2) { data -> VersionSegment.Hash in
                 guard let data, data.count == 16 else { throw SRLMError.corrupt("\(version.ref): a segment hash is not 16 bytes; run srlm fsck") }
                 return data.withUnsafeBytes { VersionSegment.Hash(high: UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)),

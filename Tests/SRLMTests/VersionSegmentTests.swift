@@ -15,7 +15,7 @@ import Testing
         #expect(zip(segments, segments.dropFirst()).allSatisfy { $0.ords.upperBound == $1.firstOrd })
         #expect(segments.last?.ords.upperBound == rows.count)
         #expect(segments.dropLast().allSatisfy { (VersionSegments.minimumRows...VersionSegments.maximumRows).contains($0.rowCount) })
-        // About 64 rows each: loose bounds that a cut rule gone wrong (every row, or never) fails.
+        // About 80 rows each: loose bounds that a cut rule gone wrong (every row, or never) fails.
         #expect((40...100).contains(rows.count / segments.count))
         #expect(VersionSegments.cut(rows) == segments)
         #expect(VersionSegments.cut([]) == [])
@@ -38,6 +38,15 @@ import Testing
         #expect(read < 1_000)
         #expect(unshared.sharedRows + read == rows.count)
         #expect(unshared.sharedRows + unshared.new.reduce(0) { $0 + $1.count } == edited.count)
+    }
+
+    /// A shared segment stands for rows of equal meaning; the diff may skip them only if a row's key is part of its
+    /// meaning (else a changed key under an equal row hash would go unseen).
+    @Test func everyKindsDiffKeyIsPartOfItsRowsMeaning() {
+        for kind in ArtifactKind.allCases {
+            let meaning = Set(kind.columns.filter(\.meaning).map(\.name))
+            #expect(Set(kind.keyColumns).isSubset(of: meaning), "\(kind.rawValue): key \(kind.keyColumns)")
+        }
     }
 
     func pair(_ i: Int, _ chosen: String) -> [Value] {
@@ -72,7 +81,7 @@ import Testing
 
         let plan = try store.read { try Differ.ReadPlan($0, v1, v2) }
         let read = (plan.old ?? []).reduce(0) { $0 + $1.count } + (plan.new ?? []).reduce(0) { $0 + $1.count }
-        // Eight edited places, each costing a segment or two (~64 rows each) on each side.
+        // Eight edited places, each costing a segment or two (~80 rows each) on each side.
         #expect(plan.old != nil && read < n / 4, "the diff read \(read) rows of \(2 * n)")
         let fast = try Differ.diff(store, from: v1, to: v2)
         #expect((fast.added, fast.removed, fast.modified, fast.unchanged) == (2, 3, 5, n - 8))

@@ -9,6 +9,9 @@ struct JSONReader {
     struct Failure: Error {
         let message: String
         let byte: Int
+
+        /// A string whose bytes are not UTF-8, named by its first byte.
+        static func invalidUTF8(stringAt start: Int) -> Failure { Failure(message: "invalid UTF-8 in a string", byte: start + 1) }
     }
 
     /// Nesting deeper than this is refused (as Foundation does): a hostile line must not exhaust the stack.
@@ -122,7 +125,7 @@ struct JSONReader {
             guard let byte = current else { break }
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
-                guard let text = String(validating: slice, as: UTF8.self) else { throw Failure(message: "invalid UTF-8 in a string", byte: start + 1) }
+                guard let text = String(validating: slice, as: UTF8.self) else { throw .invalidUTF8(stringAt: start) }
                 position += 1
                 return text
             }
@@ -154,7 +157,7 @@ struct JSONReader {
             switch byte {
             case UInt8(ascii: "\""):
                 position += 1
-                guard let string = String(validating: text, as: UTF8.self) else { throw Failure(message: "invalid UTF-8 in a string", byte: start + 1) }
+                guard let string = String(validating: text, as: UTF8.self) else { throw .invalidUTF8(stringAt: start) }
                 return string
             case UInt8(ascii: "\\"):
                 position += 1

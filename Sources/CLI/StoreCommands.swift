@@ -20,7 +20,8 @@ struct Init: ParsableCommand {
 struct Compact: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Recompress the store's blob packs at a high zstd level in large frames (finished data: new writes use a fast level).",
-        discussion: "No text, row or content hash changes; readers and writers may keep working meanwhile. Run it after a round or an import.")
+        discussion: "No text, row or content hash changes; readers and writers may keep working meanwhile. Run it after a round or an import. "
+            + "Versions written by an srlm without diff segments get them, so their diffs read only what changed.")
     @OptionGroup var options: StoreOptions
     @Option(help: "zstd level.") var level = CompactOptions().level
     @Option(help: "MiB of raw text per frame (larger: smaller store, slower random reads).") var frameMib = CompactOptions().frameBytes >> 20

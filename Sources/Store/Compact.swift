@@ -30,20 +30,25 @@ public struct CompactReport: Codable, Sendable {
     /// The store file (with its write-ahead log folded in) before and after.
     public var fileBytesBefore = 0
     public var fileBytesAfter = 0
+    /// Versions written before migration 016 given their diff segments (would be, on a dry run).
+    public var segmentedVersions = 0
 
     public func summary() -> String {
         func mb(_ n: Int) -> String { String(format: "%.2f MB", Double(n) / 1e6) }
-        if packsBefore == 0 { return "nothing to compact: every pack is already compacted" }
+        let segments = segmentedVersions == 0 ? ""
+            : "; \(dryRun ? "would give" : "gave") \(segmentedVersions) older \(segmentedVersions == 1 ? "version its" : "versions their") diff segments"
+        if packsBefore == 0 { return "nothing to compact: every pack is already compacted" + segments }
         let verb = dryRun ? "would rewrite" : "rewrote"
         let after = dryRun ? "" : " → \(packsAfter) \(packsAfter == 1 ? "pack" : "packs") of \(mb(bytesAfter))"
         let file = dryRun || fileBytesAfter == 0 ? "" : "; the store file \(mb(fileBytesBefore)) → \(mb(fileBytesAfter))"
         return "\(verb) \(packsBefore) \(packsBefore == 1 ? "pack" : "packs") (\(blobs) blobs, \(mb(rawBytes)) raw) of \(mb(bytesBefore))"
-            + after + file + String(format: " in %.1f s", seconds)
+            + after + file + segments + String(format: " in %.1f s", seconds)
     }
 }
 
 /// Rewrites blob packs of data no longer being written into large frames at a high zstd level. Blob ids and bytes
-/// do not change, so no row, row hash or version content hash changes; only `blob_pack` rows are replaced. The
+/// do not change, so no row, row hash or version content hash changes; only `blob_pack` rows are replaced (and
+/// versions written before migration 016 are given their diff segments, `VersionSegments.backfill`). The
 /// frames are compressed from a read snapshot (writers are not held up meanwhile), then swapped in one write
 /// transaction that first checks the packs are still the ones read, and reads every blob back before committing.
 public enum Compactor {
@@ -68,6 +73,8 @@ public enum Compactor {
             report.rawBytes += frame.raw
             report.blobs += Int(frame.packs.reduce(0) { $0 + $1.count })
         }
+        // Finished data is what compact is for, and what older versions' diffs read in full without segments.
+        report.segmentedVersions = try VersionSegments.backfill(store, dryRun: options.dryRun)
         if !options.dryRun && !frames.isEmpty {
             report.fileBytesBefore = try fileBytes(store)
             // A batch of frames at a time, one per thread: memory stays a few frames, not the whole store.

@@ -133,6 +133,7 @@ import Testing
         // A store as migration 015 left it: no segment table, no record of migration 016.
         var store: Store? = try Store(path: path, create: true)
         let old = try write(store!, (0..<300).map { pair($0, "c\($0)") })
+        let written = try store!.read { try VersionSegments.read($0, old) }
         try store!.write { db in
             for trigger in ["segment_sealed_insert", "segment_sealed_delete", "segment_sealed_update"] { try db.execute(sql: "DROP TRIGGER \(trigger)") }
             try db.execute(sql: "DROP TABLE version_segment")
@@ -149,5 +150,20 @@ import Testing
         #expect(try upgraded.read { try VersionSegments.read($0, new) }?.isEmpty == false)
         #expect(try Differ.diff(upgraded, from: old, to: new).modified == 1)
         #expect(try Fsck.run(upgraded).problems.isEmpty)
+
+        // compact gives the old version its segments: the ones its writer wrote before the table was dropped.
+        var dry = CompactOptions()
+        dry.dryRun = true
+        #expect(try Compactor.run(upgraded, dry).segmentedVersions == 1)
+        #expect(try upgraded.read { try VersionSegments.read($0, old) } == nil)
+        let report = try Compactor.run(upgraded)
+        #expect(report.segmentedVersions == 1)
+        #expect(report.summary().contains("gave 1 older version its diff segments"))
+        let given = try upgraded.read { try VersionSegments.read($0, old) }
+        #expect(written != nil && given == written)
+        #expect(try upgraded.read { try Differ.ReadPlan($0, old, new) }.old != nil)
+        #expect(try Differ.diff(upgraded, from: old, to: new).modified == 1)
+        #expect(try Fsck.run(upgraded).problems.isEmpty)
+        #expect(try Compactor.run(upgraded).segmentedVersions == 0)
     }
 }

@@ -9,7 +9,9 @@ struct Diff: ParsableCommand {
         abstract: "What changed between two versions: rows added, removed and modified, or (--summary) how the data moved.",
         discussion: """
             A version of another experiment is `exp:EXPERIMENT/NAME[@N]`. `--rounds 1 2` summarises every role of two \
-            rounds (prompts, candidates, judgments, pairs) with the rounds' rejections, judge health and training figures.
+            rounds (prompts, candidates, judgments, pairs) with the rounds' rejections, judge health and training figures. \
+            The row diff reads only the segments of rows the two versions do not share, so its time follows the change; \
+            versions written before srlm kept segments are read in full until `srlm compact` gives them theirs.
             """)
     @OptionGroup var options: StoreOptions
     @Argument(help: "The older version.") var from: String?

@@ -83,7 +83,15 @@ public enum CheckpointModels {
                                       + "what it trains (unless --gguf none); convert it now with `srlm checkpoint convert \(checkpoint.name)`")
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: gguf.path)[.size] as? NSNumber)?.int64Value
-        guard let size else { throw SRLMError.notFound("checkpoint '\(checkpoint.name)': its GGUF \(gguf.path) is missing") }
+        guard let size else {
+            // The weights may still be there (only the converted file went); a run folder deleted whole cannot be
+            // rebuilt, and a resumed loop would otherwise stop here with nothing to do about it.
+            let weightsThere = FileManager.default.fileExists(atPath: checkpoint.uri) && checkpoint.uri != gguf.path
+            throw SRLMError.notFound("checkpoint '\(checkpoint.name)': its GGUF \(gguf.path) is missing; " + (weightsThere
+                ? "convert it again from its weights with `srlm checkpoint convert \(checkpoint.name)`"
+                : "its weights \(checkpoint.uri) are gone too: restore them, or remove what made it (`srlm rm --round N` "
+                  + "for a loop's round) and run that again"))
+        }
         guard size == gguf.size else {
             throw SRLMError.invalid("checkpoint '\(checkpoint.name)': \(gguf.path) is \(size) bytes, registered as \(gguf.size): "
                                      + "the file changed; convert again with `srlm checkpoint convert \(checkpoint.name)`")

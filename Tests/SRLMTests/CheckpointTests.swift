@@ -91,6 +91,21 @@ import Testing
         // A GGUF that changed on disk since it was registered is refused.
         try Data("gguf bytes, now longer".utf8).write(to: URL(fileURLWithPath: gguf))
         #expect(throws: SRLMError.self) { try CheckpointModels.localModel("M1", experiment: "default", store: { store }) }
+
+        // A GGUF that is gone: converted again from the weights when they are there, else the error says what made it.
+        let converted = TestSupport.writeTemp("m2 gguf", name: "m2.gguf")
+        try CheckpointModels.add(store, experiment: "default", name: "M2", hf: folder, gguf: converted)
+        try FileManager.default.removeItem(atPath: converted)
+        #expect(throws: SRLMError.notFound("checkpoint 'M2': its GGUF \(converted) is missing; convert it again from its weights with `srlm checkpoint convert M2`")) {
+            try CheckpointModels.localModel("M2", experiment: "default", store: { store })
+        }
+        try FileManager.default.removeItem(atPath: gguf)
+        do {
+            _ = try CheckpointModels.localModel("M1", experiment: "default", store: { store })
+            Issue.record("a checkpoint whose GGUF is gone resolved")
+        } catch {
+            #expect("\(error)".contains("are gone too") && "\(error)".contains("srlm rm --round N"))
+        }
     }
 
     @Test func launcherCommandLines() {

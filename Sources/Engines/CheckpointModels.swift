@@ -86,8 +86,7 @@ public enum CheckpointModels {
         guard let size else {
             // The weights may still be there (only the converted file went); a run folder deleted whole cannot be
             // rebuilt, and a resumed loop would otherwise stop here with nothing to do about it.
-            let weightsThere = FileManager.default.fileExists(atPath: checkpoint.uri) && checkpoint.uri != gguf.path
-            throw SRLMError.notFound("checkpoint '\(checkpoint.name)': its GGUF \(gguf.path) is missing; " + (weightsThere
+            throw SRLMError.notFound("checkpoint '\(checkpoint.name)': its GGUF \(gguf.path) is missing; " + (hfFolder(checkpoint) != nil
                 ? "convert it again from its weights with `srlm checkpoint convert \(checkpoint.name)`"
                 : "its weights \(checkpoint.uri) are gone too: restore them, or remove what made it (`srlm rm --round N` "
                   + "for a loop's round) and run that again"))

@@ -61,6 +61,14 @@ public enum Derive {
         }
     }
 
+    /// Every row of `version` as its values (blob ids and typed values as stored), in `ord` order, one at a time.
+    static func forEachRow(_ db: Database, of version: DatasetVersion, _ body: ([Value]) throws -> Void) throws {
+        let columns = version.kind.columns
+        let rows = try Row.fetchCursor(db, sql: "SELECT \(columns.map(\.name).joined(separator: ", ")) FROM \(version.kind.table) WHERE version_id = ? ORDER BY ord",
+                                       arguments: [version.id])
+        while let row = try rows.next() { try body(values(row, columns)) }
+    }
+
     static func values(_ row: Row, _ columns: [Column]) -> [Value] {
         columns.enumerated().map { i, column in Value(stored: row[i], in: column) }
     }

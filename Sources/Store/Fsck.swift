@@ -165,16 +165,12 @@ public enum Fsck {
         for version in versions {
             report.versions += 1
             let kind = version.kind
-            let names = kind.columns.map(\.name).joined(separator: ", ")
             var hashes: [ContentHash] = []
             var badRows = 0
             var badBlobs: Set<BlobID> = []
             let label = "\(version.experiment)/\(version.ref)"
             do {
-                let cursor = try Row.fetchCursor(db, sql: "SELECT \(names) FROM \(kind.table) WHERE version_id = ? ORDER BY ord",
-                                                 arguments: [version.id])
-                while let row = try cursor.next() {
-                    let values = Derive.values(row, kind.columns)
+                try Derive.forEachRow(db, of: version) { values in
                     let used = values.compactMap(\.blobID).filter { blobs.bad.contains($0) || blobs.hashes[$0] == nil }
                     if !used.isEmpty { badRows += 1; badBlobs.formUnion(used) }
                     hashes.append((try? kind.rowHash(values) { id in

@@ -103,10 +103,8 @@ enum VersionSegments {
         var textHashes: [BlobID: ContentHash] = [:]
         var hashes: [ContentHash] = []
         hashes.reserveCapacity(version.rowCount)
-        let rows = try Row.fetchCursor(db, sql: "SELECT \(kind.columns.map(\.name).joined(separator: ", ")) FROM \(kind.table) WHERE version_id = ? ORDER BY ord",
-                                       arguments: [version.id])
-        while let row = try rows.next() {
-            hashes.append(try kind.rowHash(Derive.values(row, kind.columns)) { id in
+        try Derive.forEachRow(db, of: version) { values in
+            hashes.append(try kind.rowHash(values) { id in
                 if let known = textHashes[id] { return known }
                 let hash = ContentHash(of: try BlobReader.data(db, id))
                 textHashes[id] = hash

@@ -7,6 +7,21 @@ struct VersionSegment: Equatable {
     /// The first 16 bytes of the SHA-256 over the rows' hashes in ord order, as two big-endian words.
     struct Hash: Hashable {
         let high: UInt64, low: UInt64
+
+        init(high: UInt64, low: UInt64) { (self.high, self.low) = (high, low) }
+
+        /// As `version_segment.hash` stores it: 16 bytes; nil for any other length.
+        init?(stored bytes: UnsafeRawBufferPointer) {
+            guard bytes.count == 16 else { return nil }
+            high = UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self))
+            low = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        }
+
+        var stored: Data {
+            var data = Data(capacity: 16)
+            for word in [high.bigEndian, low.bigEndian] { withUnsafeBytes(of: word) { data.append(contentsOf: $0) } }
+            return data
+        }
     }
 
     let firstOrd: Int
@@ -46,11 +61,8 @@ enum VersionSegments {
     /// Written with the rows, before the version row that seals them.
     static func write(_ db: Database, versionID: Int64, rowHashes: [ContentHash]) throws {
         let insert = try db.makeStatement(sql: "INSERT INTO version_segment(version_id, first_ord, row_count, hash) VALUES (?, ?, ?, ?)")
-        var bytes: [UInt8] = []
         for segment in cut(rowHashes) {
-            bytes.removeAll(keepingCapacity: true)
-            for word in [segment.hash.high, segment.hash.low] { withUnsafeBytes(of: word.bigEndian) { bytes.append(contentsOf: $0) } }
-            try insert.execute(arguments: [versionID, segment.firstOrd, segment.rowCount, Data(bytes)])
+            try insert.execute(arguments: [versionID, segment.firstOrd, segment.rowCount, segment.hash.stored])
         }
     }
 
@@ -62,9 +74,10 @@ enum VersionSegments {
         while let row = try rows.next() {
             // The hash is read in place: a diff reads ~1,200 segments per 100k rows, one Data each would cost more.
             let hash = try row.withUnsafeData(atIndex: 2) { data -> VersionSegment.Hash in
-                guard let data, data.count == 16 else { throw SRLMError.corrupt("\(version.ref): a segment hash is not 16 bytes; run srlm fsck") }
-                return data.withUnsafeBytes { VersionSegment.Hash(high: UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)),
-                                                                  low: UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self))) }
+                guard let hash = data?.withUnsafeBytes(VersionSegment.Hash.init(stored:)) else {
+                    throw SRLMError.corrupt("\(version.ref): a segment hash is not 16 bytes; run srlm fsck")
+                }
+                return hash
             }
             segments.append(VersionSegment(firstOrd: row[0], rowCount: row[1], hash: hash))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SRLMStore
 
 /// A strict JSON reader (RFC 8259) for import lines, giving the values `JSONSerialization` gives — `[String: Any]`,
 /// `[Any]`, `String`, `NSNumber` (booleans too) and `NSNull` — from the line's bytes without copying them into a
@@ -135,20 +136,8 @@ struct JSONReader {
         throw failure("the string is not closed")
     }
 
-    /// Steps over string bytes that need no attention (not a quote, a backslash or a control byte), eight at a time
-    /// where it can: most of a text.
-    private mutating func skipPlainText() {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        while position + 8 <= bytes.count {
-            let word = UnsafeRawPointer(bytes.baseAddress! + position).loadUnaligned(as: UInt64.self)
-            let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
-            // Per byte: equal to 0 after the xor (a quote, a backslash), or below 0x20; exact for the word as a whole.
-            let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
-            if special & (ones &* 0x80) != 0 { break }
-            position += 8
-        }
-        while let byte = current, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte >= 0x20 { position += 1 }
-    }
+    /// Steps over string bytes that need no attention (not a quote, a backslash or a control byte): most of a text.
+    private mutating func skipPlainText() { position = JSONStringBytes.plainRun(bytes, from: position) }
 
     private mutating func escapedString(from start: Int) throws(Failure) -> String {
         var text = [UInt8](UnsafeBufferPointer(rebasing: bytes[start..<position]))

@@ -106,6 +106,13 @@ import SRLMStages
         var samples = (0..<128).map { String(UnicodeScalar(UInt8($0))) }
         samples += ["", "plain", "a/b", "tab\there", "quote \" and \\ backslash", "é e\u{301} 日本 😀", "\u{2028}\u{2029}\u{FEFF}",
                     String(repeating: "x\u{1}y", count: 50)]
+        // Plain bytes are skipped eight at a time: every ASCII byte at each place within and across those words.
+        for byte in 0..<128 {
+            for offset in [0, 1, 7, 8, 9, 15, 16, 23] {
+                samples.append(String(repeating: "é", count: offset % 3) + String(repeating: "a", count: offset)
+                               + String(UnicodeScalar(UInt8(byte))) + "bcdefghijklmnopq" + String(UnicodeScalar(UInt8(byte))))
+            }
+        }
         for (i, text) in samples.enumerated() {
             let messages = [Message(role: i % 2 == 0 ? "user" : "assist\u{7}ant", content: text), .assistant(text + "!")]
             #expect(CanonicalJSON.messages(messages) == (try CanonicalJSON.encode(messages)), "sample \(i)")

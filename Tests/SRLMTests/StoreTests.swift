@@ -144,6 +144,55 @@ import Testing
         #expect(latest.version == 2)
         #expect(throws: SRLMError.self) { try store.read { try DatasetVersion.resolve($0, "pairs@9", experiment: "default") } }
     }
+
+    /// The version writer binds each value to its INSERT itself (not through GRDB's arguments): every kind of value
+    /// must land as the column's type with its exact bytes (an empty text is '' and empty bytes a zero-length blob,
+    /// never NULL; a NUL inside a text is kept), and a row the table refuses fails the write with SQLite's error.
+    @Test func everyKindOfValueIsStoredAsItIs() throws {
+        let store = try TestSupport.makeStore()
+        func candidate(model: Value, sampleIndex: Value, finish: Value, callHash: Value) -> [Value] {
+            [.text("[{\"content\":\"q\",\"role\":\"user\"}]"), .text("[{\"content\":\"a\",\"role\":\"assistant\"}]"),
+             model, sampleIndex, .real(0.7), .null, .int(-5), .int(.max), .int(0), finish, callHash]
+        }
+        let rows = [candidate(model: .text("m é\u{0}tail"), sampleIndex: .int(1), finish: .text(""), callHash: .bytes(Data([0, 1, 0xFF, 0]))),
+                    candidate(model: .text("m"), sampleIndex: .int(2), finish: .null, callHash: .bytes(Data()))]
+        try store.write { db in
+            let w = try VersionWriter(db, experiment: "default", name: "c", kind: .candidates, runID: nil)
+            for r in rows { try w.append(r) }
+            try w.finish()
+        }
+        let stored = try store.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT ord, typeof(prompt) AS p, typeof(model) AS tm, hex(CAST(model AS BLOB)) AS model, sample_index,
+                       temperature, typeof(top_p) AS tp, max_tokens, seed, completion_tokens,
+                       typeof(finish_reason) AS tf, finish_reason, typeof(call_hash) AS th, hex(call_hash) AS call_hash
+                FROM candidate ORDER BY ord
+                """)
+        }
+        #expect(stored.count == 2)
+        #expect(stored.map { $0["p"] as String } == ["integer", "integer"] && stored.map { $0["tm"] as String } == ["text", "text"])
+        #expect(stored[0]["model"] as String == Data("m é\u{0}tail".utf8).map { String(format: "%02X", $0) }.joined())
+        #expect(stored.map { $0["sample_index"] as Int64 } == [1, 2] && stored[0]["temperature"] as Double == 0.7)
+        #expect(stored[0]["tp"] as String == "null" && stored[0]["max_tokens"] as Int64 == -5)
+        #expect(stored[0]["seed"] as Int64 == .max && stored[0]["completion_tokens"] as Int64 == 0)
+        #expect(stored.map { $0["tf"] as String } == ["text", "null"] && stored[0]["finish_reason"] as String == "")
+        #expect(stored.map { $0["th"] as String } == ["blob", "blob"] && stored.map { $0["call_hash"] as String } == ["0001FF00", ""])
+        // What the table refuses (NOT NULL, a STRICT column's type) is SQLite's error, and nothing is written.
+        for bad in [candidate(model: .null, sampleIndex: .int(1), finish: .null, callHash: .null),
+                    candidate(model: .text("m"), sampleIndex: .text("one"), finish: .null, callHash: .null)] {
+            let error = #expect(throws: DatabaseError.self) {
+                try store.write { db in
+                    let w = try VersionWriter(db, experiment: "default", name: "c", kind: .candidates, runID: nil)
+                    try w.append(rows[1])
+                    try w.append(bad)
+                    try w.finish()
+                }
+            }
+            #expect(error?.resultCode == .SQLITE_CONSTRAINT)
+            #expect(error?.message?.contains("candidate.") == true, "\(String(describing: error?.message))")
+        }
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM dataset_version") } == 1)
+    }
 }
 
 @Suite struct ConfigRedactionTests {

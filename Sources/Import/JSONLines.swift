@@ -259,10 +259,7 @@ struct RecordReader {
 enum JSONPath {
     /// The value at `path`; nil when any step is missing. JSON null counts as missing.
     static func lookup(_ value: Any, _ path: String) -> Any? {
-        if !path.utf8.contains(UInt8(ascii: ".")), let object = value as? [String: Any] {
-            // One key, the common case: no splitting (a tenth of a TRL import's record handling went there).
-            return object[path].flatMap { isNull($0) ? nil : $0 }
-        }
+        if !path.utf8.contains(UInt8(ascii: ".")), let object = value as? [String: Any] { return lookup(in: object, path) }
         var current: Any = value
         for step in path.split(separator: ".", omittingEmptySubsequences: false) {
             if let object = current as? [String: Any], let next = object[String(step)] {
@@ -274,6 +271,13 @@ enum JSONPath {
             }
         }
         return isNull(current) ? nil : current
+    }
+
+    /// `lookup` in a value already known to be an object.
+    static func lookup(in object: [String: Any], _ path: String) -> Any? {
+        // One key, the common case: no splitting (a tenth of a TRL import's record handling went there).
+        guard path.utf8.contains(UInt8(ascii: ".")) else { return object[path].flatMap { isNull($0) ? nil : $0 } }
+        return lookup(object as Any, path)
     }
 
     /// `value is NSNull` and `value as? NSNumber` without their cost on containers: Foundation answers a class

@@ -29,7 +29,10 @@ public enum CanonicalJSON {
     /// The same bytes as `encode(messages)` (JSONEncoder, sorted keys, slashes unescaped), written directly: imports
     /// and stages canonicalize every text, and the encoder's generic path was a tenth of an import's time. The
     /// tests compare both on every escape class.
-    public static func messages(_ messages: Messages) -> Data {
+    public static func messages(_ messages: Messages) -> Data { Data(messageBytes(messages)) }
+
+    /// `messages` as an array, for a caller that makes a String of it (no copy through Data).
+    public static func messageBytes(_ messages: Messages) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(messages.reduce(32) { $0 + $1.content.utf8.count + $1.role.utf8.count + 24 })
         out.append(UInt8(ascii: "["))
@@ -42,7 +45,7 @@ public enum CanonicalJSON {
             out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "]"))
-        return Data(out)
+        return out
     }
 
     /// A JSON string as JSONEncoder writes it: `"` and `\` escaped, \b \t \n \f \r by name, other control bytes as

@@ -43,6 +43,14 @@ extension ImportTests {
         try expectFailure(ImportOptions(target: .pairs, path: path), ["latin.jsonl:3: ", "invalid UTF-8 at byte 16"])
     }
 
+    @Test func aRowThatIsNotAnObjectIsNamed() throws {
+        for (row, found) in [("[1, 2]", "an array"), ("\"just text\"", "a string"), ("null", "null")] {
+            let text = [Self.pairLine(1), row].joined(separator: "\n")
+            try expectFailure(ImportOptions(target: .pairs, path: TestSupport.writeTemp(text, name: "rows.jsonl"), format: .trl),
+                              ["rows.jsonl:2: ", "expected a JSON object, found \(found)"])
+        }
+    }
+
     @Test func missingEmptyAndMistypedFields() throws {
         let missing = [Self.pairLine(1), Self.pairLine(2), #"{"prompt": "q", "chosen": "c"}"#].joined(separator: "\n")
         try expectFailure(ImportOptions(target: .pairs, path: TestSupport.writeTemp(missing, name: "missing.jsonl")),

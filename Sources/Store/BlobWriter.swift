@@ -16,8 +16,8 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
     private let db: Database
     private let index: BlobKeyIndex
     private var nextID: BlobID
-    private var pending: [(id: BlobID, key: Int64, data: Data)] = []
-    private var pendingBytes = 0
+    /// New blobs not yet packed, laid out as their pack will hold them.
+    private var pending = PendingPack()
     /// Blobs put in this transaction (pending or already packed): key → id. Their ids run from `firstNewID`, so
     /// their full hashes are an array, not a second map: a stage's version of millions of rows holds one entry each.
     private var local: [Int64: BlobID] = [:]
@@ -69,10 +69,9 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
         nextID += 1
         if mine == nil { local[key] = id }
         newHashes.append(hash.words)
-        pending.append((id, key, data))
-        pendingBytes += data.count
+        pending.add(key: key, data)
         newBlobs += 1
-        if pendingBytes >= PackPolicy.packTarget { try flush(wait: false) }
+        if pending.raw.count >= PackPolicy.packTarget { try flush(wait: false) }
         return id
     }
 
@@ -100,6 +99,26 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
     private var compressing: (row: PackRow, done: DispatchSemaphore, result: Box)?
 
     struct PackRow { let first: BlobID, count: Int, rawSize: Int, sizes: Data, keys: Data }
+
+    /// The next pack as it fills: the blobs' bytes end to end, their sizes (LEB128) and keys (8 bytes, big-endian).
+    /// Appended per blob, so a flush hands the bytes over without a pass of its own.
+    struct PendingPack {
+        var raw = Data()
+        var sizes: [UInt8] = []
+        var keys: [UInt8] = []
+        var count = 0
+
+        mutating func add(key: Int64, _ data: Data) {
+            // A whole pack's room once it outgrows a small one (most transactions write a few small blobs).
+            if raw.count < PackPolicy.smallPack && raw.count + data.count >= PackPolicy.smallPack {
+                raw.reserveCapacity(max(PackPolicy.packTarget, raw.count + data.count) + PackPolicy.smallPack)
+            }
+            raw.append(data)
+            LEB128.append(UInt64(data.count), to: &sizes)
+            withUnsafeBytes(of: UInt64(bitPattern: key).bigEndian) { keys.append(contentsOf: $0) }
+            count += 1
+        }
+    }
     final class Box: @unchecked Sendable { var compressed: Result<Data, Error> = .failure(SRLMError.invalid("not compressed")) }
 
     /// Writes the buffered blobs as one pack, and waits for any pack still compressing.
@@ -107,17 +126,11 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
 
     private func flush(wait: Bool) throws {
         try insertCompressed()
-        guard let first = pending.first?.id else { return }
-        var raw = Data(capacity: pendingBytes)
-        var sizes = Data(), keys = Data(capacity: 8 * pending.count)
-        for blob in pending {
-            raw.append(blob.data)
-            LEB128.append(UInt64(blob.data.count), to: &sizes)
-            withUnsafeBytes(of: UInt64(bitPattern: blob.key).bigEndian) { keys.append(contentsOf: $0) }
-        }
-        let row = PackRow(first: first, count: pending.count, rawSize: raw.count, sizes: sizes, keys: keys)
-        pending.removeAll(keepingCapacity: true)
-        pendingBytes = 0
+        guard pending.count > 0 else { return }
+        let first = nextID - BlobID(pending.count)
+        let raw = pending.raw
+        let row = PackRow(first: first, count: pending.count, rawSize: raw.count, sizes: Data(pending.sizes), keys: Data(pending.keys))
+        pending = PendingPack()
         if raw.count < PackPolicy.smallPack {
             let dict = try dictionary(samples: raw, row: row)
             let level = PackPolicy.smallPackLevel
@@ -200,7 +213,7 @@ public final class BlobWriter: TransactionObserver, @unchecked Sendable {
     public func databaseDidChange(with event: DatabaseEvent) {}
 
     public func databaseWillCommit() throws {
-        if !pending.isEmpty || compressing != nil {
+        if pending.count > 0 || compressing != nil {
             throw SRLMError.invalid("internal error: \(pending.count) blobs were not flushed before commit")
         }
     }
@@ -268,7 +281,7 @@ enum LEB128 {
         }
     }
 
-    static func append(_ value: UInt64, to data: inout Data) {
+    static func append<Bytes: RangeReplaceableCollection>(_ value: UInt64, to data: inout Bytes) where Bytes.Element == UInt8 {
         var v = value
         repeat {
             let byte = UInt8(v & 0x7f)

@@ -269,7 +269,21 @@ struct RecordReader {
 enum JSONPath {
     /// The value at `path`; nil when any step is missing. JSON null counts as missing.
     static func lookup(_ value: Any, _ path: String) -> Any? {
-        if !path.utf8.contains(UInt8(ascii: ".")), let object = value as? [String: Any] { return lookup(in: object, path) }
+        if !path.utf8.contains(UInt8(ascii: ".")), let object = value as? [String: Any] { return key(path, in: object) }
+        return walk(value, path)
+    }
+
+    /// `lookup` in a value already known to be an object (a record's row).
+    static func lookup(in object: [String: Any], _ path: String) -> Any? {
+        path.utf8.contains(UInt8(ascii: ".")) ? walk(object, path) : key(path, in: object)
+    }
+
+    /// One key, the common case: no splitting (a tenth of a TRL import's record handling went there).
+    private static func key(_ key: String, in object: [String: Any]) -> Any? {
+        object[key].flatMap { isNull($0) ? nil : $0 }
+    }
+
+    private static func walk(_ value: Any, _ path: String) -> Any? {
         var current: Any = value
         for step in path.split(separator: ".", omittingEmptySubsequences: false) {
             if let object = current as? [String: Any], let next = object[String(step)] {
@@ -281,13 +295,6 @@ enum JSONPath {
             }
         }
         return isNull(current) ? nil : current
-    }
-
-    /// `lookup` in a value already known to be an object.
-    static func lookup(in object: [String: Any], _ path: String) -> Any? {
-        // One key, the common case: no splitting (a tenth of a TRL import's record handling went there).
-        guard path.utf8.contains(UInt8(ascii: ".")) else { return object[path].flatMap { isNull($0) ? nil : $0 } }
-        return lookup(object as Any, path)
     }
 
     /// `value is NSNull` and `value as? NSNumber` without their cost on containers: Foundation answers a class

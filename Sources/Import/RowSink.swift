@@ -11,7 +11,7 @@ struct RowSink {
     var appendPrepared: ((PreparedRow) throws -> Void)?
 
     static func text(_ messages: Messages) -> Value {
-        .text(String(decoding: CanonicalJSON.messageBytes(messages), as: UTF8.self))
+        .text(CanonicalJSON.text(messages))
     }
 
     /// A prompts row; `source_run_id` stays NULL (no srlm run generated it).

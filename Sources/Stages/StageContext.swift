@@ -135,7 +135,5 @@ public final class StageRun: @unchecked Sendable {
 
 /// Message lists as the store holds them: canonical JSON blobs.
 public enum Blobs {
-    public static func text(_ messages: Messages) -> String {
-        String(decoding: CanonicalJSON.messages(messages), as: UTF8.self)
-    }
+    public static func text(_ messages: Messages) -> String { CanonicalJSON.text(messages) }
 }

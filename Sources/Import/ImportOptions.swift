@@ -75,7 +75,8 @@ public struct ImportOptions: Sendable {
     /// The dataset name; default: the target's name ("ift", "pairs", ...).
     public var name: String?
     public var experiment: String
-    /// Logical field → JSON path (`--field prompt=instruction`); see `ImportFormat` for the logical names.
+    /// Logical field → JSON path (`--field prompt=instruction`) or template (`prompt={instruction}\n\n{input}`,
+    /// `FieldTemplate`); see `ImportFormat` for the logical names and `ImportFields` for what each format reads.
     public var fields: [String: String]
     /// oasst: messages marked synthetic are left out unless this is set.
     public var includeSynthetic: Bool

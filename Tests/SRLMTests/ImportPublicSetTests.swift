@@ -84,6 +84,22 @@ import Testing
         } }
     }
 
+    /// The refused rows' texts are blobs like every text: gc keeps them while their import stands, and removing the
+    /// version removes its rejections with its run (then gc frees their texts).
+    @Test func gcKeepsRejectionsAndRemovingTheVersionRemovesThem() throws {
+        let store = try TestSupport.makeStore()
+        let version = try #require(try Importer.run(store, Self.pandaOptions(try Self.pandaFile(), skipInvalid: true)).version)
+        var options = GCOptions()
+        options.dryRun = false
+        #expect(try GarbageCollector.run(store, options).blobs == 0)
+        #expect(try store.read { try String.fetchAll($0, sql: "SELECT row_json FROM v_import_rejections") }.count == 2)
+        #expect(try Fsck.run(store).problems.isEmpty)
+        _ = try Remover.run(store, experiment: "default", target: .version(DatasetRef(name: version.name, version: version.version)))
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM import_rejection") } == 0)
+        #expect(try GarbageCollector.run(store, options).blobs > 0)
+        #expect(try Fsck.run(store).problems.isEmpty)
+    }
+
     @Test func everyRowRefusedIsAnErrorNamingTheFirst() throws {
         let path = try ImportTests.writeJSONLines([["prompt": "q", "response_a": "", "response_b": "b", "label": "a"]], name: "bad.jsonl")
         let error = try #require(throws: ImportError.self) {

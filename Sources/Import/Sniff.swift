@@ -13,7 +13,10 @@ enum Sniff {
             return try checked(.lines, firstLine, file, options)
         }
         var reader = RecordReader(file)
-        guard let (line, _, parsed) = try reader.next() else { throw file.error(nil, nil, "no rows: the JSON array is empty") }
+        var first = try reader.next()
+        // Under --skip-invalid a first row that is not JSON is refused later like any other; the format comes from the next.
+        while options.skipInvalid, let (_, _, parsed) = first, case .failure = parsed { first = try reader.next() }
+        guard let (line, _, parsed) = first else { throw file.error(nil, nil, "no rows: the JSON array is empty") }
         let value = try parsed.get()
         if value is String { return try checked(.lines, line, file, options) }
         guard let object = value as? [String: Any] else {

@@ -118,6 +118,12 @@ import Testing
             #expect(result.rows == 2 && result.rejected.count == 1)
             #expect(result.rejected.first?.line == 2 && result.rejected.first?.reason.contains("malformed JSON") == true)
             #expect(result.rejected.first?.row == #"{"prompt": "q2", "chosen": "#)
+            // Sniffing the format skips a first line that is not JSON when such lines are refused anyway.
+            let brokenFirst = TestSupport.writeTemp(#"{"prompt": "# + "\n" + #"{"prompt": "q", "chosen": "c", "rejected": "r"}"# + "\n",
+                                                    name: "first.jsonl")
+            let sniffed = try Importer.run(store, ImportOptions(target: .pairs, path: brokenFirst, name: "sniffed", skipInvalid: true))
+            #expect(sniffed.format == .trl && sniffed.rows == 1 && sniffed.rejected.map(\.line) == [1])
+            #expect(throws: ImportError.self) { try Importer.run(store, ImportOptions(target: .pairs, path: brokenFirst, name: "strict")) }
             let text = try Importer.run(store, ImportOptions(target: .prompts, path: lines, format: .lines, skipInvalid: true))
             #expect(text.rows == 2 && text.rejected.map(\.line) == [2] && text.rejected.first?.reason == "empty prompt")
         } }

@@ -61,19 +61,21 @@ enum Chat {
     static func lines(_ job: ImportJob, _ sink: RowSink) throws {
         var scanner = LineScanner(job.file)
         while let (line, bytes) = try scanner.nextChecked() {
-            var text = try JSONText.decode(bytes, file: job.file, line: line)
-            let trimmed = text.trimmingCharacters(in: .whitespaces)
-            let json = trimmed.first == "\"" || trimmed.first == "{" || trimmed.first == "["
-                ? try? JSONSerialization.jsonObject(with: Data(trimmed.utf8), options: [.fragmentsAllowed]) : nil
-            if let string = json as? String {
-                text = string
-            } else if json is [String: Any] || json is [Any] {
-                // Importing JSON rows as prompt text is never what was meant.
-                throw job.file.error(line, nil, "a JSON \(json is [Any] ? "array" : "object"), not a line of text; "
-                                     + "pass the file's format (or --format auto)")
+            try job.guarded(line, bytes) {
+                var text = try JSONText.decode(bytes, file: job.file, line: line)
+                let trimmed = text.trimmingCharacters(in: .whitespaces)
+                let json = trimmed.first == "\"" || trimmed.first == "{" || trimmed.first == "["
+                    ? try? JSONSerialization.jsonObject(with: Data(trimmed.utf8), options: [.fragmentsAllowed]) : nil
+                if let string = json as? String {
+                    text = string
+                } else if json is [String: Any] || json is [Any] {
+                    // Importing JSON rows as prompt text is never what was meant.
+                    throw job.file.error(line, nil, "a JSON \(json is [Any] ? "array" : "object"), not a line of text; "
+                                         + "pass the file's format (or --format auto)")
+                }
+                guard !text.allSatisfy(\.isWhitespace) else { throw job.file.error(line, nil, "empty prompt") }
+                try sink.prompt([.user(text)])
             }
-            guard !text.allSatisfy(\.isWhitespace) else { throw job.file.error(line, nil, "empty prompt") }
-            try sink.prompt([.user(text)])
         }
     }
 

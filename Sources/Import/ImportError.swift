@@ -1,3 +1,5 @@
+import SRLMStore
+
 /// Why an import failed, located as precisely as the input allows: the file, the 1-based line (nil for
 /// file-level problems) and the logical field (nil when not about one field).
 public struct ImportError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -11,6 +13,11 @@ public struct ImportError: Error, CustomStringConvertible, Sendable, Equatable {
         self.line = line
         self.field = field
         self.message = message
+    }
+
+    /// The error a rejection was made from.
+    public init(_ rejection: ImportRejection) {
+        self.init(file: rejection.file, line: rejection.line, field: rejection.field, message: rejection.reason)
     }
 
     /// `data.jsonl:17: field 'chosen': missing`, or `data.jsonl: no rows` when neither line nor field apply.

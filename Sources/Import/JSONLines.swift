@@ -194,12 +194,11 @@ struct RecordReader {
         array = file.isJSONArray
     }
 
-    mutating func next() throws -> (line: Int, value: Any)? {
-        if !array {
-            guard let (line, bytes) = try lines.nextChecked() else { return nil }
-            return (line, try JSONText.parse(bytes, file: file, line: line))
-        }
-        return try nextElement()
+    /// The next row's line, its bytes and its value, or why that one row is not JSON (the rows after it can still be
+    /// read); a file whose structure is broken (an array not closed, a line too long) throws.
+    mutating func next() throws -> (line: Int, bytes: ArraySlice<UInt8>, value: Result<Any, Error>)? {
+        guard let (line, bytes) = try array ? nextElement() : lines.nextChecked() else { return nil }
+        return (line, bytes, Result { try JSONText.parse(bytes, file: file, line: line) })
     }
 
     private mutating func skipSpace() {
@@ -210,7 +209,7 @@ struct RecordReader {
         }
     }
 
-    private mutating func nextElement() throws -> (line: Int, value: Any)? {
+    private mutating func nextElement() throws -> (line: Int, bytes: ArraySlice<UInt8>)? {
         let bytes = file.bytes
         skipSpace()
         if !started {
@@ -251,11 +250,11 @@ struct RecordReader {
         var element = bytes[start..<position]
         while let last = element.last, JSONText.isSpace(last) { element = element.dropLast() }
         guard !element.isEmpty else { throw file.error(startLine, nil, "malformed JSON: empty array element") }
-        return (startLine, try JSONText.parse(element, file: file, line: startLine))
+        return (startLine, element)
     }
 
     /// After the closing `]` only blanks may follow.
-    private mutating func end() throws -> (line: Int, value: Any)? {
+    private mutating func end() throws -> (line: Int, bytes: ArraySlice<UInt8>)? {
         position += 1
         skipSpace()
         if position < file.bytes.count {

@@ -22,20 +22,30 @@ enum OASST {
             guard root.role == "prompter" else {
                 throw record.error("prompt.role", "expected 'prompter', found '\(root.role)'")
             }
-            guard keep(root, job) else { return }
+            if let why = leftOut(root, job, "prompts") {
+                job.tally.skipped[why, default: 0] += 1
+                return
+            }
             let prompt: Messages = [.user(root.text)]
             if job.target == .prompts {
                 try sink.prompt(prompt)
                 return
             }
             var ranked: [(rank: Int, text: String)] = []
+            var skipped: [String] = []
             for (index, value) in root.replies.enumerated() {
                 let reply = try node(value, "prompt.replies.\(index)", record)
                 guard reply.role == "assistant" else {
                     throw record.error("prompt.replies.\(index).role", "expected 'assistant', found '\(reply.role)'")
                 }
-                if keep(reply, job), let rank = reply.rank { ranked.append((rank, reply.text)) }
+                skipped += Array(repeating: "messages of later turns (only the prompt and its direct replies are read)",
+                                 count: descendants(reply.replies))
+                if let why = leftOut(reply, job, "replies") { skipped.append(why); continue }
+                if let rank = reply.rank { ranked.append((rank, reply.text)) } else { skipped.append("unranked replies (no human rank)") }
             }
+            // Counted once the whole tree has been read, so a refused tree adds nothing.
+            for why in skipped { job.tally.skipped[why, default: 0] += 1 }
+            if job.target == .ift && ranked.isEmpty { job.tally.skipped["trees with no ranked reply", default: 0] += 1 }
             switch job.target {
             case .ranked:
                 for reply in ranked { try sink.ranked(prompt, [.assistant(reply.text)], rank: reply.rank) }
@@ -50,8 +60,18 @@ enum OASST {
         }
     }
 
-    static func keep(_ node: Node, _ job: ImportJob) -> Bool {
-        !node.deleted && (job.options.includeSynthetic || !node.synthetic)
+    /// Why a message is not read (`what`: prompts or replies), or nil when it is.
+    static func leftOut(_ node: Node, _ job: ImportJob, _ what: String) -> String? {
+        if node.deleted { return "deleted \(what)" }
+        if node.synthetic && !job.options.includeSynthetic { return "synthetic \(what) (--include-synthetic keeps them)" }
+        return nil
+    }
+
+    /// How many messages lie below these replies (the later turns of a tree).
+    static func descendants(_ replies: [Any]) -> Int {
+        replies.reduce(0) { count, reply in
+            count + 1 + descendants(((reply as? [String: Any])?["replies"] as? [Any]) ?? [])
+        }
     }
 
     static func node(_ value: Any, _ path: String, _ record: Record) throws -> Node {

@@ -9,15 +9,18 @@ struct Record {
     let line: Int
     let file: InputFile
     let fields: [String: String]
+    /// The `--field` values that are templates (`{instruction}\n\n{input}`), parsed once per import.
+    let templates: [String: FieldTemplate]
     /// The row as an object, cast once: a TRL row reads about ten fields, and casting the whole row from `Any` for
     /// each was a measurable part of an import.
     private let object: [String: Any]?
 
-    init(value: Any, line: Int, file: InputFile, fields: [String: String]) {
+    init(value: Any, line: Int, file: InputFile, fields: [String: String], templates: [String: FieldTemplate] = [:]) {
         self.value = value
         self.line = line
         self.file = file
         self.fields = fields
+        self.templates = templates
         object = value as? [String: Any]
     }
 
@@ -29,26 +32,36 @@ struct Record {
 
     func error(_ field: String?, _ message: String) -> ImportError {
         if let field, let path = fields[field], path != field {
-            return file.error(line, field, "\(message) (read from path '\(path)')")
+            return file.error(line, field, "\(message) (\(templates[field] == nil ? "read from path" : "built by the template") '\(path)')")
         }
         return file.error(line, field, message)
     }
 
-    /// The raw value of a field; nil when absent or null. Rows must be JSON objects.
+    /// The raw value of a field; nil when absent or null. Rows must be JSON objects. A template field is its text.
     func raw(_ field: String, _ defaultPath: String) throws -> Any? {
-        try raw(path: path(field, defaultPath))
+        if let template = templates[field] {
+            let object = try requireObject(field)
+            do { return try template.render { JSONPath.lookup(in: object, $0) } } catch let problem as FieldTemplate.Problem {
+                throw error(field, problem.description)
+            }
+        }
+        return try raw(path: path(field, defaultPath))
     }
 
     /// The raw value at a literal JSON path (not a logical field's); nil when absent or null.
     func raw(path: String) throws -> Any? {
-        guard let object else {
-            throw file.error(line, nil, "expected a JSON object, found \(JSONPath.typeName(value))")
-        }
-        return JSONPath.lookup(in: object, path)
+        JSONPath.lookup(in: try requireObject(nil), path)
+    }
+
+    private func requireObject(_ field: String?) throws -> [String: Any] {
+        guard let object else { throw file.error(line, field, "expected a JSON object, found \(JSONPath.typeName(value))") }
+        return object
     }
 
     func has(_ field: String, _ defaultPath: String) -> Bool {
-        object.map { JSONPath.lookup(in: $0, path(field, defaultPath)) != nil } ?? false
+        guard let object else { return false }
+        if let template = templates[field] { return template.parts.contains { JSONPath.lookup(in: object, $0.path) != nil } }
+        return JSONPath.lookup(in: object, path(field, defaultPath)) != nil
     }
 
     /// A string field; required ones must be present and not blank.

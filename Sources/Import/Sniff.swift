@@ -13,13 +13,20 @@ enum Sniff {
             return try checked(.lines, firstLine, file, options)
         }
         var reader = RecordReader(file)
-        guard let (line, value) = try reader.next() else { throw file.error(nil, nil, "no rows: the JSON array is empty") }
+        var first = try reader.next()
+        // Under --skip-invalid a first row that is not JSON is refused later like any other; the format comes from the next.
+        while options.skipInvalid, let (_, _, parsed) = first, case .failure = parsed { first = try reader.next() }
+        guard let (line, _, parsed) = first else { throw file.error(nil, nil, "no rows: the JSON array is empty") }
+        let value = try parsed.get()
         if value is String { return try checked(.lines, line, file, options) }
         guard let object = value as? [String: Any] else {
             throw file.error(line, nil, "cannot tell the format: the row is \(JSONPath.typeName(value)), not a JSON object")
         }
         var present = Set(object.keys)
-        for (field, path) in options.fields where JSONPath.lookup(object, path) != nil { present.insert(field) }
+        for (field, path) in options.fields {
+            let paths = (try? FieldTemplate.parse(path))?.map { $0.parts.map(\.path) } ?? [path]
+            if paths.contains(where: { JSONPath.lookup(object, $0) != nil }) { present.insert(field) }
+        }
         func field(_ name: String) -> Any? { JSONPath.lookup(object, options.fields[name] ?? name) }
 
         let format: ImportFormat

@@ -5,7 +5,7 @@ import SQLiteExtension
 /// Every column that names a blob: the rows of every artifact kind, then the tables outside versions.
 public enum BlobReferences {
     public static let outsideRows = [("model_call", "request"), ("model_call", "response"), ("template", "body"),
-                                     ("prompt_rejection", "prompt")]
+                                     ("prompt_rejection", "prompt"), ("import_rejection", "row")]
     public static var all: [(table: String, column: String)] {
         ArtifactKind.allCases.flatMap { kind in kind.columns.filter { $0.kind == .blob }.map { (kind.table, $0.name) } }
             + outsideRows.map { (table: $0.0, column: $0.1) }

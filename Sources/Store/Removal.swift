@@ -239,7 +239,7 @@ public enum Remover {
                 """, arguments: [datasets])
             try db.execute(sql: "DELETE FROM model_call WHERE " + unusedCalls, arguments: [runs, versions])
             try db.execute(sql: "UPDATE model_call SET run_id = NULL WHERE run_id IN (SELECT value FROM json_each(?))", arguments: [runs])
-            for table in ["train_metric", "prompt_rejection", "eval_metric"] {
+            for table in ["train_metric", "prompt_rejection", "import_rejection", "eval_metric"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE run_id IN (SELECT value FROM json_each(?))", arguments: [runs])
             }
             try db.execute(sql: "DELETE FROM run WHERE id IN (SELECT value FROM json_each(?))", arguments: [runs])

@@ -59,7 +59,7 @@ struct SRLM: AsyncParsableCommand {
         case .inUse:
             return "remove those first (`srlm rm NAME@N`), or a whole round with what it made (`srlm rm --round N`, the last round first)"
         case .sql:
-            return "docs/SQL.md lists every view, its columns and its keys; `srlm sql --file F` reads the statement from a file"
+            return "docs/SQL.md lists every view, its columns and its keys"
         case .badPlan:
             return "rerun `srlm loop` (or `srlm round N`) with its options: the plan is stored anew"
         default:

@@ -156,6 +156,19 @@ enum TwoRounds {
         #expect(throws: SRLMError.self) { try PromptCandidates.read(store, try TwoRounds.version(store, "generated-prompts@1"), prompt: 0) }
     }
 
+    /// Debian's /usr/bin/sqlite3 reads the round views through the loadable extension, without srlm.
+    @Test func plainSQLiteReadsTheRoundViews() throws {
+        let library = TestSupport.packageRoot.appendingPathComponent(".build/debug/libsrlmsqlite.so").path
+        try #require(FileManager.default.fileExists(atPath: library), "build the extension first: swift build")
+        let store = try TwoRounds.build()
+        _ = try PairwiseEvalFixture.build(store)
+        let (status, output) = try TestSupport.run("/usr/bin/sqlite3", [store.path, "-cmd", ".load \(library.dropLast(3))",
+            "SELECT round || ' ' || scores || ' ' || chosen FROM v_prompt_candidates WHERE round = 2 ORDER BY ord;"
+            + "SELECT group_concat(coalesce(verdict, '-') || '/' || label || '/' || coalesce(agree, '-'), ' ') FROM v_pairwise_verdicts;"])
+        #expect(status == 0, "\(output)")
+        #expect(output == "2 [1.0,2.0] 0\n2 [5.0,5.0] 1\na/a/1 tie/b/0 -/tie/-\n", "\(output)")
+    }
+
     /// Candidates outside rounds are matched with the judgments whose run read them.
     @Test func promptCandidatesOutsideRoundsFollowTheJudgingRun() throws {
         let store = try TestSupport.makeStore()

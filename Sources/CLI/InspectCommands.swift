@@ -24,6 +24,9 @@ enum InspectFormat: String, ExpressibleByArgument, CaseIterable { case text, jso
 /// `srlm show pairs@N --side-by-side`: called by `Show` when the flag is set.
 enum SideBySideCommand {
     static func run(options: StoreOptions, dataset: String, limit: Int, offset: Int, format: QueryResult.Format, width: Int?) throws {
+        if try ShowSideBySide.pairwiseEval(options: options, dataset: dataset, limit: limit, offset: offset, format: format, width: width) {
+            return
+        }
         let store = try options.openReadOnly()
         let version = try store.read { try DatasetVersion.resolve($0, dataset, experiment: options.experiment) }
         let view = try Lineage.sideBySide(store, version, limit: limit, offset: offset)
@@ -101,13 +104,19 @@ enum InspectOutput {
     }
 
     /// Two paragraph lists wrapped to half the width each, set side by side with a rule between.
-    static func columns(_ left: [String], _ right: [String], width: Int) -> String {
-        let column = (width - 3) / 2
-        let l = left.flatMap { wrap($0, width: column) }, r = right.flatMap { wrap($0, width: column) }
+    static func columns(_ left: [String], _ right: [String], width: Int) -> String { columns([left, right], width: width) }
+
+    /// Paragraph lists wrapped to an equal share of the width each, set side by side with rules between.
+    static func columns(_ blocks: [[String]], width: Int) -> String {
+        let count = max(blocks.count, 1)
+        let column = max((width - 3 * (count - 1)) / count, 1)
+        let wrapped = blocks.map { $0.flatMap { wrap($0, width: column) } }
         var out = ""
-        for i in 0..<max(l.count, r.count) {
-            let a = i < l.count ? l[i] : "", b = i < r.count ? r[i] : ""
-            out += a + String(repeating: " ", count: max(0, column - displayWidth(a))) + " │ " + b + "\n"
+        for i in 0..<(wrapped.map(\.count).max() ?? 0) {
+            let cells = wrapped.map { i < $0.count ? $0[i] : "" }
+            out += cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell + String(repeating: " ", count: max(0, column - displayWidth(cell)))
+            }.joined(separator: " │ ") + "\n"
         }
         return out
     }

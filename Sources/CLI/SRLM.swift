@@ -58,6 +58,8 @@ struct SRLM: AsyncParsableCommand {
             return "rerun with a larger --max-calls / --max-total-tokens: journaled answers are reused and cost nothing"
         case .inUse:
             return "remove those first (`srlm rm NAME@N`), or a whole round with what it made (`srlm rm --round N`, the last round first)"
+        case .sql:
+            return "docs/SQL.md lists every view, its columns and its keys"
         case .badPlan:
             return "rerun `srlm loop` (or `srlm round N`) with its options: the plan is stored anew"
         default:

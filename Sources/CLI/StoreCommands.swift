@@ -69,11 +69,16 @@ struct Show: ParsableCommand {
     @Option(help: "Rows to show.") var limit = 10
     @Option(help: "First row (ord).") var offset = 0
     @Option(help: "table, csv or json.") var format: QueryResult.Format = .table
-    @Flag(help: "Pairs: chosen and rejected side by side with every judge sample's rationale and score (json with --format json).")
+    @Flag(help: "Pairs: chosen and rejected side by side with every judge sample's rationale and score; a pairwise eval's judgments: each labelled pair's replies with both orders' verdicts and the human label (json with --format json).")
     var sideBySide = false
+    @Option(help: "One prompt's candidates side by side, each with its judge samples' scores and rationales and the round's pair flags: the Nth prompt (from 0) of a candidates, judgments or pairs version, or row N of a prompts version.")
+    var prompt: Int?
     @Option(help: "Side-by-side columns this wide (default: the terminal's; plain blocks when not a terminal).") var width: Int?
 
     func run() throws {
+        if let prompt {
+            return try ShowSideBySide.prompt(options: options, dataset: dataset, prompt: prompt, format: format, width: width)
+        }
         if sideBySide {
             return try SideBySideCommand.run(options: options, dataset: dataset, limit: limit, offset: offset, format: format, width: width)
         }
@@ -91,19 +96,26 @@ struct SQL: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one SQL statement on the store, read-only. srlm_text(id) returns a blob's text; views v_* are readable.")
     @OptionGroup var options: StoreOptions
-    @Argument(help: "The statement.") var statement: String
+    @Argument(help: "The statement (or --file).") var statement: String?
+    @Option(help: "Read the statement from this file instead.") var file: String?
     @Option(help: "table, csv or json.") var format: QueryResult.Format = .table
 
+    func validate() throws {
+        if (statement == nil) == (file == nil) { throw ValidationError("give the statement or --file FILE, one of them") }
+    }
+
     func run() throws {
-        let store = try options.openReadOnly()
-        printQuery(try SQLQuery.run(store, statement), format)
+        let sql = try file.map(SQLQuery.file) ?? statement ?? ""
+        printQuery(try SQLQuery.run(try options.openReadOnly(), sql), format)
     }
 }
 
 struct Query: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run a named query from queries/ (no name: list them).")
+    static let configuration = CommandConfiguration(
+        abstract: "Run a named query from queries/, or a SQL file of your own (no name: list them).",
+        discussion: "A query that names :experiment gets --experiment bound to it.")
     @OptionGroup var options: StoreOptions
-    @Argument(help: "Query name, e.g. round-history.") var name: String?
+    @Argument(help: "Query name, e.g. round-history, or a path to a .sql file, e.g. ./my.sql.") var name: String?
     @Option(help: "table, csv or json.") var format: QueryResult.Format = .table
 
     func run() throws {

@@ -34,14 +34,15 @@ public enum Derive {
         try SQLCondition.checkSingleExpression(whereSQL)
         // The newline keeps the closing parenthesis ours; the check above refused comments anyway.
         let sql = "SELECT ord FROM (SELECT * FROM \(source.kind.view) WHERE version_id = ?) WHERE (\(whereSQL)\n) ORDER BY ord"
-        do {
-            return try store.pool.read { db in
+        return try store.pool.read { db in
+            do {
                 let statement = try db.makeStatement(sql: sql)
                 guard statement.isReadonly else { throw SRLMError.invalid("the condition must only read") }
                 return try Int64.fetchAll(statement, arguments: [source.id])
+            } catch let error as DatabaseError {
+                // Rewritten against the view the condition reads: an unknown column lists its columns.
+                throw SRLMError.sql("the condition: \(SQLErrorText.rewrite(error, sql: sql, db))")
             }
-        } catch let error as DatabaseError {
-            throw SRLMError.invalid("the condition: \(error.message ?? "\(error)") (columns of \(source.kind.view) are available)")
         }
     }
 

@@ -34,9 +34,13 @@ extension QueryResult {
 }
 
 public enum NamedQuery {
-    /// Runs `queries/NAME.sql` for an experiment.
+    /// Runs `queries/NAME.sql`, or the SQL file at a path (a name with a `/` or ending in `.sql`), for an
+    /// experiment: a query that names `:experiment` gets it.
     public static func run(_ store: Store, _ name: String, experiment: String) throws -> QueryResult {
-        let sql = try Schema.query(named: name)
+        let sql = isPath(name) ? try SQLQuery.file(name) : try Schema.query(named: name)
         return try SQLQuery.run(store, sql, arguments: sql.contains(":experiment") ? ["experiment": experiment] : [])
     }
+
+    /// A query given as a file rather than a name of queries/.
+    static func isPath(_ name: String) -> Bool { name.contains("/") || name.hasSuffix(".sql") }
 }

@@ -83,23 +83,38 @@ public struct QueryResult: Sendable {
 }
 
 public enum SQLQuery {
-    /// Runs one statement on a read-only connection: a write fails with a message that says so.
+    /// Runs one statement on a read-only connection: a write fails with a message that says so; SQLite's other
+    /// refusals come back rewritten for people (`SQLErrorText`).
     public static func run(_ store: Store, _ sql: String, arguments: StatementArguments = []) throws -> QueryResult {
         do {
             return try store.pool.read { db in
-                let statement = try db.makeStatement(sql: sql)
-                if !statement.isReadonly {
-                    throw SRLMError.invalid("srlm sql is read-only: write statements are refused (use `srlm derive` to make a new version)")
+                do {
+                    let statement = try db.makeStatement(sql: sql)
+                    if !statement.isReadonly {
+                        throw SRLMError.invalid("srlm sql is read-only: write statements are refused (use `srlm derive` to make a new version)")
+                    }
+                    statement.arguments = arguments
+                    let columns = statement.columnNames
+                    var rows: [[DatabaseValue]] = []
+                    let cursor = try Row.fetchCursor(statement)
+                    while let row = try cursor.next() { rows.append(Array(row.databaseValues)) }
+                    return QueryResult(columns: columns, rows: rows)
+                } catch let error as DatabaseError where error.resultCode != .SQLITE_READONLY {
+                    throw SQLErrorText.rewrite(error, sql: sql, db)
                 }
-                statement.arguments = arguments
-                let columns = statement.columnNames
-                var rows: [[DatabaseValue]] = []
-                let cursor = try Row.fetchCursor(statement)
-                while let row = try cursor.next() { rows.append(Array(row.databaseValues)) }
-                return QueryResult(columns: columns, rows: rows)
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
             throw SRLMError.invalid("srlm sql is read-only: write statements are refused (\(error.message ?? ""))")
+        }
+    }
+
+    /// The text of a SQL file named on the command line (`srlm sql --file`, `srlm query PATH.sql`).
+    public static func file(_ path: String) throws -> String {
+        guard FileManager.default.fileExists(atPath: path) else { throw SRLMError.notFound("no SQL file at \(path)") }
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw SRLMError.invalid("\(path): cannot read it as UTF-8 text (\(error.localizedDescription))")
         }
     }
 }

@@ -36,10 +36,13 @@ public enum SRLMError: Error, CustomStringConvertible, Equatable, Sendable {
     case budgetSpent(what: String, unsent: Int, total: Int, calls: Int, tokens: Int)
     /// Something cannot be removed while what is listed depends on it.
     case inUse(what: String, by: [String])
+    /// SQL that SQLite refused, in words for people (an unknown column lists the columns it could have been).
+    case sql(String)
 
     public var description: String {
         switch self {
-        case .notFound(let m), .invalid(let m), .corrupt(let m), .badPlan(let m), .setup(let m), .server(let m), .training(let m):
+        case .notFound(let m), .invalid(let m), .corrupt(let m), .badPlan(let m), .setup(let m), .server(let m), .training(let m),
+             .sql(let m):
             return m
         case .noStore(let path):
             return "no store at \(path)"

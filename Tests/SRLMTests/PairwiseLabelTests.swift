@@ -279,13 +279,7 @@ extension ImportTests {
         let path = TestSupport.temporaryDirectory("upgrade").appendingPathComponent("srlm.sqlite").path
         let before: [[String]]
         do {
-            let queue = try DatabaseQueue(path: path)
-            var migrator = DatabaseMigrator()
-            for file in try Schema.migrationFiles() where file.lastPathComponent < "009" {
-                let sql = try String(contentsOf: file, encoding: .utf8)
-                migrator.registerMigration(file.deletingPathExtension().lastPathComponent) { try $0.execute(sql: sql) }
-            }
-            try migrator.migrate(queue)
+            let queue = try TestSupport.storeMigrated(path, before: "009")
             before = try queue.write { db in
                 try db.execute(sql: """
                     INSERT INTO experiment(id, name) VALUES (1, 'default');

@@ -58,6 +58,8 @@ struct SRLM: AsyncParsableCommand {
             return "rerun with a larger --max-calls / --max-total-tokens: journaled answers are reused and cost nothing"
         case .inUse:
             return "remove those first (`srlm rm NAME@N`), or a whole round with what it made (`srlm rm --round N`, the last round first)"
+        case .emptyVersion:
+            return "--allow-empty writes the version with no rows anyway"
         case .badPlan:
             return "rerun `srlm loop` (or `srlm round N`) with its options: the plan is stored anew"
         default:
@@ -85,9 +87,13 @@ struct StoreOptions: ParsableArguments {
         return try Store(path: path, create: create)
     }
 
+    /// Reads name an experiment that exists: a mistyped --experiment is an error listing the experiments, not an
+    /// empty listing.
     func openReadOnly() throws -> Store {
         if let cores { Parallelism.threads = cores }
-        return try Store(path: path, readOnly: true)
+        let store = try Store(path: path, readOnly: true)
+        if experimentGiven != nil { _ = try store.read { try Experiment.requireID($0, experiment) } }
+        return store
     }
 }
 

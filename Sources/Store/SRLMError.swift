@@ -36,10 +36,13 @@ public enum SRLMError: Error, CustomStringConvertible, Equatable, Sendable {
     case budgetSpent(what: String, unsent: Int, total: Int, calls: Int, tokens: Int)
     /// Something cannot be removed while what is listed depends on it.
     case inUse(what: String, by: [String])
+    /// A step would write a version with no rows; the message says what emptied it.
+    case emptyVersion(String)
 
     public var description: String {
         switch self {
-        case .notFound(let m), .invalid(let m), .corrupt(let m), .badPlan(let m), .setup(let m), .server(let m), .training(let m):
+        case .notFound(let m), .invalid(let m), .corrupt(let m), .badPlan(let m), .setup(let m), .server(let m), .training(let m),
+             .emptyVersion(let m):
             return m
         case .noStore(let path):
             return "no store at \(path)"

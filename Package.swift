@@ -32,7 +32,8 @@ let package = Package(
                                "SQLiteAutoExtension"],
                 path: "Sources/Store",
                 // schema/ and queries/ live at the top level (symlinked here); .process follows the links and
-                // flattens them: migrations are the NNN_*.sql files, queries the rest.
+                // flattens them: migrations are the NNN_*.sql files, queries the other .sql files; schema/json's
+                // JSON Schemas (*.schema.json, docs/JSON.md) ride along under names no .sql file can take.
                 resources: [.process("schema"), .process("queries")]),
         .target(name: "SRLMImport", dependencies: ["SRLMStore", "SRLMMetrics", "CZlib"], path: "Sources/Import"),
         .target(name: "SRLMEngines",

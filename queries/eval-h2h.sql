@@ -1,11 +1,17 @@
 -- Is the policy better? One row per `srlm eval h2h` / `eval winrate` run: the two sides, the judge that compared
--- them (a checkpoint judging itself, another checkpoint, or an endpoint), prompts compared, A's win / tie / loss
+-- them (a checkpoint judging itself, another checkpoint, or an endpoint; a checkpoint's name also offline, with
+-- the judge's model key beside it), prompts compared, A's win / tie / loss
 -- rates with 95 % bootstrap intervals, the win rate with ties as half, the length-controlled win rate, the judge's
 -- position consistency, and both sides' mean answer length (characters).
 WITH m AS (SELECT * FROM v_eval WHERE experiment = :experiment AND stage = 'eval-compare')
 SELECT m.run_id, json_extract(r.config, '$.kind') AS kind,
-       json_extract(r.config, '$.aModel') AS a, json_extract(r.config, '$.bModel') AS b, m.model AS judge,
-       max(CASE WHEN metric = 'items' THEN value END) AS items,
+       json_extract(r.config, '$.aModel') AS a, json_extract(r.config, '$.bModel') AS b,
+       coalesce((SELECT c.name FROM run r JOIN checkpoint c ON c.experiment_id = r.experiment_id
+                 JOIN checkpoint_file f ON f.checkpoint_id = c.id AND f.format = 'gguf'
+                 WHERE r.id = m.run_id AND 'sha256:' || f.sha256 = json_extract(r.config, '$.modelKey') ORDER BY c.id LIMIT 1),
+                m.model) AS judge,
+       (SELECT json_extract(r.config, '$.modelKey') FROM run r WHERE r.id = m.run_id) AS judge_key,
+       CAST(max(CASE WHEN metric = 'items' THEN value END) AS INTEGER) AS items,
        round(max(CASE WHEN metric = 'win' THEN value END), 4) AS win,
        round(max(CASE WHEN metric = 'win' THEN lo END), 4) AS win_lo,
        round(max(CASE WHEN metric = 'win' THEN hi END), 4) AS win_hi,

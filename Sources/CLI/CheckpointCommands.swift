@@ -13,13 +13,10 @@ struct CheckpointsCommand: ParsableCommand {
 
     func run() throws {
         let store = try options.openReadOnly()
-        // JSON: every file's path, format, SHA-256 and size, the config and the metrics.
+        // JSON: the table's fields, the weights and model keys, every file's path, format, SHA-256 and size, the
+        // config and the metrics.
         if output.resolved == .json {
-            let all = try Listings.allCheckpoints(store, experiment: options.experiment)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(all), as: UTF8.self))
-            return
+            return try JSONOutput.print(try Listings.checkpointRecords(store, experiment: options.experiment))
         }
         let result = try Listings.checkpoints(store, experiment: options.experiment)
         printQuery(result, output.resolved, maxWidth: 80)

@@ -23,7 +23,7 @@ struct Diff: ParsableCommand {
     @Option(help: "With --by-prompt: print the N largest changes with a word-level diff of their texts.") var show = 0
     @Option(parsing: .upToNextOption, help: "Two rounds to summarise role by role.") var rounds: [Int] = []
     @Option(help: "The second round's experiment (default: --experiment).") var experimentB: String?
-    @Option(help: "text or json.") var format: String = "text"
+    @Option(help: "text or json.") var format: InspectFormat = .text
     @Option(help: "Most rows to list.") var limit = 50
 
     func run() throws {
@@ -34,13 +34,13 @@ struct Diff: ParsableCommand {
         let diff = try Differ.diff(store, from: a, to: b, rowLimit: stat || summary ? 0 : limit)
         if byPrompt {
             let keyed = try KeyedDiff.compute(try VersionColumns.read(store, a), try VersionColumns.read(store, b))
-            return format == "json" ? try printJSON(keyed) : print(KeyedDiffText.render(keyed, show: show, limit: limit))
+            return format == .json ? try JSONOutput.print(keyed) : print(KeyedDiffText.render(keyed, show: show, limit: limit))
         }
         if summary {
             let result = DiffSummary.compute(try VersionColumns.read(store, a), try VersionColumns.read(store, b), unchangedRows: diff.unchanged)
-            return format == "json" ? try printJSON(result) : print(DiffSummaryText.render(result))
+            return format == .json ? try JSONOutput.print(result) : print(DiffSummaryText.render(result))
         }
-        if format == "json" { return try printJSON(diff) }
+        if format == .json { return try JSONOutput.print(diff) }
         print(diff.statLine())
         if stat { return }
         for row in diff.rows {
@@ -58,6 +58,9 @@ struct Diff: ParsableCommand {
     func roundsSummary(_ store: Store) throws {
         guard rounds.count == 2 else { throw ValidationError("--rounds takes two rounds, e.g. --rounds 1 2") }
         let experiments = (options.experiment, experimentB ?? options.experiment)
+        // A round that is not there is an error naming those that are, not an empty table.
+        try Rounds.require(store, experiment: experiments.0, iteration: rounds[0])
+        try Rounds.require(store, experiment: experiments.1, iteration: rounds[1])
         var summaries: [DiffSummary] = []
         for role in [RoundRole.prompts, .candidates, .judgments, .pairs] {
             guard let a = try Rounds.version(store, experiment: experiments.0, iteration: rounds[0], role: role),
@@ -66,7 +69,7 @@ struct Diff: ParsableCommand {
             let unchanged = try Differ.diff(store, from: a, to: b, rowLimit: 0).unchanged
             summaries.append(DiffSummary.compute(try VersionColumns.read(store, a), try VersionColumns.read(store, b), unchangedRows: unchanged))
         }
-        if format == "json" { return try printJSON(summaries) }
+        if format == .json { return try JSONOutput.print(summaries) }
         for (name, experiment) in [("round-history", experiments.0), ("judge-health", experiments.0), ("round-rejections", experiments.0)] {
             let result = try NamedQuery.run(store, name, experiment: experiment)
             let rows = result.records.indices.filter { rounds.contains(result.records[$0].int("iteration") ?? -1) }
@@ -74,12 +77,6 @@ struct Diff: ParsableCommand {
             print(result.keeping(rows).render(.table), terminator: "")
         }
         for summary in summaries { print(DiffSummaryText.render(summary)) }
-    }
-
-    func printJSON<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }
 

@@ -14,9 +14,7 @@ struct DoctorCommand: ParsableCommand {
         let checks = Doctor.run(home: try? EngineHome.locate(), storePath: options.path)
         switch format {
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(checks), as: UTF8.self))
+            try JSONOutput.print(checks)
         default:
             for check in checks {
                 print("\(check.ok ? "ok  " : "FAIL") \(check.name.padding(toLength: 17, withPad: " ", startingAt: 0)) \(check.detail)")

@@ -12,23 +12,6 @@ struct EvalCommand: ParsableCommand {
         subcommands: [EvalJudgeCommand.self, EvalH2HCommand.self, EvalWinrateCommand.self])
 }
 
-/// Prints an eval run's figures: value, 95 % interval, what it is over, and the random judge beside it.
-func printMetrics(_ title: String, _ result: StageResult, _ store: Store) throws {
-    let metrics = try EvalRecords.metrics(store, run: result.runID)
-    let random = Dictionary(metrics.filter { $0.metric.hasPrefix("random.") }.map { (String($0.metric.dropFirst(7)), $0) }) { a, _ in a }
-    func number(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "—" }
-    print("\(title): \(result.reused ? "reused" : "wrote") \(result.version.ref) (run \(result.runID))")
-    let rows = metrics.filter { !$0.metric.hasPrefix("random.") }.map { m -> [String] in
-        [m.metric, number(m.value), m.lo.map { "[\(number($0)), \(number(m.hi))]" } ?? "", m.n.map(String.init) ?? "",
-         random[m.metric].map { number($0.value) } ?? ""]
-    }
-    let header = ["metric", "value", "95% interval", "n", "random judge"]
-    let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
-    for row in [header] + rows {
-        print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
-    }
-}
-
 struct EvalJudgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "judge",
@@ -65,6 +48,7 @@ struct EvalJudgeCommand: AsyncParsableCommand {
     @Option(help: "A judge template file replacing the built-in rubric (pointwise).") var template: String?
     @Option(help: "Bootstrap resamples for the 95 % intervals.") var resamples = defaults.resamples
     @Flag(help: "No progress output.") var quiet = false
+    @OptionGroup var output: EvalFormatOption
 
     func validate() throws {
         guard ["pointwise", "pairwise"].contains(mode) else { throw ValidationError("--mode must be pointwise or pairwise") }
@@ -88,7 +72,7 @@ struct EvalJudgeCommand: AsyncParsableCommand {
             config.structured = structured
             config.resamples = resamples
             let result = try await perform(EvalPairwise(config: config), context, model: model)
-            return try printMetrics("eval judge (pairwise)", result, context.store)
+            return try printMetrics("eval judge (pairwise)", result, context.store, format: output.format)
         }
         if let data, try context.version(data).kind == .labeledPairs {
             guard exclude.isEmpty else { throw ValidationError("--exclude applies to ranked data only") }
@@ -99,7 +83,7 @@ struct EvalJudgeCommand: AsyncParsableCommand {
             config.structured = structured
             config.resamples = resamples
             let result = try await perform(EvalPointwisePairs(config: config, templateFile: template), context, model: model)
-            return try printMetrics("eval judge (pointwise, on labelled pairs)", result, context.store)
+            return try printMetrics("eval judge (pointwise, on labelled pairs)", result, context.store, format: output.format)
         }
         var config = EvalJudge.Config()
         config.data = data ?? config.data
@@ -110,7 +94,7 @@ struct EvalJudgeCommand: AsyncParsableCommand {
         if byCategory { config.byCategory = true }
         config.resamples = resamples
         let result = try await perform(EvalJudge(config: config, templateFile: template), context, model: model)
-        try printMetrics("eval judge", result, context.store)
+        try printMetrics("eval judge", result, context.store, format: output.format)
     }
 }
 
@@ -151,6 +135,7 @@ struct CompareOptions: ParsableArguments {
     @Option(help: "Most tokens per judge verdict.") var judgeMaxTokens = EvalCompare.Config().sampling.maxTokens
     @Option(help: "Bootstrap resamples for the 95 % intervals.") var resamples = EvalCompare.Config().resamples
     @Flag(help: "No progress output.") var quiet = false
+    @OptionGroup var output: EvalFormatOption
 
     func context() throws -> StageContext {
         StageContext(store: try store.open(), experiment: store.experiment, quiet: quiet)
@@ -191,7 +176,7 @@ struct EvalH2HCommand: AsyncParsableCommand {
         let answersA = try await options.answers(a, prompts: prompts, context)
         let answersB = try await options.answers(b, prompts: prompts, context)
         let result = try await options.compare(kind: "h2h", a: answersA, aModel: a, b: answersB.version.ref, bModel: b, context)
-        try printMetrics("eval h2h \(a) vs \(b)", result, context.store)
+        try printMetrics("eval h2h \(a) vs \(b)", result, context.store, format: options.output.format)
     }
 }
 
@@ -211,7 +196,7 @@ struct EvalWinrateCommand: AsyncParsableCommand {
         let context = try options.context()
         let answers = try await options.answers(model, prompts: reference, context)
         let result = try await options.compare(kind: "winrate", a: answers, aModel: model, b: reference, bModel: reference, context)
-        try printMetrics("eval winrate \(model) vs \(reference)", result, context.store)
+        try printMetrics("eval winrate \(model) vs \(reference)", result, context.store, format: options.output.format)
     }
 }
 

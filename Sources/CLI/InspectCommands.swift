@@ -56,11 +56,7 @@ enum Terminal {
 /// The text and JSON renderings of lineage records. Every stored text goes through `TerminalText`: model outputs and
 /// imported data never reach the terminal as control codes.
 enum InspectOutput {
-    static func json<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return TerminalText.escapedJSON(String(decoding: try encoder.encode(value), as: UTF8.self)) + "\n"
-    }
+    static func json<T: Encodable>(_ value: T) throws -> String { try JSONOutput.document(value) }
 
     static func score(_ value: Double?) -> String {
         guard let value else { return "none" }

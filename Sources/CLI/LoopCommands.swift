@@ -172,7 +172,12 @@ struct PlanShow: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Print the experiment's stored recipe as the YAML file it came from (--steps: the planned steps).")
     @OptionGroup var store: StoreOptions
-    @Flag(help: "The steps (stage, round, model, config) instead of the recipe.") var steps = false
+    @Flag(help: "The steps (stage, round, model, config) instead of the recipe, as JSON Lines.") var steps = false
+    @Option(help: "yaml, or json: the recipe as one JSON document with the YAML's keys.") var format = "yaml"
+
+    func validate() throws {
+        guard ["yaml", "json"].contains(format) else { throw ValidationError("--format must be yaml or json") }
+    }
 
     func run() throws {
         let store = try self.store.openReadOnly()
@@ -185,6 +190,10 @@ struct PlanShow: ParsableCommand {
         }
         guard let recipe = try LoopPlan.recipe(store, experiment: self.store.experiment) else {
             throw SRLMError.notFound("experiment '\(self.store.experiment)' has no stored plan recipe: `srlm loop` stores one")
+        }
+        if format == "json" {
+            // The recipe file's own keys (camelCase, as plan.yaml spells them), not renamed.
+            return try JSONOutput.print(JSONValue(parsing: String(decoding: try CanonicalJSON.encode(recipe), as: UTF8.self)))
         }
         print(try recipe.yaml(), terminator: "")
     }

@@ -53,7 +53,7 @@ struct ModelOptions: ParsableArguments {
     private func baseSpec(experiment: String, store: () throws -> Store) throws -> ModelSpec {
         if offline {
             guard let weightsID else { throw ValidationError("--offline needs --weights-id (the identity the batch was exported with)") }
-            return ModelSpec(endpoints: [], weightsID: weightsID, label: weightsID)
+            return ModelSpec(endpoints: [], weightsID: weightsID, label: try checkpointName(weightsID, experiment: experiment, store: store))
         }
         if !endpoint.isEmpty {
             for url in endpoint where URL(string: url)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
@@ -63,13 +63,20 @@ struct ModelOptions: ParsableArguments {
                 throw ValidationError("--flavor must be one of \(Endpoint.Flavor.allCases.map(\.rawValue))")
             }
             return ModelSpec(endpoints: endpoint.map { Endpoint(baseURL: $0, modelName: servedModel, flavor: flavor, apiKeyEnv: apiKeyEnv) },
-                             weightsID: weightsID)
+                             weightsID: weightsID, label: try checkpointName(weightsID, experiment: experiment, store: store))
         }
         guard let model else {
             return server.spec(gguf: try EngineHome.locate().defaultGGUF)
         }
         let local = try CheckpointModels.localModel(model, experiment: experiment, store: store)
         return server.spec(gguf: local.gguf, label: local.label)
+    }
+
+    /// A checkpoint's key (sha256:… of its GGUF) as --weights-id: runs are listed under the checkpoint's name, as
+    /// its live runs are, with the key beside it. nil (the default label) for any other id.
+    private func checkpointName(_ weightsID: String?, experiment: String, store: () throws -> Store) throws -> String? {
+        guard let weightsID, weightsID.hasPrefix("sha256:") else { return nil }
+        return try store().read { try Checkpoints.name(forModelKey: weightsID, $0, experiment: experiment) }
     }
 
     /// The journal identity of the model the batch file's answers will come from (batch export).

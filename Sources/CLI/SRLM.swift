@@ -60,6 +60,8 @@ struct SRLM: AsyncParsableCommand {
             return "remove those first (`srlm rm NAME@N`), or a whole round with what it made (`srlm rm --round N`, the last round first)"
         case .sql:
             return "docs/SQL.md lists every view, its columns and its keys"
+        case .emptyVersion:
+            return "--allow-empty writes the version with no rows anyway"
         case .badPlan:
             return "rerun `srlm loop` (or `srlm round N`) with its options: the plan is stored anew"
         default:
@@ -87,9 +89,13 @@ struct StoreOptions: ParsableArguments {
         return try Store(path: path, create: create)
     }
 
+    /// Reads name an experiment that exists: a mistyped --experiment is an error listing the experiments, not an
+    /// empty listing.
     func openReadOnly() throws -> Store {
         if let cores { Parallelism.threads = cores }
-        return try Store(path: path, readOnly: true)
+        let store = try Store(path: path, readOnly: true)
+        if experimentGiven != nil { _ = try store.read { try Experiment.requireID($0, experiment) } }
+        return store
     }
 }
 

@@ -85,7 +85,9 @@ struct Show: ParsableCommand {
         let store = try options.openReadOnly()
         let version = try DatasetVersion.resolve(store, qualified: dataset, experiment: options.experiment)
         let result = try Listings.rows(store, version, offset: offset, limit: limit)
-        print("\(version.ref) (\(version.kind.rawValue), \(version.rowCount) rows, content \(version.contentHash.prefix(16)))")
+        let title = "\(version.ref) (\(version.kind.rawValue), \(version.rowCount) rows, content \(version.contentHash.prefix(16)))"
+        // csv and json are the rows only: the title would break a parser reading stdout.
+        if format == .table { print(title) } else { JSONOutput.note(title) }
         printQuery(result, format)
     }
 }
@@ -120,8 +122,8 @@ struct Query: ParsableCommand {
 
     func run() throws {
         guard let name else {
-            try Schema.queryNames().forEach { print($0) }
-            return
+            let names = try Schema.queryNames()
+            return format == .json ? try JSONOutput.print(names) : names.forEach { print($0) }
         }
         // Named queries take the experiment as :experiment.
         printQuery(try NamedQuery.run(try options.openReadOnly(), name, experiment: options.experiment), format)
@@ -136,10 +138,12 @@ struct Derive: ParsableCommand {
     @Option(help: "Source version, e.g. pairs@3.") var from: String
     @Option(name: .customLong("where"), help: "SQL condition over the source kind's view (e.g. v_pairs: margin >= 2).")
     var condition: String
+    @Flag(help: "Write the version even when the condition keeps no row.") var allowEmpty = false
 
     func run() throws {
         let store = try options.open()
-        let result = try SRLMStore.Derive.run(store, name: name, from: from, where: condition, experiment: options.experiment)
+        let result = try SRLMStore.Derive.run(store, name: name, from: from, where: condition, experiment: options.experiment,
+                                              allowEmpty: allowEmpty)
         if let version = result.version {
             print("wrote \(version.ref): \(version.rowCount) rows, content \(version.contentHash.prefix(16))")
         } else if let ref = result.unchanged {
@@ -163,7 +167,8 @@ struct Log: ParsableCommand {
             printQuery(try NamedQuery.run(store, "round-history", experiment: options.experiment), output.resolved)
             return
         }
-        printQuery(try Listings.runs(store, experiment: options.experiment, limit: limit, full: output.full), output.resolved)
+        printQuery(try Listings.runs(store, experiment: options.experiment, limit: limit, full: output.full,
+                                     nested: output.resolved == .json), output.resolved)
     }
 }
 

@@ -27,6 +27,8 @@ extension ModelSpec {
     /// The identity this spec's session will have, without starting anything (a local file is hashed).
     public func identity() throws -> ModelIdentity {
         if let gguf { return .local(label: label, sha256: try FileDigest.sha256(gguf).sha256) }
-        return .endpoint(weightsID: weightsID, servedModel: endpoints.first?.modelName ?? label)
+        // The spec's label: an offline checkpoint key keeps the checkpoint's name (the default is the endpoint's).
+        let endpoint = ModelIdentity.endpoint(weightsID: weightsID, servedModel: endpoints.first?.modelName ?? label)
+        return ModelIdentity(label: label, key: endpoint.key)
     }
 }

@@ -160,6 +160,17 @@ public enum Checkpoints {
             + (known.isEmpty ? " (none registered: see `srlm checkpoint add`)" : " (known: \(known.joined(separator: ", ")))"))
     }
 
+    /// The name of the experiment's checkpoint whose GGUF a model key (`sha256:` + the file's SHA-256, what a run
+    /// served from it records) points at, so a model answering offline under that key keeps its checkpoint's name.
+    public static func name(forModelKey key: String, _ db: Database, experiment: String) throws -> String? {
+        guard key.hasPrefix("sha256:") else { return nil }
+        return try String.fetchOne(db, sql: """
+            SELECT c.name FROM checkpoint c JOIN experiment e ON e.id = c.experiment_id
+            JOIN checkpoint_file f ON f.checkpoint_id = c.id
+            WHERE e.name = ? AND f.format = 'gguf' AND f.sha256 = ? ORDER BY c.id LIMIT 1
+            """, arguments: [experiment, String(key.dropFirst("sha256:".count))])
+    }
+
     /// The checkpoint a training run produced, if any.
     public static func made(byRun run: Int64, _ db: Database) throws -> Checkpoint? {
         try Row.fetchOne(db, sql: select + " WHERE c.train_run_id = ? ORDER BY c.id DESC LIMIT 1", arguments: [run])

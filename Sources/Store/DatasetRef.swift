@@ -84,14 +84,26 @@ public struct DatasetVersion: Hashable, Sendable, Codable {
             args += [v]
         }
         sql += " ORDER BY v.version DESC LIMIT 1"
-        guard let row = try Row.fetchOne(db, sql: sql, arguments: args) else {
-            let exists = try Bool.fetchOne(db, sql: """
-                SELECT 1 FROM dataset d JOIN experiment e ON e.id = d.experiment_id WHERE e.name = ? AND d.name = ?
-                """, arguments: [experiment, ref.name]) ?? false
-            throw SRLMError.notFound(exists ? "dataset \(ref) has no such version in experiment '\(experiment)'"
-                                             : "no dataset '\(ref.name)' in experiment '\(experiment)' (see `srlm datasets`)")
-        }
+        guard let row = try Row.fetchOne(db, sql: sql, arguments: args) else { throw try missing(db, ref, experiment: experiment) }
         return try DatasetVersion(row: row)
+    }
+
+    /// The error for a ref that names nothing, listing what there is: the experiments, the experiment's datasets, or
+    /// the dataset's versions.
+    static func missing(_ db: Database, _ ref: DatasetRef, experiment: String) throws -> SRLMError {
+        let experimentID = try Experiment.requireID(db, experiment)
+        let versions = try Int.fetchAll(db, sql: """
+            SELECT v.version FROM dataset_version v JOIN dataset d ON d.id = v.dataset_id
+            WHERE d.experiment_id = ? AND d.name = ? ORDER BY v.version
+            """, arguments: [experimentID, ref.name])
+        if !versions.isEmpty {
+            return .notFound("dataset \(ref) has no such version in experiment '\(experiment)'; versions: "
+                             + versions.map { "\(ref.name)@\($0)" }.joined(separator: ", "))
+        }
+        let names = try String.fetchAll(db, sql: "SELECT name FROM dataset WHERE experiment_id = ? ORDER BY name", arguments: [experimentID])
+        let listed = names.prefix(30).joined(separator: ", ") + (names.count > 30 ? ", … (\(names.count - 30) more)" : "")
+        return .notFound("no dataset '\(ref.name)' in experiment '\(experiment)'; "
+                         + (names.isEmpty ? "it has no datasets yet" : "datasets: " + listed))
     }
 
     public static func resolve(_ db: Database, _ text: String, experiment: String) throws -> DatasetVersion {

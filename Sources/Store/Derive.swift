@@ -6,10 +6,15 @@ public enum Derive {
     /// `whereSQL` is one SQL expression over the kind's readable view (e.g. v_pairs: margin, chosen_score,
     /// prompt_text ...), evaluated on a read-only connection over a subquery of the source version's rows only:
     /// it can read but never write, and never select rows of another version.
+    /// A condition that keeps no row is refused unless `allowEmpty`: a 0-row version is more often a mistyped
+    /// condition than a wanted result.
     public static func run(_ store: Store, name: String, from ref: String, where whereSQL: String,
-                           experiment: String = Experiment.defaultName) throws -> (version: DatasetVersion?, unchanged: String?) {
+                           experiment: String = Experiment.defaultName, allowEmpty: Bool = false) throws -> (version: DatasetVersion?, unchanged: String?) {
         let source = try store.read { try DatasetVersion.resolve($0, ref, experiment: experiment) }
         let keep = try selectOrds(store, source, whereSQL)
+        if keep.isEmpty && !allowEmpty {
+            throw SRLMError.emptyVersion("the condition keeps none of \(source.ref)'s \(source.rowCount) rows: nothing written")
+        }
         do {
             let version = try store.write { db -> DatasetVersion in
                 let run = try Runs.begin(db, experiment: experiment, stage: "derive",

@@ -34,6 +34,20 @@ public enum EvalRecords {
                 .map { EvalMetric($0[0], $0[1], lo: $0[2], hi: $0[3], n: $0[4]) }
         }
     }
+
+    /// The model an eval run used, as listings name it: its checkpoint's name when its key is a checkpoint's GGUF
+    /// (also when it ran offline under that key), else the name it ran under; and its key.
+    public static func model(_ store: Store, run: Int64) throws -> (name: String?, key: String?) {
+        try store.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT e.name AS experiment, json_extract(r.config, '$.model') AS model, json_extract(r.config, '$.modelKey') AS key
+                FROM run r JOIN experiment e ON e.id = r.experiment_id WHERE r.id = ?
+                """, arguments: [run]) else { return (nil, nil) }
+            let key: String? = row["key"], model: String? = row["model"], experiment: String = row["experiment"]
+            let checkpoint = try key.flatMap { try Checkpoints.name(forModelKey: $0, db, experiment: experiment) }
+            return (checkpoint ?? model, key)
+        }
+    }
 }
 
 extension Double {

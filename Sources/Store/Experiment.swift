@@ -25,4 +25,13 @@ public enum Experiment {
     public static func existingID(_ db: Database, _ name: String) throws -> Int64? {
         try Int64.fetchOne(db, sql: "SELECT id FROM experiment WHERE name = ?", arguments: [name])
     }
+
+    /// The id of an experiment a read names: a mistyped name fails naming the experiments there are, rather than
+    /// reading as an empty one.
+    public static func requireID(_ db: Database, _ name: String) throws -> Int64 {
+        if let id = try existingID(db, name) { return id }
+        let names = try String.fetchAll(db, sql: "SELECT name FROM experiment ORDER BY name")
+        throw SRLMError.notFound("no experiment '\(TerminalText.escaped(name, keepingNewlinesAndTabs: false))' in this store; "
+                                 + (names.isEmpty ? "it has none yet" : "experiments: " + names.joined(separator: ", ")))
+    }
 }

@@ -350,7 +350,7 @@ public enum Lineage {
             SELECT d.name || '@' || v.version FROM dataset_version v JOIN dataset d ON d.id = v.dataset_id WHERE v.run_id = ? ORDER BY v.id
             """, arguments: [id])
         let configText: String = row["config"]
-        let config = (try? JSONDecoder().decode(JSONValue.self, from: Data(configText.utf8))) ?? .string(configText)
+        let config = JSONValue(parsing: configText)
         return Run(id: id, stage: row["stage"], status: row["status"], seed: row["seed"], started: row["started"],
                    config: config, outputs: outputs)
     }
@@ -427,6 +427,11 @@ public enum JSONValue: Codable, Equatable, Sendable {
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
         }
+    }
+
+    /// A stored JSON text as a value; text that does not parse stays a string.
+    public init(parsing text: String) {
+        self = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .string(text)
     }
 
     public subscript(key: String) -> JSONValue? {

@@ -25,7 +25,7 @@ public struct QueryRow: Sendable {
 extension QueryResult {
     /// The same columns with only the rows at `indices`.
     public func keeping(_ indices: [Int]) -> QueryResult {
-        QueryResult(columns: columns, rows: indices.map { rows[$0] })
+        QueryResult(columns: columns, rows: indices.map { rows[$0] }, jsonColumns: jsonColumns)
     }
 
     public var records: [QueryRow] {

@@ -61,6 +61,16 @@ public enum Rounds {
         }
     }
 
+    /// Fails unless the experiment has round `iteration`, naming the rounds it has (a read of a round that is not
+    /// there must not look like an empty one).
+    public static func require(_ store: Store, experiment: String, iteration: Int) throws {
+        _ = try store.read { try Experiment.requireID($0, experiment) }
+        let known = try iterations(store, experiment: experiment)
+        guard !known.contains(iteration) else { return }
+        throw SRLMError.notFound("experiment '\(experiment)' has no round \(iteration); "
+                                 + (known.isEmpty ? "it has no rounds yet" : "rounds: " + known.map(String.init).joined(separator: ", ")))
+    }
+
     /// The round's input for `role`: an explicit ref, else what the round recorded, else an error naming the stage
     /// that makes it.
     public static func input(_ store: Store, experiment: String, iteration: Int, role: RoundRole, explicit: String?,

@@ -5,6 +5,21 @@ import GRDB
 public struct QueryResult: Sendable {
     public let columns: [String]
     public let rows: [[DatabaseValue]]
+    /// Columns whose text is JSON, printed by `--format json` as nested JSON rather than as a string holding it;
+    /// text that does not parse stays a string.
+    public var jsonColumns: Set<String>
+
+    public init(columns: [String], rows: [[DatabaseValue]], jsonColumns: Set<String>? = nil) {
+        self.columns = columns
+        self.rows = rows
+        self.jsonColumns = jsonColumns ?? Set(columns.filter(Self.holdsJSON))
+    }
+
+    /// The views' JSON columns by name: a run's config, stats and provenance, a checkpoint's metrics, a labelled
+    /// pair's annotator votes, and every `*_json` column (message lists, requests).
+    public static func holdsJSON(_ column: String) -> Bool {
+        ["config", "stats", "provenance", "metrics", "votes"].contains(column) || column.hasSuffix("_json")
+    }
 
     public enum Format: String, CaseIterable, Sendable { case table, csv, json }
 
@@ -58,6 +73,13 @@ public struct QueryResult: Sendable {
         return out
     }
 
+    /// A JSON column's text as the value it holds (an object or array), else the text itself.
+    static func nested(_ text: String) -> Any {
+        guard text.first == "{" || text.first == "[",
+              let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else { return text }
+        return value
+    }
+
     func renderJSON() -> String {
         let objects: [[String: Any]] = rows.map { row in
             var o: [String: Any] = [:]
@@ -67,7 +89,7 @@ public struct QueryResult: Sendable {
                 case .int64(let v): o[name] = v
                 // JSON has no infinities (SQLite has no NaN): written as strings rather than failing the document.
                 case .double(let v): o[name] = v.isFinite ? v as Any : (v > 0 ? "Infinity" : "-Infinity") as Any
-                case .string(let s): o[name] = s
+                case .string(let s): o[name] = jsonColumns.contains(name) ? Self.nested(s) : s as Any
                 case .blob(let d): o[name] = d.hexString
                 }
             }

@@ -38,11 +38,13 @@ public enum SRLMError: Error, CustomStringConvertible, Equatable, Sendable {
     case inUse(what: String, by: [String])
     /// SQL that SQLite refused, in words for people (an unknown column lists the columns it could have been).
     case sql(String)
+    /// A step would write a version with no rows; the message says what emptied it.
+    case emptyVersion(String)
 
     public var description: String {
         switch self {
         case .notFound(let m), .invalid(let m), .corrupt(let m), .badPlan(let m), .setup(let m), .server(let m), .training(let m),
-             .sql(let m):
+             .sql(let m), .emptyVersion(let m):
             return m
         case .noStore(let path):
             return "no store at \(path)"

@@ -181,10 +181,10 @@ enum LineageFixture {
 
         let json = try InspectOutput.json(blame)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-        #expect((object["usedBy"] as? [[String: Any]])?.count == 1)
+        #expect((object["used_by"] as? [[String: Any]])?.count == 1)
         #expect(((object["rejected"] as? [String: Any])?["text"] as? String) == LineageFixture.rejectedText)
         #expect(!json.unicodeScalars.contains { $0.value == 0x1b || $0.value == 0x07 })
-        #expect(try JSONDecoder().decode(Lineage.Blame.self, from: Data(json.utf8)) == blame)
+        #expect(try JSONDecoder.contract.decode(Lineage.Blame.self, from: Data(json.utf8)) == blame)
     }
 }
 
@@ -300,7 +300,8 @@ enum LineageFixture {
         }
         let blame = try srlm(["blame", "pairs@1", "0", "--format", "json"])
         #expect(blame.status == 0)
-        let decoded = try JSONDecoder().decode(Lineage.Blame.self, from: Data(blame.output.utf8))
+        let decoded = try JSONDecoder.contract.decode(Lineage.Blame.self, from: Data(blame.output.utf8))
+        #expect(blame.output.contains("\"used_by\"") && !blame.output.contains("usedBy"))
         #expect(decoded.usedBy.first?.checkpoint?.name == "M1" && decoded.judging?.checkpoint?.name == "M0")
 
         let blocks = try srlm(["show", "pairs@1", "--side-by-side"])

@@ -102,34 +102,18 @@ enum ContractFixture {
             try Data(stdout.utf8).write(to: file)
             checks.append(["schema": check.schema, "output": file.path, "command": check.arguments.joined(separator: " ")])
         }
-        checks += try evalJudgeChecks(store, folder)
+        try Self.validate(checks, in: folder)
+    }
+
+    /// Validates each output against its schema with the venv's PyPI jsonschema (Tests/Fixtures/validate_json.py).
+    static func validate(_ checks: [[String: String]], in folder: URL) throws {
         let manifest = folder.appendingPathComponent("checks.json")
         try JSONSerialization.data(withJSONObject: checks).write(to: manifest)
         let schemas = TestSupport.packageRoot.appendingPathComponent("schema/json").path
-        let (status, report) = try TestSupport.run(python, [TestSupport.fixture("validate_json.py"), schemas, manifest.path], timeoutSeconds: 120)
+        let (status, report) = try TestSupport.run(EngineSupport.home.python, [TestSupport.fixture("validate_json.py"), schemas, manifest.path],
+                                                   timeoutSeconds: 120)
         #expect(status == 0, "\(report)")
         #expect(report.contains("\"valid\": \(checks.count)"), "\(report)")
-    }
-
-    /// `eval judge --format json` against a stand-in endpoint (every verdict [[A]]) under M0's key, then offline under
-    /// the same key: both name the model M0 with its key beside it, as a run served from M0's GGUF does.
-    func evalJudgeChecks(_ store: Store, _ folder: URL) throws -> [[String: String]] {
-        let endpoint = try EngineSupport.Child("/usr/bin/env", ["python3", TestSupport.fixture("fixed_endpoint.py"), "--reply", "Both fine.\n[[A]]"])
-        defer { endpoint.stop() }
-        let port = try #require(endpoint.info["port"] as? Int, "\(endpoint.info)")
-        let judge = ["eval", "judge", "--mode", "pairwise", "--data", "labels", "--resamples", "20", "--quiet", "--format", "json",
-                     "--weights-id", ContractFixture.modelKey]
-        var checks: [[String: String]] = []
-        for (name, extra) in [("live", ["--endpoint", "http://127.0.0.1:\(port)/v1"]), ("offline", ["--offline"])] {
-            let (status, stdout) = try ContractFixture.srlm(judge + extra, store)
-            #expect(status == 0, "\(name): \(stdout)")
-            let document = try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any]
-            #expect(document?["model"] as? String == "M0" && document?["model_key"] as? String == ContractFixture.modelKey, "\(name): \(stdout)")
-            let file = folder.appendingPathComponent("eval-\(name).json")
-            try Data(stdout.utf8).write(to: file)
-            checks.append(["schema": "eval", "output": file.path, "command": "eval judge (\(name))"])
-        }
-        return checks
     }
 
     /// Every schema is checked by a case above, and none is taken for a migration or a named query (Package.swift
@@ -137,7 +121,7 @@ enum ContractFixture {
     @Test func everySchemaIsCheckedAndNoneIsSQL() throws {
         let folder = TestSupport.packageRoot.appendingPathComponent("schema/json")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".schema.json") }
-        let checked = Set(Self.cases.map(\.schema) + ["eval"])
+        let checked = Set(Self.cases.map(\.schema) + ["eval"])  // eval: EngineBacked.EvalJSONContract
         #expect(Set(files.map { String($0.dropLast(".schema.json".count)) }) == checked)
         #expect(try Schema.migrationFiles().allSatisfy { $0.pathExtension == "sql" })
         #expect(try !Schema.queryNames().contains { $0.contains("schema") })
@@ -197,5 +181,33 @@ extension JSONDecoder {
             return Key(stringValue: camel.hasSuffix("Id") ? camel.dropLast(2) + "ID" : camel)
         }
         return decoder
+    }
+}
+
+extension EngineBacked {
+    @Suite struct EvalJSONContract {
+        /// `eval judge --format json`, live against the real llama.cpp server (SmolLM2) under M0's key, then offline
+        /// under the same key from the journal: both validate against schema/json/eval.schema.json and name the model
+        /// M0 with its key beside it, as a run served from M0's GGUF does.
+        @Test func evalJudgeNamesTheModelLiveAndOffline() throws {
+            let store = try ContractFixture.build()
+            let folder = TestSupport.temporaryDirectory("json-contract-eval")
+            let server = try EngineSupport.startServer(parallel: 1)
+            defer { server.stop() }
+            let url = try #require(server.ready?.url, "llama.cpp did not start")
+            let judge = ["eval", "judge", "--mode", "pairwise", "--data", "labels", "--resamples", "20", "--quiet", "--format", "json",
+                         "--structured", "--max-tokens", "48", "--weights-id", ContractFixture.modelKey]
+            var checks: [[String: String]] = []
+            for (name, extra) in [("live", ["--endpoint", url]), ("offline", ["--offline"])] {
+                let (status, stdout) = try ContractFixture.srlm(judge + extra, store)
+                #expect(status == 0, "\(name): \(stdout)")
+                let document = try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any]
+                #expect(document?["model"] as? String == "M0" && document?["model_key"] as? String == ContractFixture.modelKey, "\(name): \(stdout)")
+                let file = folder.appendingPathComponent("eval-\(name).json")
+                try Data(stdout.utf8).write(to: file)
+                checks.append(["schema": "eval", "output": file.path, "command": "eval judge (\(name))"])
+            }
+            try JSONContractTests.validate(checks, in: folder)
+        }
     }
 }

@@ -41,10 +41,11 @@ struct BundleCommand: ParsableCommand {
     @OptionGroup var options: StoreOptions
     @Argument(help: "The archive to write (.tar, .tar.zst or .tar.gz; must not exist).") var output: String
     @Flag(help: "Leave the weight files out (fsck where it is unpacked names them as missing).") var noWeights = false
+    @Flag(help: "Replace an existing archive (the new one is written aside first).") var force = false
 
     func run() throws {
         let store = try options.open()
-        print(try StoreBundle.bundle(store, to: output, weights: !noWeights).summary())
+        print(try StoreBundle.bundle(store, to: output, weights: !noWeights, force: force).summary())
     }
 }
 

@@ -48,13 +48,13 @@ public struct UnbundleReport: Codable, Sendable {
 ///
 /// Model files are recorded relative to the run folder, so the store unpacked anywhere finds them there.
 public enum StoreBundle {
-    /// Writes the archive aside and renames it into place. Without `weights`, the run folder's weight files (those
-    /// checkpoints list, and any *.safetensors, *.bin, *.gguf) stay out.
-    public static func bundle(_ store: Store, to archive: String, weights: Bool = true) throws -> BundleReport {
+    /// Writes the archive aside and renames it into place (over an older one only with `force`). Without `weights`,
+    /// the run folder's weight files (those checkpoints list, and any *.safetensors, *.bin, *.gguf) stay out.
+    public static func bundle(_ store: Store, to archive: String, weights: Bool = true, force: Bool = false) throws -> BundleReport {
         let start = DispatchTime.now().uptimeNanoseconds
         let out = URL(fileURLWithPath: archive).standardizedFileURL
         let compression = try compressionFlag(out.lastPathComponent)
-        guard !FileManager.default.fileExists(atPath: out.path) else { throw SRLMError.fileExists(path: out.path) }
+        guard force || !FileManager.default.fileExists(atPath: out.path) else { throw SRLMError.fileExists(path: out.path) }
         let name = URL(fileURLWithPath: store.path).lastPathComponent
         var report = BundleReport(archive: out.path, store: name)
         let (owned, external) = try store.read { db in
@@ -88,7 +88,9 @@ public enum StoreBundle {
         try members.write(to: list)
         try tar(["--create", "--file", partial] + compression + ["-C", stage.path, name, "-C", URL(fileURLWithPath: store.path)
             .standardizedFileURL.deletingLastPathComponent().path, "--null", "-T", list.path])
-        try FileManager.default.moveItem(atPath: partial, toPath: out.path)
+        guard rename(partial, out.path) == 0 else {
+            throw SRLMError.invalid("cannot put the archive at \(out.path): \(String(cString: strerror(errno)))")
+        }
         report.archiveBytes = (try? FileManager.default.attributesOfItem(atPath: out.path)[.size] as? NSNumber)?.int64Value ?? 0
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return report

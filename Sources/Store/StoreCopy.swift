@@ -52,7 +52,7 @@ public enum StoreCopy {
             throw SRLMError.notFound("no folder \(folder) to put the store \(URL(fileURLWithPath: target).lastPathComponent) in")
         }
         for path in [target, RunFolder.root(store: target)] where FileManager.default.fileExists(atPath: path) {
-            throw SRLMError.fileExists(path: path)
+            throw SRLMError.invalid("\(path) exists: a store and its run folder are never written over; name another path")
         }
     }
 

@@ -50,7 +50,9 @@ import Testing
         let copyPath = URL(fileURLWithPath: original.path).deletingLastPathComponent().appendingPathComponent("copy.sqlite").path
         let report = try StoreCopy.copy(original, to: copyPath)
         #expect(report.files == 3 && report.runFolder == RunFolder.root(store: copyPath))
-        #expect(throws: SRLMError.fileExists(path: copyPath)) { try StoreCopy.copy(original, to: copyPath) }
+        #expect(throws: SRLMError.invalid("\(copyPath) exists: a store and its run folder are never written over; name another path")) {
+            try StoreCopy.copy(original, to: copyPath)
+        }
 
         let copy = try Store(path: copyPath)
         let copied = try Self.modelFiles(copy)
@@ -124,6 +126,7 @@ import Testing
         let bundled = try StoreBundle.bundle(store, to: archive, weights: true)
         #expect(bundled.files == 3 && bundled.leftOut.isEmpty && bundled.archiveBytes > 0)
         #expect(throws: SRLMError.fileExists(path: archive)) { try StoreBundle.bundle(store, to: archive) }
+        #expect(try StoreBundle.bundle(store, to: archive, force: true).files == 3)
 
         let there = TestSupport.temporaryDirectory("unbundled").appendingPathComponent("lab").path
         let unpacked = try StoreBundle.unbundle(archive, into: there)
@@ -133,7 +136,8 @@ import Testing
         let m1 = try #require(try moved.read { try Checkpoints.find($0, experiment: "default", name: "M1") })
         #expect(m1.files[0].path == there + "/srlm-runs/srlm.sqlite/models/default-M1/model.safetensors")
         #expect(try FileDigest.sha256(m1.files[0].path).sha256 == m1.files[0].sha256)
-        #expect(throws: SRLMError.fileExists(path: unpacked.store)) { try StoreBundle.unbundle(archive, into: there) }
+        #expect(throws: SRLMError.self) { try StoreBundle.unbundle(archive, into: there) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: there).filter { $0.hasPrefix(".") }.isEmpty)  // nothing left aside
     }
 
     @Test func aBundleWithoutWeightsUnpacksCleanAndNamesWhatIsMissing() throws {

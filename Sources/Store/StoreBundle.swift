@@ -124,9 +124,14 @@ public enum StoreBundle {
             report.runFolder = RunFolder.root(store: target)
         }
         try staged.place()
-        let store = try Store(path: target)
-        report.fsck = try Fsck.run(store)
-        try store.close()
+        do {
+            let store = try Store(path: target)
+            report.fsck = try Fsck.run(store)
+            try store.close()
+        } catch {
+            report.fsck = try Fsck.run(path: target)  // not a store srlm can open: fsck says what it can
+            if report.fsck.ok { report.fsck.problems.append("store: \(error)") }
+        }
         return report
     }
 
@@ -169,13 +174,17 @@ public enum StoreBundle {
         process.standardOutput = output
         process.standardError = errors
         do { try process.run() } catch { throw SRLMError.setup("cannot run tar: \(error)") }
-        // Drained while it runs: a listing longer than a pipe's buffer would otherwise block it.
+        // Both pipes drained while it runs: output longer than a pipe's buffer would otherwise block it.
+        final class Box: @unchecked Sendable { var data = Data() }
+        let said = Box()
+        let drained = DispatchGroup()
+        DispatchQueue.global().async(group: drained) { said.data = errors.fileHandleForReading.readDataToEndOfFile() }
         let printed = output.fileHandleForReading.readDataToEndOfFile()
-        let said = errors.fileHandleForReading.readDataToEndOfFile()
+        drained.wait()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw SRLMError.invalid("tar \(arguments.prefix(3).joined(separator: " ")) failed: "
-                                     + String(decoding: said, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+                                     + String(decoding: said.data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
         }
         return String(decoding: printed, as: UTF8.self)
     }

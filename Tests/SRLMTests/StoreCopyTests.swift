@@ -174,4 +174,14 @@ import Testing
         #expect(throws: SRLMError.self) { try StoreBundle.unbundle(foreign, into: there.path) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: there.path).isEmpty)
     }
+
+    /// A bundle whose store file is not a store is unpacked (to look at) but its check fails.
+    @Test func aBundleHoldingNoStoreFailsItsCheck() throws {
+        let source = TestSupport.temporaryDirectory("notastore")
+        try Data("not SQLite at all, but long enough to look like a header of something".utf8).write(to: source.appendingPathComponent("srlm.sqlite"))
+        let archive = source.appendingPathComponent("bad.tar").path
+        try StoreBundle.tar(["--create", "--file", archive, "-C", source.path, "srlm.sqlite"])
+        let report = try StoreBundle.unbundle(archive, into: TestSupport.temporaryDirectory("target").path)
+        #expect(!report.fsck.ok && report.fsck.problems.contains { $0.hasPrefix("store: ") })
+    }
 }

@@ -41,7 +41,9 @@ struct GC: ParsableCommand {
         abstract: "Reclaim texts no kept row uses and the model files of removed checkpoints (a dry run unless --apply).",
         discussion: """
             Kept blobs keep their ids and bytes, so no kept row, row hash or version hash changes; `srlm fsck` passes \
-            afterwards. A model file is deleted only if it still has the SHA-256 recorded when its checkpoint was removed.
+            afterwards. A model file is deleted only if it is inside the store's own run folder (srlm-runs/NAME/; files \
+            elsewhere, such as another store's, are never touched) and still has the SHA-256 recorded when its \
+            checkpoint was removed; the dry run lists every path it would delete.
             """)
     @OptionGroup var options: StoreOptions
     @Flag(help: "Do it (without it, only say what would go and how many bytes).") var apply = false

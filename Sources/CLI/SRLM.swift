@@ -11,7 +11,7 @@ struct SRLM: AsyncParsableCommand {
         version: Runs.toolVersion,
         subcommands: [
             Init.self, Import.self, Datasets.self, Show.self, Export.self, SQL.self, Query.self, Diff.self,
-            Derive.self, Log.self, Fsck.self, Compact.self, Remove.self, GC.self, Blame.self, DoctorCommand.self,
+            Derive.self, Log.self, Fsck.self, Compact.self, Remove.self, GC.self, StoreCommand.self, BundleCommand.self, UnbundleCommand.self, Blame.self, DoctorCommand.self,
             Serve.self, GenPromptsCommand.self, GenCandidatesCommand.self, JudgeCommand.self, PairsCommand.self, MetaJudgeCommand.self, CategorizeCommand.self, DifficultyCommand.self,
             BuildEFTCommand.self, JudgeProbeCommand.self, Train.self, CheckpointsCommand.self, CheckpointCommand.self,
             LoopCommand.self, RoundCommand.self, PlanCommand.self, BatchCommand.self, EvalCommand.self, ReportCommand.self,

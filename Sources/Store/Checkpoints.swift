@@ -13,7 +13,8 @@ public enum CheckpointFormat: String, Codable, Sendable, CaseIterable {
     case loraGGUF = "lora-gguf"
 }
 
-/// One file of a checkpoint, with the SHA-256 and size it had when registered.
+/// One file of a checkpoint, with the SHA-256 and size it had when registered. `path` is always a full path here; the
+/// store records a file inside its run folder relative to that folder (`RunFolder.record`).
 public struct CheckpointFile: Codable, Hashable, Sendable {
     public let path: String
     public let format: CheckpointFormat
@@ -33,7 +34,8 @@ public struct Checkpoint: Codable, Sendable {
     public let id: Int64
     public let experiment: String
     public let name: String
-    /// The model's location: a Hugging Face folder (trainable), else a .gguf file (servable only).
+    /// The model's location: a Hugging Face folder (trainable), else a .gguf file (servable only). A full path here;
+    /// recorded relative to the store's run folder when inside it, like the files.
     public let uri: String
     public let base: String?
     public let trainRunID: Int64?
@@ -99,7 +101,8 @@ public enum Checkpoints {
         try db.execute(sql: """
             INSERT INTO checkpoint(experiment_id, name, uri, base_id, train_run_id, data_version_id, config, metrics)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [try Experiment.id(db, experiment), new.name, new.uri, new.baseID, new.trainRunID,
+            """, arguments: [try Experiment.id(db, experiment), new.name, RunFolder.record(new.uri, root: try RunFolder.root(db)),
+                             new.baseID, new.trainRunID,
                              new.dataVersionID, new.config, new.metrics])
         let id = db.lastInsertedRowID
         try addFiles(db, checkpoint: id, new.files)
@@ -108,10 +111,11 @@ public enum Checkpoints {
 
     /// Adds files to a checkpoint (a conversion's GGUF); a path registered again gets its new hash and size.
     public static func addFiles(_ db: Database, checkpoint: Int64, _ files: [CheckpointFile]) throws {
+        let root = try RunFolder.root(db)
         for file in files {
             try db.execute(sql: """
                 INSERT OR REPLACE INTO checkpoint_file(checkpoint_id, path, format, sha256, size) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [checkpoint, file.path, file.format.rawValue, file.sha256, file.size])
+                """, arguments: [checkpoint, RunFolder.record(file.path, root: root), file.format.rawValue, file.sha256, file.size])
         }
     }
 
@@ -126,6 +130,7 @@ public enum Checkpoints {
 
     static func load(_ db: Database, _ row: Row) throws -> Checkpoint {
         let id: Int64 = row["id"]
+        let root = try RunFolder.root(db)
         let files = try Row.fetchAll(db, sql: """
             SELECT path, format, sha256, size FROM checkpoint_file WHERE checkpoint_id = ? ORDER BY path
             """, arguments: [id]).map { file -> CheckpointFile in
@@ -133,9 +138,9 @@ public enum Checkpoints {
                 guard let parsed = CheckpointFormat(rawValue: format) else {
                     throw SRLMError.invalid("checkpoint \(id): file \(file["path"] as String? ?? "?") has unknown format '\(format)'")
                 }
-                return CheckpointFile(path: file["path"], format: parsed, sha256: file["sha256"], size: file["size"])
+                return CheckpointFile(path: RunFolder.resolve(file["path"], root: root), format: parsed, sha256: file["sha256"], size: file["size"])
             }
-        return Checkpoint(id: id, experiment: row["experiment"], name: row["name"], uri: row["uri"], base: row["base"],
+        return Checkpoint(id: id, experiment: row["experiment"], name: row["name"], uri: RunFolder.resolve(row["uri"], root: root), base: row["base"],
                           trainRunID: row["train_run_id"], dataVersion: row["data_version"], config: row["config"],
                           metrics: row["metrics"], created: row["created"], files: files)
     }

@@ -11,12 +11,21 @@ public struct FsckReport: Sendable, Codable {
     public var rows = 0
     /// Blobs removed by `srlm gc`: no row may name one.
     public var holes = 0
+    /// Checkpoints' model files present with their registered size.
+    public var modelFiles = 0
+    /// Model files not there ("experiment/checkpoint: path"): a bundle made without weights, a run folder not
+    /// copied. The store's data does not depend on them, so they are not problems; serving or training that
+    /// checkpoint needs them back.
+    public var missingModelFiles: [String] = []
     public var problems: [String] = []
     public var ok: Bool { problems.isEmpty }
 
     public var summary: String {
-        let head = "checked \(packs) packs, \(blobs) blobs\(holes > 0 ? " (and \(holes) removed)" : ""), \(versions) versions, \(rows) rows"
-        return ok ? head + ": ok" : head + ": \(problems.count) problem(s)\n" + problems.map { "  - " + $0 }.joined(separator: "\n")
+        let head = "checked \(packs) packs, \(blobs) blobs\(holes > 0 ? " (and \(holes) removed)" : ""), \(versions) versions, \(rows) rows, "
+            + "\(modelFiles) model file(s)"
+        let missing = missingModelFiles.isEmpty ? "" : "\n\(missingModelFiles.count) model file(s) missing (not a problem of the data; "
+            + "the checkpoint cannot be served or trained until they are back):\n" + missingModelFiles.map { "  - " + $0 }.joined(separator: "\n")
+        return (ok ? head + ": ok" : head + ": \(problems.count) problem(s)\n" + problems.map { "  - " + $0 }.joined(separator: "\n")) + missing
     }
 }
 
@@ -63,6 +72,7 @@ public enum Fsck {
                 let blobs = checkBlobs(db, &report)
                 checkVersions(db, blobs, &report)
                 checkOtherReferences(db, blobs, &report)
+                checkModelFiles(db, &report)
             }
         } catch {
             report.problems.append("store: \(error)")
@@ -149,6 +159,31 @@ public enum Fsck {
             }
         } catch {
             report.problems.append("blob references: \(error)")
+        }
+    }
+
+    /// Each checkpoint file is there with its registered size (hashing every weight file would take minutes).
+    static func checkModelFiles(_ db: Database, _ report: inout FsckReport) {
+        do {
+            let root = try RunFolder.root(db)
+            let files = try Row.fetchAll(db, sql: """
+                SELECT e.name || '/' || c.name, f.path, f.size FROM checkpoint_file f JOIN checkpoint c ON c.id = f.checkpoint_id
+                JOIN experiment e ON e.id = c.experiment_id ORDER BY e.name, c.id, f.path
+                """)
+            for file in files {
+                let checkpoint: String = file[0], path = RunFolder.resolve(file[1], root: root), size: Int64 = file[2]
+                guard let found = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber else {
+                    report.missingModelFiles.append("\(checkpoint): \(path)")
+                    continue
+                }
+                if found.int64Value == size {
+                    report.modelFiles += 1
+                } else {
+                    report.problems.append("checkpoint \(checkpoint): \(path) is \(found.int64Value) bytes, registered as \(size)")
+                }
+            }
+        } catch {
+            report.problems.append("model files: \(error)")
         }
     }
 

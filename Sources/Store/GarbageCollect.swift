@@ -49,7 +49,8 @@ public struct GCReport: Codable, Sendable {
         }
         let freed = files.filter { $0.skipped == nil }
         if !freed.isEmpty {
-            lines.append("\(dryRun ? "would delete" : "deleted") \(freed.count) model file(s) of removed checkpoints, \(mb(freed.reduce(0) { $0 + $1.bytes }))")
+            lines.append("\(dryRun ? "would delete" : "deleted") \(freed.count) model file(s) of removed checkpoints, \(mb(freed.reduce(0) { $0 + $1.bytes })):")
+            for file in freed { lines.append("  \(file.path) (\(mb(file.bytes)))") }
         }
         for file in files { if let why = file.skipped { lines.append("kept \(file.path): \(why)") } }
         if !dryRun && fileBytesBefore > 0 { lines.append("the store file \(mb(fileBytesBefore)) → \(mb(fileBytesAfter))") }
@@ -209,23 +210,30 @@ public enum GarbageCollector {
         }
     }
 
-    /// Deletes the files `srlm rm` recorded (or, as a dry run, sizes them): each only if it is unchanged since (its
-    /// SHA-256) and no kept checkpoint lists it; a run folder only when no kept checkpoint's file is inside it.
+    /// Deletes the files `srlm rm` recorded (or, as a dry run, sizes them): each only if it is inside this store's run
+    /// folder (a file another store or the user owns is never touched, whatever the record says), unchanged since
+    /// its removal (its SHA-256) and listed by no kept checkpoint; a run folder only when no kept checkpoint's file
+    /// is inside it.
     static func deleteFiles(_ store: Store, apply: Bool) throws -> [GCReport.File] {
-        let pending = try store.read { db in
-            try Row.fetchAll(db, sql: """
+        let (pending, root) = try store.read { db in
+            (try Row.fetchAll(db, sql: """
                 SELECT r.path, r.sha256, r.size, EXISTS (SELECT 1 FROM checkpoint_file f
                     WHERE f.path = r.path OR (r.sha256 IS NULL AND f.path LIKE r.path || '/%')) AS kept
                 FROM removed_file r WHERE r.deleted IS NULL ORDER BY r.path
-                """)
+                """), try RunFolder.root(db))
         }
         var files: [GCReport.File] = []
         var done: [String] = []
         let fm = FileManager.default
         for row in pending {
-            let path: String = row[0], sha: String? = row[1], kept: Bool = row[3]
+            let recorded: String = row[0], sha: String? = row[1], kept: Bool = row[3]
+            let path = RunFolder.resolve(recorded, root: root)
+            guard let root, RunFolder.owns(path, root: root) else {
+                files.append(.init(path: path, bytes: 0, skipped: "outside this store's run folder \(root ?? "(none)"): not this store's to delete"))
+                continue
+            }
             var isFolder: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &isFolder) else { done.append(path); continue }
+            guard fm.fileExists(atPath: path, isDirectory: &isFolder) else { done.append(recorded); continue }
             if kept {
                 files.append(.init(path: path, bytes: 0, skipped: "a kept checkpoint lists it"))
                 continue
@@ -243,7 +251,7 @@ public enum GarbageCollector {
             }
             if apply {
                 try fm.removeItem(atPath: path)
-                done.append(path)
+                done.append(recorded)
             }
             files.append(.init(path: path, bytes: bytes, skipped: nil))
         }

@@ -161,8 +161,9 @@ public enum Remover {
                                          arguments: [Guards.json(s.rounds)])
         report.journalCalls = try Int.fetchOne(db, sql: "SELECT count(*) FROM model_call WHERE " + unusedCalls,
                                                arguments: [Guards.json(s.runs), Guards.json(s.versions)]) ?? 0
+        let root = try RunFolder.root(db)
         for file in freed {
-            report.files.append(file.path)
+            report.files.append(RunFolder.resolve(file.path, root: root))
             report.fileBytes += file.size ?? 0
         }
         return report
@@ -177,22 +178,22 @@ public enum Remover {
 
     struct FreedFile { let path: String; let sha256: String?; let size: Int64? }
 
-    /// The files of removed checkpoints that srlm trained (never an imported model's) and no kept checkpoint lists,
+    /// The files of removed checkpoints that srlm trained (never an imported model's) that are inside the store's run
+    /// folder (recorded relative to it: files elsewhere are not the store's to delete) and no kept checkpoint lists,
     /// and the removed training runs' folders in the per-store layout.
     static func freedFiles(_ db: Database, _ s: Selection) throws -> [FreedFile] {
         var files = try Row.fetchAll(db, sql: """
             SELECT DISTINCT f.path, f.sha256, f.size FROM checkpoint_file f JOIN checkpoint c ON c.id = f.checkpoint_id
-            WHERE c.id IN (SELECT value FROM json_each(?1)) AND c.train_run_id IS NOT NULL
+            WHERE c.id IN (SELECT value FROM json_each(?1)) AND c.train_run_id IS NOT NULL AND substr(f.path, 1, 1) <> '/'
             AND f.path NOT IN (SELECT path FROM checkpoint_file WHERE checkpoint_id NOT IN (SELECT value FROM json_each(?1)))
             ORDER BY f.path
             """, arguments: [Guards.json(s.checkpoints)]).map { FreedFile(path: $0[0], sha256: $0[1], size: $0[2]) }
-        let store = try String.fetchOne(db, sql: "SELECT file FROM pragma_database_list WHERE name = 'main'") ?? ""
+        guard let root = try RunFolder.root(db) else { return files }
         let trainRuns = try Int64.fetchAll(db, sql: """
             SELECT train_run_id FROM checkpoint WHERE id IN (SELECT value FROM json_each(?)) AND train_run_id IS NOT NULL
             """, arguments: [Guards.json(s.checkpoints)])
-        for run in trainRuns where !store.isEmpty {
-            let folder = RunFolder.path(store: store, run: run)
-            if FileManager.default.fileExists(atPath: folder) { files.append(FreedFile(path: folder, sha256: nil, size: nil)) }
+        for run in trainRuns where FileManager.default.fileExists(atPath: root + "/\(run)") {
+            files.append(FreedFile(path: String(run), sha256: nil, size: nil))
         }
         return files
     }

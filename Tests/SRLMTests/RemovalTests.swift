@@ -68,9 +68,10 @@ import SRLMStages
         }
     }
 
-    /// An experiment with M0 (imported: no training run) and `rounds` rounds.
+    /// An experiment with M0 (imported: no training run) and `rounds` rounds; the model files are in the store's run
+    /// folder, where training puts them (gc deletes nothing outside it).
     static func makeExperiment(_ store: Store, _ experiment: String = "default", rounds: Int = 2) throws -> URL {
-        let folder = URL(fileURLWithPath: store.path).deletingLastPathComponent().appendingPathComponent("models")
+        let folder = URL(fileURLWithPath: RunFolder.root(store: store.path)).appendingPathComponent("models")
         let base = folder.appendingPathComponent("\(experiment)-M0")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         try Data("base weights".utf8).write(to: base.appendingPathComponent("model.safetensors"))

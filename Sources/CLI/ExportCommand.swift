@@ -22,13 +22,16 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export a version of any kind, or a store table, as JSONL or Parquet with its lineage; or the whole store as a Parquet folder.",
         discussion: """
-            srlm export NAME[@N]                     every column, texts decoded, with ref, ord, row_hash, round, model, run_id
-            srlm export pairs@2 --format trl -o train.jsonl   a training file (trl, trl-standard, sft, messages, openai-*)
-            srlm export --table runs -o runs.parquet  runs, checkpoints, model_calls, eval_metrics, prompt_rejections, versions, rounds
-            srlm export --all DIR [--experiment E]   every version and table as DIR/kind=K/experiment=E/dataset=NAME/version=N/part-0.parquet
-                                                     and DIR/table=T/experiment=E/part-0.parquet, plus DIR/manifest.json; a second run
-                                                     writes only what the manifest lacks
-            Parquet files carry key-value metadata: srlm.store, srlm.ref, srlm.content_hash, srlm.version, srlm.command, srlm.lineage.
+            With no --format (or --format table) a version is written with every column, texts decoded \
+            (NAME_text, NAME_json), behind the lineage columns ref, ord, row_hash, round, model and run_id. \
+            A training format (trl, trl-standard, sft, messages, openai-chat, openai-preference) writes a trainer's file.
+
+            --table T exports one of the store's other tables: \(StoreTable.allCases.map(\.rawValue).joined(separator: ", ")).
+
+            --all DIR writes every version as DIR/kind=K/experiment=E/dataset=NAME/version=N/part-0.parquet, every \
+            table as DIR/table=T/experiment=E/part-0.parquet, and DIR/manifest.json; a second run writes only what \
+            the manifest lacks. Parquet files carry key-value metadata: srlm.store, srlm.ref, srlm.content_hash, \
+            srlm.version, srlm.command and srlm.lineage (JSON). See docs/EXPORT.md.
             """)
     @OptionGroup var options: StoreOptions
     @Argument(help: "NAME or NAME@VERSION (not with --table or --all).") var dataset: String?

@@ -91,8 +91,25 @@ import Testing
         #expect(pairs[0]["chosen_text"] as? String == LineageFixture.chosenText)
     }
 
-    @Test func storeTablesExportRunsCheckpointsRoundsAndRejections() throws {
+    @Test func storeTablesExportRunsCheckpointsRoundsRejectionsCallsAndEvalFigures() throws {
         let built = try Self.store()
+        let judge = built.runs["judge"]!
+        try built.store.write { db in
+            let output = try Int64.fetchOne(db, sql: "SELECT output FROM judgment ORDER BY ord LIMIT 1")!
+            let prompt = try Int64.fetchOne(db, sql: "SELECT prompt FROM judgment ORDER BY ord LIMIT 1")!
+            try db.execute(sql: """
+                INSERT INTO model_call(request_hash, model_key, request, response, status, finish_reason, completion_tokens, run_id)
+                VALUES (x'00ff', 'sha256:ab', ?, ?, 'ok', 'stop', 7, ?)
+                """, arguments: [prompt, output, judge])
+            try db.execute(sql: "INSERT INTO eval_metric(run_id, metric, value, lo, hi, n) VALUES (?, 'pairwise_accuracy', 0.75, 0.5, 0.9, 4)",
+                           arguments: [judge])
+        }
+        let calls = try Self.rows(built.store, table: .modelCalls)
+        #expect(calls.count == 1 && calls[0]["request_hash"] as? String == "00ff" && calls[0]["experiment"] as? String == "default")
+        #expect((calls[0]["response_text"] as? String)?.hasPrefix("Rationale chosen 0") == true && calls[0]["completion_tokens"] as? Int == 7)
+        let figures = try Self.rows(built.store, table: .evalMetrics)
+        #expect(figures.count == 1 && figures[0]["metric"] as? String == "pairwise_accuracy" && figures[0]["value"] as? Double == 0.75)
+        #expect(figures[0]["model"] as? String == "m0.gguf" && figures[0]["n"] as? Int == 4)
         let runs = try Self.rows(built.store, table: .runs)
         #expect(runs.count == built.runs.count)
         let gen = try #require(runs.first { $0["stage"] as? String == "gen-candidates" })

@@ -8,7 +8,7 @@ struct Blame: ParsableCommand {
             + "checkpoint that judged, and the training runs that used its version.")
     @OptionGroup var options: StoreOptions
     @Argument(help: "A pairs, candidates, judgments or prompts version: NAME or NAME@VERSION.") var dataset: String
-    @Argument(help: "The row: its ord, or (pairs, prompts) its prompt's text.") var row: String?
+    @Argument(help: "The row: its ord, or (pairs, prompts) its prompt's text; or name it by --ord or --row-hash.") var row: String?
     @Option(help: "The row by its ord (an exported row's `ord`).") var ord: Int?
     @Option(help: "The row by its hash (an exported row's `row_hash`, or its first 8+ hex digits).") var rowHash: String?
     @Option(help: "text (an indented tree) or json.") var format: InspectFormat = .text

@@ -102,7 +102,7 @@ import Testing
                                                    timeoutSeconds: 300, environment: ["PIP_DISABLE_PIP_VERSION_CHECK": "1"])
         #expect(status == 0, "\(output)")
         let script = """
-            import json, sqlite3, sys
+            import json, sys
             import srlm
             store = srlm.open(sys.argv[1])
             versions, rounds = store.versions(), store.rounds()
@@ -114,8 +114,9 @@ import Testing
                 refused = None
             except srlm.SRLMError as error:
                 refused = str(error)
+            uses_sqlite3 = "sqlite3" in sys.modules
             print(json.dumps({
-                "module": srlm.__file__, "loads_extensions": hasattr(sqlite3.Connection, "enable_load_extension"),
+                "module": srlm.__file__, "uses_sqlite3": uses_sqlite3,
                 "versions": versions.num_rows, "refs": sorted(versions.column("ref").to_pylist()),
                 "rounds": rounds.num_rows, "pairs_columns": pairs.column_names[:6],
                 "pairs_types": [str(t) for t in pairs.schema.types[:6]],
@@ -126,6 +127,7 @@ import Testing
         let seen = try Self.runPython(["-c", script, built.store.path],
                                       environment: ["PYTHONPATH": installed.path, "SRLM_BIN": EngineSupport.srlmBinary])
         #expect((seen["module"] as? String)?.hasPrefix(installed.path) == true, "the installed copy, not the source tree")
+        #expect(seen["uses_sqlite3"] as? Bool == false, "the reader never opens the store itself: any Python's sqlite3 will do")
         #expect(seen["versions"] as? Int == 5 && seen["rounds"] as? Int == 4)
         #expect(seen["refs"] as? [String] == ["candidates@1", "generated-prompts@1", "judgments@1", "pairs@1", "seeds@1"])
         #expect(seen["pairs_columns"] as? [String] == ["ref", "ord", "row_hash", "round", "model", "run_id"])

@@ -8,13 +8,22 @@ struct Blame: ParsableCommand {
             + "checkpoint that judged, and the training runs that used its version.")
     @OptionGroup var options: StoreOptions
     @Argument(help: "A pairs, candidates, judgments or prompts version: NAME or NAME@VERSION.") var dataset: String
-    @Argument(help: "The row: its ord, or (pairs, prompts) its prompt's text.") var row: String
+    @Argument(help: "The row: its ord, or (pairs, prompts) its prompt's text; or name it by --ord or --row-hash.") var row: String?
+    @Option(help: "The row by its ord (an exported row's `ord`).") var ord: Int?
+    @Option(help: "The row by its hash (an exported row's `row_hash`, or its first 8+ hex digits).") var rowHash: String?
     @Option(help: "text (an indented tree) or json.") var format: InspectFormat = .text
+
+    func validate() throws {
+        guard [row != nil, ord != nil, rowHash != nil].filter({ $0 }).count == 1 else {
+            throw ValidationError("name the row once: ROW, --ord N or --row-hash HEX")
+        }
+    }
 
     func run() throws {
         let store = try options.openReadOnly()
         let version = try store.read { try DatasetVersion.resolve($0, dataset, experiment: options.experiment) }
-        let blame = try Lineage.blame(store, version, row: row)
+        let ord = try rowHash.map { try VersionTable.ord(store, version, rowHash: $0) } ?? ord
+        let blame = try Lineage.blame(store, version, row: ord.map(String.init) ?? row!)
         print(format == .json ? try InspectOutput.json(blame) : InspectOutput.tree(blame), terminator: "")
     }
 }

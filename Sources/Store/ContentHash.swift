@@ -104,8 +104,8 @@ struct Hash32: Comparable, Hashable {
 }
 
 /// `String(value)`'s bytes without making the String: row hashes and diffs write an integer for every row.
-enum DecimalDigits {
-    static func append(_ value: Int64, to buffer: inout [UInt8]) {
+public enum DecimalDigits {
+    public static func append(_ value: Int64, to buffer: inout [UInt8]) {
         if value < 0 { buffer.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in

@@ -52,7 +52,7 @@ public enum CanonicalJSON {
 
     /// A JSON string as JSONEncoder writes it: `"` and `\` escaped, \b \t \n \f \r by name, other control bytes as
     /// \u00xx (lowercase hex), everything else (DEL and all non-ASCII) as is.
-    static func appendString(_ text: String, to out: inout [UInt8]) {
+    public static func appendString(_ text: String, to out: inout [UInt8]) {
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
         var text = text

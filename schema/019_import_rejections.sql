@@ -11,9 +11,10 @@ CREATE TABLE import_rejection (
 ) STRICT;
 CREATE INDEX import_rejection_by_run ON import_rejection(run_id);
 
--- One row per refused input row, beside the version its import made (ref) and the experiment.
+-- One row per refused input row, beside the version its import made (ref) and the experiment; round and model as
+-- every v_* view has them (NULL unless the imported version was put in a round).
 CREATE VIEW v_import_rejections AS
-SELECT r.run_id, e.name AS experiment, v.ref, r.file, r.line, r.field, r.reason,
+SELECT r.run_id, e.name AS experiment, v.round, v.model, v.ref, r.file, r.line, r.field, r.reason,
        srlm_text(r.row) AS row_json
 FROM import_rejection r
 JOIN run ON run.id = r.run_id

@@ -31,11 +31,12 @@ public struct VersionLineage: Codable, Sendable, Hashable {
     public let rows: Int
     public let created: String
     public let parent: String?
-    /// The first round that holds the version (`round_member`); nil outside rounds.
+    /// The first round of the version's experiment that holds it (`round_member`); nil outside rounds.
     public let round: Int?
     public let runID: Int64?
     public let stage: String?
-    /// The model the writing run names (its config's `model`: a checkpoint name or a label); nil for imports.
+    /// The model the writing run names (its config's `model`), else the one named by the run that made its input (pairs:
+    /// the judge's); nil for imports. As `v_versions.model`.
     public let model: String?
     /// The srlm command line that started the run (its provenance's `invocation`).
     public let command: String?
@@ -50,12 +51,12 @@ public struct VersionLineage: Codable, Sendable, Hashable {
     }
 
     public static func of(_ db: Database, _ version: DatasetVersion) throws -> VersionLineage {
-        let round = try Int.fetchOne(db, sql: """
-            SELECT min(r.iteration) FROM round_member m JOIN round r ON r.id = m.round_id WHERE m.version_id = ?
-            """, arguments: [version.id])
+        // Round and model as the views define them (v_versions, migration 017), so an exported row and a SQL query agree.
+        let placed = try Row.fetchOne(db, sql: "SELECT round, model FROM v_versions WHERE version_id = ?", arguments: [version.id])
+        let round: Int? = placed?["round"], model: String? = placed?["model"]
         let run = try version.runID.flatMap {
             try Row.fetchOne(db, sql: """
-                SELECT stage, NULLIF(json_extract(config, '$.model'), '') AS model, tool_version,
+                SELECT stage, tool_version,
                        json_extract(provenance, '$.invocation') AS command
                 FROM run WHERE id = ?
                 """, arguments: [$0])
@@ -70,7 +71,7 @@ public struct VersionLineage: Codable, Sendable, Hashable {
         return VersionLineage(experiment: version.experiment, kind: version.kind.rawValue, dataset: version.name,
                               version: version.version, ref: version.ref, contentHash: version.contentHash,
                               rows: version.rowCount, created: version.created, parent: parent, round: round,
-                              runID: version.runID, stage: run?["stage"], model: run?["model"], command: run?["command"],
+                              runID: version.runID, stage: run?["stage"], model: model, command: run?["command"],
                               toolVersion: run?["tool_version"], inputs: inputs)
     }
 }

@@ -79,7 +79,7 @@ enum TwoRounds {
     /// Every dataset view, and the views over rounds and verdicts, carry the lineage columns.
     @Test func everyViewHasRoundModelRefAndExperiment() throws {
         let store = try TestSupport.makeStore()
-        let views = ArtifactKind.allCases.map(\.view) + ["v_prompt_candidates", "v_pairwise_verdicts", "v_prompt_rejections"]
+        let views = ArtifactKind.allCases.map(\.view) + ["v_prompt_candidates", "v_pairwise_verdicts", "v_prompt_rejections", "v_import_rejections"]
         try store.read { db in
             for view in views {
                 let columns = Set(try SQLErrorText.columnNames(db, view))

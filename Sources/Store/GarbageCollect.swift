@@ -224,10 +224,17 @@ public enum GarbageCollector {
         }
         var files: [GCReport.File] = []
         var done: [String] = []
+        // Folders deleted in this pass (paths sort before what is inside them): their files go with them, and are
+        // neither listed nor counted a second time.
+        var folders: [String] = []
         let fm = FileManager.default
         for row in pending {
             let recorded: String = row[0], sha: String? = row[1], kept: Bool = row[3]
             let path = RunFolder.resolve(recorded, root: root)
+            if folders.contains(where: { path.hasPrefix($0 + "/") }) {
+                done.append(recorded)
+                continue
+            }
             guard let root, RunFolder.owns(path, root: root) else {
                 files.append(.init(path: path, bytes: 0, skipped: "outside this store's run folder \(root ?? "(none)"): not this store's to delete"))
                 continue
@@ -253,6 +260,7 @@ public enum GarbageCollector {
                 try fm.removeItem(atPath: path)
                 done.append(recorded)
             }
+            if isFolder.boolValue { folders.append(path) }
             files.append(.init(path: path, bytes: bytes, skipped: nil))
         }
         if apply && !done.isEmpty {
@@ -269,7 +277,10 @@ public enum GarbageCollector {
         let fm = FileManager.default
         var total: Int64 = 0
         for case let file as String in fm.enumerator(atPath: path) ?? FileManager.DirectoryEnumerator() {
-            total += ((try? fm.attributesOfItem(atPath: path + "/" + file))?[.size] as? Int64) ?? 0
+            // Files only: a folder's own entry size (a 4 KiB block) is not model bytes.
+            guard let attributes = try? fm.attributesOfItem(atPath: path + "/" + file),
+                  attributes[.type] as? FileAttributeType == .typeRegular else { continue }
+            total += (attributes[.size] as? Int64) ?? 0
         }
         return total
     }

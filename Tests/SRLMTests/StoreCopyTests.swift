@@ -184,4 +184,31 @@ import Testing
         let report = try StoreBundle.unbundle(archive, into: TestSupport.temporaryDirectory("target").path)
         #expect(!report.fsck.ok && report.fsck.problems.contains { $0.hasPrefix("store: ") })
     }
+
+    /// A removed training run's folder is recorded beside the files inside it (folder first, by path): gc lists and
+    /// counts the folder once, and the files go with it (the dry run had listed and summed them twice).
+    @Test func aRemovedFolderIsCountedOnceWithTheFilesInside() throws {
+        let store = try TestSupport.makeStore()
+        let root = RunFolder.root(store: store.path)
+        let folder = root + "/7"
+        try FileManager.default.createDirectory(atPath: folder + "/model", withIntermediateDirectories: true)
+        try Data(repeating: 1, count: 1000).write(to: URL(fileURLWithPath: folder + "/model/model.safetensors"))
+        try Data(repeating: 2, count: 500).write(to: URL(fileURLWithPath: folder + "/model.q8_0.gguf"))
+        try store.write { db in
+            try db.execute(sql: "INSERT INTO removal(experiment, what, detail) VALUES ('default', 'round 2', '{}')")
+            let removal = db.lastInsertedRowID
+            for (path, bytes) in [("7", nil), ("7/model.q8_0.gguf", 500), ("7/model/model.safetensors", 1000)] as [(String, Int?)] {
+                let sha = try bytes.map { _ in try FileDigest.sha256(root + "/" + path).sha256 }
+                try db.execute(sql: "INSERT INTO removed_file(path, sha256, size, removal_id) VALUES (?, ?, ?, ?)",
+                               arguments: [path, sha, bytes, removal])
+            }
+        }
+        let preview = try GarbageCollector.run(store)
+        #expect(preview.files.map(\.path) == [folder] && preview.files[0].bytes == 1500, "\(preview.files)")
+        #expect(preview.summary().contains("1 model file(s) of removed checkpoints, 0.00 MB"), "\(preview.summary())")
+        let done = try GarbageCollector.run(store, Self.apply)
+        #expect(done.files.map(\.path) == [folder] && !FileManager.default.fileExists(atPath: folder))
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM removed_file WHERE deleted IS NULL") } == 0)
+    }
+
 }

@@ -76,6 +76,7 @@ enum ContractFixture {
         ("show", ["show", "pairs@1"]), ("show", ["show", "judgments@1"]), ("show", ["show", "candidates@1"]),
         ("show", ["show", "generated-prompts@1"]), ("show", ["show", "labels@1"]),
         ("show-side-by-side", ["show", "pairs@1", "--side-by-side"]),
+        ("show-prompt", ["show", "candidates@1", "--prompt", "0"]), ("show-prompt", ["show", "pairs@1", "--prompt", "0"]),
         ("log", ["log"]), ("log-rounds", ["log", "--rounds"]), ("checkpoints", ["checkpoints"]),
         ("diff", ["diff", "judgments@1", "judgments@2"]), ("diff", ["diff", "pairs@1", "pairs@2", "--stat"]),
         ("diff-summary", ["diff", "judgments@1", "judgments@2", "--summary"]),
@@ -121,7 +122,8 @@ enum ContractFixture {
     @Test func everySchemaIsCheckedAndNoneIsSQL() throws {
         let folder = TestSupport.packageRoot.appendingPathComponent("schema/json")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".schema.json") }
-        let checked = Set(Self.cases.map(\.schema) + ["eval"])  // eval: EngineBacked.EvalJSONContract
+        // eval: EngineBacked.EvalJSONContract; show-pairwise-eval: SQLViewsTests.commandLine (a pairwise eval's store).
+        let checked = Set(Self.cases.map(\.schema) + ["eval", "show-pairwise-eval"])
         #expect(Set(files.map { String($0.dropLast(".schema.json".count)) }) == checked)
         #expect(try Schema.migrationFiles().allSatisfy { $0.pathExtension == "sql" })
         #expect(try !Schema.queryNames().contains { $0.contains("schema") })

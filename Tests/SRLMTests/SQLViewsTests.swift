@@ -159,5 +159,12 @@ extension TestSupport {
                          "B shown first: verdict a as shown, b for the pair", "item 1 order 1"] {
             #expect(output.contains(expected), "\(expected) missing from\n\(output)")
         }
+        // The same as JSON meets its schema (schema/json/show-pairwise-eval.schema.json), as the JSON contract asks.
+        (status, output) = try ContractFixture.srlm(["show", "eval-pairwise-judgments", "--side-by-side", "--format", "json"], store)
+        #expect(status == 0, "\(output)")
+        let folder = TestSupport.temporaryDirectory("pairwise-eval-json")
+        let document = folder.appendingPathComponent("side-by-side.json")
+        try Data(output.utf8).write(to: document)
+        try JSONContractTests.validate([["schema": "show-pairwise-eval", "output": document.path, "command": "show EVAL --side-by-side"]], in: folder)
     }
 }

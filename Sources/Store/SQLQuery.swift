@@ -16,9 +16,11 @@ public struct QueryResult: Sendable {
     }
 
     /// The views' JSON columns by name: a run's config, stats and provenance, a checkpoint's metrics, a labelled
-    /// pair's annotator votes, and every `*_json` column (message lists, requests).
+    /// pair's annotator votes, v_prompt_candidates' per-sample scores, rationales and judges, and every `*_json`
+    /// column (message lists, requests).
     public static func holdsJSON(_ column: String) -> Bool {
-        ["config", "stats", "provenance", "metrics", "votes"].contains(column) || column.hasSuffix("_json")
+        ["config", "stats", "provenance", "metrics", "votes", "scores", "rationales", "judges"].contains(column)
+            || column.hasSuffix("_json")
     }
 
     public enum Format: String, CaseIterable, Sendable { case table, csv, json }

@@ -1,8 +1,10 @@
 import GRDB
 
 /// The store's records that are not dataset versions, as tables `srlm export` writes: runs, checkpoints, the model
-/// call journal, evaluation figures and the prompts the generation filters threw away. Each is one query with a
-/// fixed column list and types; texts are decoded, JSON columns (configs, provenance, lists) stay JSON text.
+/// call journal, evaluation figures, the prompts the generation filters threw away and the rows imports refused, and
+/// the views that set versions side by side (each candidate with its scores and pair flags, each pairwise verdict
+/// with its human label). Each is one query with a fixed column list and types; texts are decoded, JSON columns
+/// (configs, provenance, lists) stay JSON text.
 public enum StoreTable: String, CaseIterable, Sendable, Codable {
     /// Every dataset version with where it came from (what `srlm datasets` lists, and the round that holds it).
     case versions
@@ -12,6 +14,11 @@ public enum StoreTable: String, CaseIterable, Sendable, Codable {
     case modelCalls = "model_calls"
     case evalMetrics = "eval_metrics"
     case promptRejections = "prompt_rejections"
+    case importRejections = "import_rejections"
+    /// v_prompt_candidates: each candidate of a round with every judge sample's score and rationale and its pair flags.
+    case promptCandidates = "prompt_candidates"
+    /// v_pairwise_verdicts: each labelled pair a pairwise eval judged, both orders' verdicts beside the human label.
+    case pairwiseVerdicts = "pairwise_verdicts"
 
     public var columns: [TableColumn] {
         switch self {
@@ -52,6 +59,25 @@ public enum StoreTable: String, CaseIterable, Sendable, Codable {
             return [TableColumn("run_id", .int64), TableColumn("experiment", .string), TableColumn("outputs", .string),
                     TableColumn("reason", .string), TableColumn("detail", .string), TableColumn("prompt_text", .string),
                     TableColumn("prompt_json", .string)]
+        case .importRejections:
+            return [TableColumn("run_id", .int64), TableColumn("experiment", .string), TableColumn("ref", .string),
+                    TableColumn("file", .string), TableColumn("line", .int64), TableColumn("field", .string),
+                    TableColumn("reason", .string), TableColumn("row_json", .string)]
+        case .promptCandidates:
+            return [TableColumn("experiment", .string), TableColumn("round", .int64), TableColumn("model", .string),
+                    TableColumn("ref", .string), TableColumn("ord", .int64), TableColumn("judgments_ref", .string),
+                    TableColumn("pairs_ref", .string), TableColumn("sample_index", .int64), TableColumn("prompt_text", .string),
+                    TableColumn("response_text", .string), TableColumn("scores", .string), TableColumn("rationales", .string),
+                    TableColumn("judges", .string), TableColumn("mean_score", .double), TableColumn("chosen", .int64),
+                    TableColumn("rejected", .int64), TableColumn("completion_tokens", .int64), TableColumn("finish_reason", .string)]
+        case .pairwiseVerdicts:
+            return [TableColumn("experiment", .string), TableColumn("round", .int64), TableColumn("model", .string),
+                    TableColumn("ref", .string), TableColumn("run_id", .int64), TableColumn("labeled_ref", .string),
+                    TableColumn("ord", .int64), TableColumn("judge_model", .string), TableColumn("verdict_ab", .string),
+                    TableColumn("verdict_ba_shown", .string), TableColumn("verdict_ba", .string), TableColumn("verdict", .string),
+                    TableColumn("label", .string), TableColumn("votes", .string), TableColumn("agree", .int64),
+                    TableColumn("prompt_text", .string), TableColumn("response_a_text", .string),
+                    TableColumn("response_b_text", .string), TableColumn("output_ab", .string), TableColumn("output_ba", .string)]
         }
     }
 
@@ -63,16 +89,11 @@ public enum StoreTable: String, CaseIterable, Sendable, Codable {
             """
         switch self {
         case .versions:
+            // Round and model as v_versions defines them, so this table, the views and exported rows agree.
             return """
-                SELECT e.name, d.name, d.kind, v.version, d.name || '@' || v.version, v.row_count, v.content_hash,
-                       (SELECT pd.name || '@' || p.version FROM dataset_version p JOIN dataset pd ON pd.id = p.dataset_id
-                        WHERE p.id = v.parent_id),
-                       v.run_id, r.stage, NULLIF(json_extract(r.config, '$.model'), ''),
-                       (SELECT min(rd.iteration) FROM round_member m JOIN round rd ON rd.id = m.round_id WHERE m.version_id = v.id),
-                       v.created
-                FROM dataset_version v JOIN dataset d ON d.id = v.dataset_id JOIN experiment e ON e.id = d.experiment_id
-                LEFT JOIN run r ON r.id = v.run_id
-                WHERE ?1 IS NULL OR e.name = ?1 ORDER BY e.name, d.name, v.version
+                SELECT experiment, dataset, kind, version, ref, row_count, content_hash, parent, run_id, made_by, model,
+                       round, created
+                FROM v_versions WHERE ?1 IS NULL OR experiment = ?1 ORDER BY experiment, dataset, version
                 """
         case .rounds:
             return """
@@ -130,7 +151,15 @@ public enum StoreTable: String, CaseIterable, Sendable, Codable {
                 FROM prompt_rejection p JOIN run r ON r.id = p.run_id JOIN experiment e ON e.id = r.experiment_id
                 WHERE ?1 IS NULL OR e.name = ?1 ORDER BY p.rowid
                 """
+        // The documented views (schema/017, 019), their columns by name, ordered so that a rerun writes the same rows.
+        case .importRejections: return fromView("v_import_rejections", order: "run_id, file, line")
+        case .promptCandidates: return fromView("v_prompt_candidates", order: "ref, round, judgments_ref, ord")
+        case .pairwiseVerdicts: return fromView("v_pairwise_verdicts", order: "ref, ord")
         }
+    }
+
+    private func fromView(_ view: String, order: String) -> String {
+        "SELECT \(columns.map(\.name).joined(separator: ", ")) FROM \(view) WHERE ?1 IS NULL OR experiment = ?1 ORDER BY \(order)"
     }
 
     /// Calls `body` with each row's cells, in `columns` order, of one experiment or (nil) all of them.

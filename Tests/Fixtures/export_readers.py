@@ -40,6 +40,11 @@ names = [d[0] for d in con.execute(
 values = con.execute(
     f"SELECT * FROM read_parquet('{root}/kind=candidates/**/*.parquet', hive_partitioning=true) WHERE ord = 1").fetchone()
 duck["candidate"] = candidate(dict(zip(names, values)))
+duck["prompt_candidates"] = [
+    {"ref": ref, "round": rnd, "chosen": chosen, "rejected": rejected, "scores": json.loads(scores)}
+    for ref, rnd, chosen, rejected, scores in con.execute(
+        f"SELECT ref, round, chosen, rejected, scores FROM read_parquet('{root}/table=prompt_candidates/**/*.parquet', "
+        "hive_partitioning=true) ORDER BY ord").fetchall()]
 duck["runs"] = con.execute(f"SELECT count(*) FROM read_parquet('{root}/table=runs/**/*.parquet', hive_partitioning=true)").fetchone()[0]
 out["duckdb"] = duck
 

@@ -40,7 +40,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let first = try ParquetFolder.export(built.store, to: dir.path, experiment: nil, home: EngineSupport.home)
         #expect(first.versionsWritten == 6 && first.versionsSkipped == 0)
-        #expect(first.tablesWritten == 5, "versions, rounds, runs, checkpoints, prompt_rejections (no calls, no eval yet)")
+        #expect(first.tablesWritten == 6, "versions, rounds, runs, checkpoints, prompt_rejections, prompt_candidates (no calls, no eval yet)")
 
         let seen = try Self.runPython([TestSupport.fixture("export_readers.py"), dir.path])
         let candidates = try LineageFixture.version(built.store, "candidates@1")
@@ -59,6 +59,11 @@ import Testing
         }
         let duck = try #require(seen["duckdb"] as? [String: Any])
         #expect(duck["all_versions"] as? Int == 10 && duck["runs"] as? Int == built.runs.count)
+        // Each candidate of the round with its judge samples' scores (a JSON list) and its pair flags.
+        let scored = try #require(duck["prompt_candidates"] as? [[String: Any]], "\(duck)")
+        let candidateRows = try ExportTableTests.rows(built.store, "candidates@1")
+        #expect(scored.count == candidateRows.count && scored.allSatisfy { $0["round"] as? Int == 1 && $0["ref"] as? String == "candidates@1" }, "\(scored)")
+        #expect(scored.contains { $0["chosen"] as? Int == 1 } && scored.contains { $0["rejected"] as? Int == 1 }, "\(scored)")
         let metadata = try #require(seen["metadata"] as? [String: String])
         #expect(metadata["srlm.ref"] == "candidates@1" && metadata["srlm.content_hash"] == candidates.contentHash)
         #expect(metadata["srlm.store"] == URL(fileURLWithPath: built.store.path).standardizedFileURL.path)
@@ -74,7 +79,7 @@ import Testing
         #expect(entries.first { $0["ref"] as? String == "candidates@1" }?["content_hash"] as? String == candidates.contentHash)
 
         let again = try ParquetFolder.export(built.store, to: dir.path, experiment: nil, home: EngineSupport.home)
-        #expect(again.versionsWritten == 0 && again.versionsSkipped == 6 && again.tablesWritten == 0 && again.tablesSkipped == 5)
+        #expect(again.versionsWritten == 0 && again.versionsSkipped == 6 && again.tablesWritten == 0 && again.tablesSkipped == 6)
 
         // A new version is the only file the next run writes.
         _ = try ExportFixtures.write(built.store, "pairs", .pairs, [ExportFixtures.pair([.user("Another?")], "Yes.", "No.")])

@@ -168,4 +168,16 @@ import Testing
         #expect(throws: (any Error).self) { try Export.parse(["--all", "out", "--format", "trl"]) }
         #expect(throws: (any Error).self) { try Export.parse([]) }
     }
+
+    /// The views that set versions side by side leave as tables too: each labelled pair a pairwise eval judged, with
+    /// both orders' verdicts beside the human label (v_pairwise_verdicts).
+    @Test func pairwiseVerdictsExportAsATable() throws {
+        let store = try TwoRounds.build()
+        let eval = try PairwiseEvalFixture.build(store)
+        let rows = try Self.rows(store, table: .pairwiseVerdicts)
+        #expect(rows.map { $0["label"] as? String } == ["a", "b", "tie"] && rows.allSatisfy { $0["ref"] as? String == eval.ref })
+        #expect(rows.map { $0["verdict"] as? String } == ["a", "tie", nil] && rows.map { $0["agree"] as? Int } == [1, 0, nil], "\(rows)")
+        let scored = try Self.rows(store, table: .promptCandidates)
+        #expect(Set(scored.compactMap { $0["round"] as? Int }) == [1, 2] && scored.allSatisfy { $0["scores"] is String })
+    }
 }

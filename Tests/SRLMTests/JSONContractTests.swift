@@ -60,8 +60,9 @@ enum ContractFixture {
     }
 
     /// The srlm binary's stdout alone (stderr is for people) and its exit status.
-    static func srlm(_ arguments: [String], _ store: Store) throws -> (status: Int32, stdout: String) {
-        let (status, output) = try TestSupport.run(EngineSupport.srlmBinary, arguments + ["--store", store.path], withErrors: false,
+    static func srlm(_ arguments: [String], _ store: Store, timeoutSeconds: Int = 60) throws -> (status: Int32, stdout: String) {
+        let (status, output) = try TestSupport.run(EngineSupport.srlmBinary, arguments + ["--store", store.path],
+                                                   timeoutSeconds: timeoutSeconds, withErrors: false,
                                                    environment: ["SRLM_HOME": TestSupport.packageRoot.path])
         return (status, output)
     }
@@ -201,7 +202,8 @@ extension EngineBacked {
                          "--structured", "--max-tokens", "48", "--weights-id", ContractFixture.modelKey]
             var checks: [[String: String]] = []
             for (name, extra) in [("live", ["--endpoint", url]), ("offline", ["--offline"])] {
-                let (status, stdout) = try ContractFixture.srlm(judge + extra, store)
+                // A model-served run: room for a slow machine (it took 4.5 s on an idle 2-core one).
+                let (status, stdout) = try ContractFixture.srlm(judge + extra, store, timeoutSeconds: 600)
                 #expect(status == 0, "\(name): \(stdout)")
                 let document = try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any]
                 #expect(document?["model"] as? String == "M0" && document?["model_key"] as? String == ContractFixture.modelKey, "\(name): \(stdout)")

@@ -93,13 +93,13 @@ public struct DiffSummary: Codable, Sendable {
     }
 
     /// A column's values (one per row, nil where absent) with the prompt of each row.
-    typealias Column = (values: [Double], clusters: PromptClusters)
+    typealias ColumnValues = (values: [Double], clusters: PromptClusters)
 
-    static func clusters(_ values: [Double?], _ v: VersionColumns) -> Column {
+    static func clusters(_ values: [Double?], _ v: VersionColumns) -> ColumnValues {
         (values.compactMap { $0 }, PromptClusters(values: values, prompts: v.blobs["prompt"] ?? []))
     }
 
-    static func numberSummary(_ name: String, _ a: Column, _ b: Column) -> ColumnSummary {
+    static func numberSummary(_ name: String, _ a: ColumnValues, _ b: ColumnValues) -> ColumnSummary {
         ColumnSummary(column: name, unit: "value", a: distribution(a), b: distribution(b), change: change(a, b),
                       histogramA: histogram(a.values), histogramB: histogram(b.values))
     }
@@ -116,7 +116,7 @@ public struct DiffSummary: Codable, Sendable {
 
     static func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
 
-    static func distribution(_ column: Column) -> Distribution {
+    static func distribution(_ column: ColumnValues) -> Distribution {
         let sorted = column.values.sorted()
         return Distribution(count: sorted.count, prompts: column.clusters.prompts.count, mean: mean(column.values),
                             meanInterval: column.clusters.meanInterval(),
@@ -125,7 +125,7 @@ public struct DiffSummary: Codable, Sendable {
     }
 
     /// B's mean minus A's (over rows, as the means are) with the bootstrap interval over prompts.
-    static func change(_ a: Column, _ b: Column) -> Change? {
+    static func change(_ a: ColumnValues, _ b: ColumnValues) -> Change? {
         guard let ma = mean(a.values), let mb = mean(b.values) else { return nil }
         let resampled = PromptClusters.change(a.clusters, b.clusters)
         return Change(value: mb - ma, interval: resampled?.interval, paired: resampled?.paired ?? false)

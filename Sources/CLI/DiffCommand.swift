@@ -104,6 +104,10 @@ enum DiffSummaryText {
         }
         let widths = header.indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
         lines += rows.map { zip($0, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ") }
+        if let c = s.columns.first(where: { $0.change != nil }) {
+            lines.append("intervals: bootstrap over prompts (\(c.a.prompts) in A, \(c.b.prompts) in B)"
+                         + (c.change?.paired == true ? "; the change draws shared prompts on both sides together" : ""))
+        }
         for c in s.columns where c.histogramA != nil {
             func h(_ d: [String: Int]?) -> String { (d ?? [:]).sorted { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }.map { "\($0.key):\($0.value)" }.joined(separator: " ") }
             if c.column.hasSuffix("score") || c.column == "margin" { lines.append("\(c.column) histogram: A \(h(c.histogramA)) | B \(h(c.histogramB))") }

@@ -5,12 +5,14 @@ import SRLMStore
 /// How the data moved between two versions (`srlm diff A B --summary`), not only which rows: per text column the
 /// length distribution side by side and the novelty of B's word 3-grams; per number column (scores, margins, token
 /// counts) the distribution and its histogram; pairs' chosen/rejected length ratio; and the overlap of rows,
-/// prompts and texts. Means and proportions carry 95 % intervals so that noise is not read as drift: a mean's is
-/// the normal one (mean ± 1.96 s/√n), a change of means Welch's, a share Wilson's, and novelty's a bootstrap over
-/// B's rows (seeded).
+/// prompts and texts. Means carry 95 % intervals so that noise is not read as drift: a seeded percentile bootstrap
+/// over prompts (`PromptClusters`), since a version's rows share prompts and are not independent; novelty's is a
+/// bootstrap over B's rows (seeded).
 public struct DiffSummary: Codable, Sendable {
     public struct Distribution: Codable, Sendable, Equatable {
         public var count: Int
+        /// The prompts those values answer: the n of the mean's interval, which resamples prompts.
+        public var prompts: Int
         public var mean: Double?
         public var meanInterval: Interval?
         public var median: Double?
@@ -20,6 +22,8 @@ public struct DiffSummary: Codable, Sendable {
     public struct Change: Codable, Sendable, Equatable {
         public var value: Double
         public var interval: Interval?
+        /// True when the versions share prompts and the interval drew them together on both sides (paired).
+        public var paired: Bool
     }
 
     public struct ColumnSummary: Codable, Sendable {
@@ -28,7 +32,7 @@ public struct DiffSummary: Codable, Sendable {
         public var unit: String
         public var a: Distribution
         public var b: Distribution
-        /// B's mean minus A's, with Welch's interval.
+        /// B's mean minus A's, with its bootstrap interval over prompts.
         public var change: Change?
         /// Numbers: how many values fall in each integer bucket ("4": 12), A and B.
         public var histogramA: [String: Int]?
@@ -62,15 +66,16 @@ public struct DiffSummary: Codable, Sendable {
         var columns: [ColumnSummary] = []
         for name in a.version.kind.columns.map(\.name) {
             if let textsA = a.texts[name], let textsB = b.texts[name] {
-                let (la, lb) = (lengths(textsA), lengths(textsB))
+                let (la, lb) = (clusters(textsA.map { $0.map { Double($0.count) } }, a),
+                                clusters(textsB.map { $0.map { Double($0.count) } }, b))
                 columns.append(ColumnSummary(column: name, unit: "characters", a: distribution(la), b: distribution(lb),
                                              change: change(la, lb), novelty: novelty(of: textsB, against: textsA)))
             } else if let numbersA = a.numbers[name], let numbersB = b.numbers[name] {
-                columns.append(numberSummary(name, numbersA.compactMap { $0 }, numbersB.compactMap { $0 }))
+                columns.append(numberSummary(name, clusters(numbersA, a), clusters(numbersB, b)))
             }
         }
         if a.version.kind == .pairs {
-            columns.append(numberSummary("margin", margins(a), margins(b)))
+            columns.append(numberSummary("margin", clusters(margins(a), a), clusters(margins(b), b)))
         }
         func ratio(_ v: VersionColumns) -> Double? {
             guard let chosen = mean(lengths(v.texts["chosen"] ?? [])), let rejected = mean(lengths(v.texts["rejected"] ?? [])),
@@ -87,13 +92,21 @@ public struct DiffSummary: Codable, Sendable {
                                             texts: textsA.intersection(textsB).count))
     }
 
-    static func numberSummary(_ name: String, _ a: [Double], _ b: [Double]) -> ColumnSummary {
-        ColumnSummary(column: name, unit: "value", a: distribution(a), b: distribution(b), change: change(a, b),
-                      histogramA: histogram(a), histogramB: histogram(b))
+    /// A column's values (one per row, nil where absent) with the prompt of each row.
+    typealias ColumnValues = (values: [Double], clusters: PromptClusters)
+
+    static func clusters(_ values: [Double?], _ v: VersionColumns) -> ColumnValues {
+        (values.compactMap { $0 }, PromptClusters(values: values, prompts: v.blobs["prompt"] ?? []))
     }
 
-    static func margins(_ v: VersionColumns) -> [Double] {
-        zip(v.numbers["chosen_score"] ?? [], v.numbers["rejected_score"] ?? []).compactMap { c, r in
+    static func numberSummary(_ name: String, _ a: ColumnValues, _ b: ColumnValues) -> ColumnSummary {
+        ColumnSummary(column: name, unit: "value", a: distribution(a), b: distribution(b), change: change(a, b),
+                      histogramA: histogram(a.values), histogramB: histogram(b.values))
+    }
+
+    /// One per row, nil where either score is missing, so that rows stay aligned with their prompts.
+    static func margins(_ v: VersionColumns) -> [Double?] {
+        zip(v.numbers["chosen_score"] ?? [], v.numbers["rejected_score"] ?? []).map { c, r in
             guard let c, let r else { return nil }
             return c - r
         }
@@ -103,27 +116,19 @@ public struct DiffSummary: Codable, Sendable {
 
     static func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
 
-    static func variance(_ values: [Double]) -> Double? {
-        guard values.count >= 2, let m = mean(values) else { return nil }
-        return values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)
-    }
-
-    static func distribution(_ values: [Double]) -> Distribution {
-        let sorted = values.sorted()
-        let m = mean(values)
-        let interval = variance(values).flatMap { v in m.map { Interval(low: $0 - 1.96 * (v / Double(values.count)).squareRoot(),
-                                                                          high: $0 + 1.96 * (v / Double(values.count)).squareRoot()) } }
-        return Distribution(count: values.count, mean: m, meanInterval: interval,
+    static func distribution(_ column: ColumnValues) -> Distribution {
+        let sorted = column.values.sorted()
+        return Distribution(count: sorted.count, prompts: column.clusters.prompts.count, mean: mean(column.values),
+                            meanInterval: column.clusters.meanInterval(),
                             median: sorted.isEmpty ? nil : Bootstrap.percentile(sorted, 0.5),
                             p90: sorted.isEmpty ? nil : Bootstrap.percentile(sorted, 0.9))
     }
 
-    /// B's mean minus A's with Welch's normal interval.
-    static func change(_ a: [Double], _ b: [Double]) -> Change? {
-        guard let ma = mean(a), let mb = mean(b) else { return nil }
-        guard let va = variance(a), let vb = variance(b) else { return Change(value: mb - ma, interval: nil) }
-        let se = (va / Double(a.count) + vb / Double(b.count)).squareRoot()
-        return Change(value: mb - ma, interval: Interval(low: mb - ma - 1.96 * se, high: mb - ma + 1.96 * se))
+    /// B's mean minus A's (over rows, as the means are) with the bootstrap interval over prompts.
+    static func change(_ a: ColumnValues, _ b: ColumnValues) -> Change? {
+        guard let ma = mean(a.values), let mb = mean(b.values) else { return nil }
+        let resampled = PromptClusters.change(a.clusters, b.clusters)
+        return Change(value: mb - ma, interval: resampled?.interval, paired: resampled?.paired ?? false)
     }
 
     static func histogram(_ values: [Double]) -> [String: Int] {

@@ -165,7 +165,7 @@ public enum ReportBuilder {
         }
         let means = try table(store, experiment, query: "round-drift", title: "", note: "").blocks
         return [Section(title: "Round \(a) → round \(b): how the data moved",
-                        note: "Means with 95 % intervals (normal; the change Welch's), and the share of round \(b)'s word 3-grams unseen in round \(a) (bootstrap).",
+                        note: "Means with 95 % intervals (percentile bootstrap over prompts, which the rows share; the change paired where the rounds share prompts), and the share of round \(b)'s word 3-grams unseen in round \(a) (bootstrap).",
                         blocks: [.table(Table(columns: ["column", "unit", "round \(a)", "round \(b)", "change", "novelty"], rows: rows))] + means)]
     }
 

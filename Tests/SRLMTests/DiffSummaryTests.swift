@@ -37,8 +37,12 @@ import Testing
         let novelty = try #require(chosen.novelty)
         #expect(abs(novelty.value - 10.0 / 13.0) < 1e-12)
         #expect(try #require(s.lengthRatioB) > (try #require(s.lengthRatioA)))
-        // Two pairs a side: the change's interval spans 0, so this drift is not told apart from noise.
-        #expect(margin.change?.interval.map { $0.low < 0 && $0.high > 0 } == true)
+        // Two prompts a side, one shared: the change's interval (prompts drawn on both sides together) reaches 0, so
+        // this drift is not told apart from noise. A resample without the shared prompt changes nothing (1 → 1), so
+        // the low bound is 0 exactly; rows are no longer the unit, so it no longer dips below.
+        #expect(margin.a.prompts == 2 && margin.b.prompts == 2 && margin.change?.paired == true)
+        #expect(margin.change?.interval.map { $0.low <= 0 && $0.high > 0 } == true)
+        #expect(DiffSummaryText.render(s).contains("intervals: bootstrap over prompts (2 in A, 2 in B); the change draws shared prompts"))
     }
 
     /// Another experiment's version is named exp:EXPERIMENT/NAME[@N].

@@ -30,11 +30,19 @@ public enum Bootstrap {
 
     public static func intervals<Key: Hashable>(units: Int, options: BootstrapOptions,
                                                 statistics: ([Int]) -> [Key: Double]) -> [Key: Interval] {
-        guard units > 0, options.resamples > 0 else { return [:] }
+        guard units > 0 else { return [:] }
+        return intervals(strata: [units], options: options) { statistics($0[0]) }
+    }
+
+    /// Stratified: each resample draws every stratum's units (indices 0..<strata[s]) from that stratum alone, so
+    /// two independent samples (two versions' prompts) keep their sizes. One stratum draws exactly as `units:` does.
+    public static func intervals<Key: Hashable>(strata: [Int], options: BootstrapOptions,
+                                                statistics: ([[Int]]) -> [Key: Double]) -> [Key: Interval] {
+        guard strata.contains(where: { $0 > 0 }), options.resamples > 0 else { return [:] }
         var generator = SplitMix64(seed: options.seed)
         var resampled: [Key: [Double]] = [:]
         for _ in 0..<options.resamples {
-            let drawn = (0..<units).map { _ in generator.next(below: units) }
+            let drawn = strata.map { units in (0..<units).map { _ in generator.next(below: units) } }
             for (key, value) in statistics(drawn) { resampled[key, default: []].append(value) }
         }
         let tail = (1 - options.confidence) / 2

@@ -2,7 +2,8 @@
 -- name, also when it ran offline under its key, and the model key beside it), the
 -- held-out data and template, then pairwise accuracy with its 95 % bootstrap interval, the ties-as-half variant,
 -- 5-best, exact match, Spearman ρ and Kendall τ-b per prompt (averaged), the sample parse rate, the length bias and
--- what a random judge scores on the same data. `v_eval` has every figure with its interval and count.
+-- what a random judge scores on the same data, with the scores it drew from (random_scores; runs before it was
+-- recorded drew 1–5). `v_eval` has every figure with its interval and count.
 WITH m AS (SELECT * FROM v_eval WHERE experiment = :experiment AND stage = 'eval-judge')
 SELECT run_id, coalesce((SELECT c.name FROM run r JOIN checkpoint c ON c.experiment_id = r.experiment_id
                  JOIN checkpoint_file f ON f.checkpoint_id = c.id AND f.format = 'gguf'
@@ -23,5 +24,6 @@ SELECT run_id, coalesce((SELECT c.name FROM run r JOIN checkpoint c ON c.experim
        round(max(CASE WHEN metric = 'sampleParseRate' THEN value END), 4) AS parse_rate,
        round(max(CASE WHEN metric = 'lengthSpearman' THEN value END), 4) AS length_spearman,
        round(max(CASE WHEN metric = 'random.pairwiseAccuracy' THEN value END), 4) AS random_pairwise_acc,
-       round(max(CASE WHEN metric = 'random.fiveBest' THEN value END), 4) AS random_five_best
+       round(max(CASE WHEN metric = 'random.fiveBest' THEN value END), 4) AS random_five_best,
+       coalesce((SELECT json_extract(r.stats, '$.random_scores') FROM run r WHERE r.id = run_id), '1–5') AS random_scores
 FROM m GROUP BY run_id ORDER BY run_id;

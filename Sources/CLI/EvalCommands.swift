@@ -211,6 +211,12 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Example pairs shown.") var examples = 3
     @Option(help: "A text file of notes on this run's figures, shown after the paper's claims (paragraphs split by blank lines).")
     var notes: String?
+    @Option(help: "The fewest prompts a claim (reproduced, better, above chance) may rest on; below it the report says \"too few prompts to tell\".")
+    var minPrompts = ReportBuilder.minimumPrompts
+
+    func validate() throws {
+        guard minPrompts >= 1 else { throw ValidationError("--min-prompts must be 1 or more") }
+    }
 
     func run() throws {
         let format = self.format ?? (out.map { $0.hasSuffix(".md") || $0.hasSuffix(".markdown") } == true ? "md" : "html")
@@ -222,7 +228,8 @@ struct ReportCommand: ParsableCommand {
                 throw SRLMError.notFound("notes file \(file): cannot read it (\(error.localizedDescription))")
             }
         }
-        let report = try ReportBuilder.build(store, experiment: self.store.experiment, examples: examples, notes: notesText)
+        let report = try ReportBuilder.build(store, experiment: self.store.experiment, examples: examples, notes: notesText,
+                                             minimumPrompts: minPrompts)
         let text = format == "html" ? HTMLRenderer.render(report) : MarkdownRenderer.render(report)
         if out == "-" { return print(text, terminator: "") }
         let target = URL(fileURLWithPath: out).standardizedFileURL.resolvingSymlinksInPath().path

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SRLMEval
 import SRLMStages
 import SRLMStore
 
@@ -24,14 +25,17 @@ struct EvalFigures: Encodable {
         let figure: EvalMetric
         let random: Double?
 
-        enum Key: String, CodingKey { case metric, value, lo, hi, n, random }
+        enum Key: String, CodingKey { case metric, value, lo, hi, estimable, n, random }
 
         func encode(to encoder: Encoder) throws {
             var out = encoder.container(keyedBy: Key.self)
             try out.encode(figure.metric, forKey: .metric)
             try out.encode(figure.value, forKey: .value)
-            try out.encode(figure.lo, forKey: .lo)
-            try out.encode(figure.hi, forKey: .hi)
+            // A zero-width interval is not estimable: no bounds are claimed (the store keeps them as computed).
+            let estimable = figure.intervalEstimable
+            try out.encode(estimable == false ? nil : figure.lo, forKey: .lo)
+            try out.encode(estimable == false ? nil : figure.hi, forKey: .hi)
+            try out.encode(estimable, forKey: .estimable)
             try out.encode(figure.n, forKey: .n)
             try out.encode(random, forKey: .random)
         }
@@ -68,7 +72,7 @@ func printMetrics(_ title: String, _ result: StageResult, _ store: Store, format
     func number(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "—" }
     print(headline)
     let rows = figures.map { m -> [String] in
-        [m.metric, number(m.value), m.lo.map { "[\(number($0)), \(number(m.hi))]" } ?? "", m.n.map(String.init) ?? "",
+        [m.metric, number(m.value), m.intervalText, m.n.map(String.init) ?? "",
          random[m.metric].map { number($0.value) } ?? ""]
     }
     let header = ["metric", "value", "95% interval", "n", "random judge"]

@@ -111,10 +111,12 @@ public struct EvalJudge: Stage {
             })
         }
         let agreement = RankedAgreement.compute(prompts, bootstrap: BootstrapOptions(resamples: config.resamples),
-                                                randomJudge: RandomJudgeOptions(repetitions: config.randomRepetitions))
+                                                randomJudge: RandomJudgeOptions(repetitions: config.randomRepetitions, scores: ScoreParser.scores))
         let metrics = Self.metrics(agreement) + Self.categoryMetrics(prompts, categories: work.categories,
                                                                      bootstrap: BootstrapOptions(resamples: config.resamples))
-        var stats: [String: Any] = ["prompts": work.groups.count, "replies": replies.count, "judgments": rows.count]
+        // Which random judge the random.* figures are: the scores it drew from (runs before 0 was drawn used 1–5).
+        var stats: [String: Any] = ["prompts": work.groups.count, "replies": replies.count, "judgments": rows.count,
+                                    "random_scores": Self.scoreRange(agreement.randomJudge.scores)]
         stats.merge(metrics.filter { !$0.metric.hasPrefix("random.") }.stats) { $1 }
         return StageOutput(stats: stats) { writer in
             for row in rows {
@@ -124,6 +126,9 @@ public struct EvalJudge: Stage {
             try EvalRecords.write(writer, run: run.record.id, metrics)
         }
     }
+
+    /// "0–5": a random judge's score range as its runs record it.
+    static func scoreRange(_ scores: ClosedRange<Int>) -> String { "\(scores.lowerBound)–\(scores.upperBound)" }
 
     /// Every figure again within each category (`metric@category`, no random-judge baseline): which kinds of task the
     /// judge ranks as people do.

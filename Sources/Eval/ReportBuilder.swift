@@ -10,14 +10,21 @@ import SRLMStore
 /// the named queries, so every number in it is reachable from SQL; nothing time-dependent, so the same store gives
 /// the same bytes.
 public enum ReportBuilder {
+    /// Below this many prompts a claim ("reproduced", "better", "above chance") is not made: the report says "too few
+    /// prompts to tell (n = …)" instead. a share over 20 independent prompts still has a 95 % interval about ±20 points
+    /// wide, more than any Table-4 step of the paper; `srlm report --min-prompts` changes it.
+    public static let minimumPrompts = 20
+
     /// `notes`: the reader's guide to this run's figures (why a claim held or not), shown after the claims.
-    public static func build(_ store: Store, experiment: String, examples: Int = 3, notes: String? = nil) throws -> Report {
+    /// `minimumPrompts`: the fewest prompts a claim may rest on.
+    public static func build(_ store: Store, experiment: String, examples: Int = 3, notes: String? = nil,
+                             minimumPrompts: Int = minimumPrompts) throws -> Report {
         // Read once, used by the claims and by the sections that show them.
         let judgeRuns = try NamedQuery.run(store, "eval-judge", experiment: experiment).records.map {
             JudgeRun(row: $0, metrics: try EvalRecords.metrics(store, run: Int64($0.int("run_id") ?? 0)))
         }
         let probes = try probeRates(store, experiment)
-        var sections = [try againstThePaper(store, experiment, judgeRuns: judgeRuns, probes: probes)]
+        var sections = [try againstThePaper(store, experiment, judgeRuns: judgeRuns, probes: probes, minimumPrompts: minimumPrompts)]
         if let notes, !notes.isEmpty {
             let paragraphs = notes.components(separatedBy: "\n\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
             sections.append(Section(title: "Reading the results", blocks: paragraphs.map { .paragraph($0) }))
@@ -56,6 +63,7 @@ public enum ReportBuilder {
         }
         var rows: [[Cell]] = []
         var points: [Point?] = [], random: [Double] = [], categories: [String] = []
+        var randomRanges: [String] = []  // the score ranges the runs' random judges drew from, as recorded
         for judged in runs {
             let (run, metrics) = (judged.row, judged.metrics)
             func cell(_ name: String, _ format: NumberFormat) -> Cell {
@@ -75,13 +83,15 @@ public enum ReportBuilder {
             let point = accuracy?.value.map { Point($0, low: accuracy?.lo, high: accuracy?.hi) }
             if let i = categories.firstIndex(of: model) { points[i] = point } else { categories.append(model); points.append(point) }
             if let r = run.double("random_pairwise_acc") { random.append(r) }
+            if let scores = run.text("random_scores"), !randomRanges.contains(scores) { randomRanges.append(scores) }
         }
+        let randomScores = randomRanges.isEmpty ? "0–5" : randomRanges.joined(separator: " or ")
         let chart = Chart(kind: .line, title: "Pairwise accuracy against human rankings", categories: categories,
                           series: [Series(name: "pairwise accuracy (judge tie = wrong)", points: points)],
                           baseline: random.isEmpty ? nil : Baseline(label: "random judge", value: random.reduce(0, +) / Double(random.count)),
                           xLabel: "checkpoint", yLabel: "share of comparable pairs", yRange: 0...1, format: .percent(places: 0))
         return Section(title: "The judge against human rankings (Table 4)",
-                       note: "Each checkpoint judges held-out human-ranked replies with the loop's rubric and sampling; 95 % bootstrap intervals over prompts; the random judge draws each sample uniformly from 1–5. The chart shows each checkpoint's latest run; the table lists every run in order.",
+                       note: "Each checkpoint judges held-out human-ranked replies with the loop's rubric and sampling; 95 % bootstrap intervals over prompts; the random judge draws each sample uniformly from the scores the judge can give (\(randomScores)). A zero-width interval (every resample the same) is shown as not estimable. The chart shows each checkpoint's latest run; the table lists every run in order.",
                        blocks: [.chart(chart),
                                 .table(Table(columns: ["checkpoint", "data", "prompts", "samples × max tokens", "pairwise acc.", "ties ½", "5-best", "exact match",
                                                        "Spearman ρ", "Kendall τ", "parse rate", "length ρ", "random judge"],

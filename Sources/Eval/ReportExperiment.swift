@@ -6,13 +6,29 @@ import SRLMStore
 /// The report's experiment sections: did the paper's claims hold here (with the paper's figures beside ours), can
 /// each checkpoint judge free-form at all, what ran (recipe, machine) and where the time went.
 extension ReportBuilder {
-    /// A figure with its 95 % interval, as the comparisons read it.
+    /// A figure with its 95 % interval and the number of prompts (or probe items) it rests on, as the comparisons
+    /// read it.
     struct Measured {
         var value: Double
         var low: Double
         var high: Double
+        var n: Int?
 
-        var text: String { String(format: "%.1f %% [%.1f, %.1f]", value * 100, low * 100, high * 100) }
+        var estimable: Bool { Interval.isEstimable(low: low, high: high) }
+
+        var text: String {
+            estimable ? String(format: "%.1f %% [%.1f, %.1f]", value * 100, low * 100, high * 100)
+                : String(format: "%.1f %% [%@]", value * 100, Interval.notEstimable)
+        }
+    }
+
+    /// Why no claim can be made on these figures, or nil when they can carry one: fewer than `minimum` prompts
+    /// (the smaller n of the two sides), or an interval that is not estimable.
+    static func tooLittle(_ figures: [Measured], minimum: Int) -> String? {
+        let counts = figures.compactMap(\.n)
+        if let n = counts.min(), n < minimum { return "too few prompts to tell (n = \(n))" }
+        if figures.contains(where: { !$0.estimable }) { return "no claim: an interval is not estimable" }
+        return nil
     }
 
     /// A checkpoint's free-form parse rate on the probe set, with its Wilson interval.
@@ -29,7 +45,8 @@ extension ReportBuilder {
             let (parsed, judged) = (row.int("parsed") ?? 0, row.int("judged") ?? 0)
             guard let model = row.text("model"), let e = Proportion.wilson(successes: parsed, trials: judged) else { continue }
             let entry = ProbeRate(model: model, probe: row.text("probe") ?? "", template: row.text("template") ?? "", parsed: parsed,
-                                  judged: judged, rate: Measured(value: e.value, low: e.interval?.low ?? e.value, high: e.interval?.high ?? e.value))
+                                  judged: judged, rate: Measured(value: e.value, low: e.interval?.low ?? e.value, high: e.interval?.high ?? e.value,
+                                                                 n: judged))
             if let i = latest[model] { out[i] = entry } else { latest[model] = out.count; out.append(entry) }
         }
         return out
@@ -51,8 +68,10 @@ extension ReportBuilder {
     }
 
     /// The paper's claims, each checked against this experiment's figures; a difference counts only when the two
-    /// 95 % intervals do not overlap (conservative: the paired difference would be tighter).
-    static func againstThePaper(_ store: Store, _ experiment: String, judgeRuns: [JudgeRun], probes rates: [ProbeRate]) throws -> Section {
+    /// 95 % intervals do not overlap (conservative: the paired difference would be tighter), both are estimable and
+    /// each side rests on at least `minimumPrompts` prompts.
+    static func againstThePaper(_ store: Store, _ experiment: String, judgeRuns: [JudgeRun], probes rates: [ProbeRate],
+                                minimumPrompts: Int) throws -> Section {
         var table4: [String: [String: Measured]] = [:]  // model → metric → figure
         var random: [String: Double] = [:]
         for judged in judgeRuns {
@@ -61,7 +80,7 @@ extension ReportBuilder {
             var figures: [String: Measured] = [:]
             for m in judged.metrics {
                 guard let value = m.value else { continue }
-                figures[m.metric] = Measured(value: value, low: m.lo ?? value, high: m.hi ?? value)
+                figures[m.metric] = Measured(value: value, low: m.lo ?? value, high: m.hi ?? value, n: run.int("prompts"))
             }
             table4[model] = figures
             random[model] = run.double("random_pairwise_acc")
@@ -85,9 +104,14 @@ extension ReportBuilder {
         var claims: [String] = []
         func compare(_ a: Measured?, _ b: Measured?) -> String? {
             guard let a, let b else { return nil }
+            if let reason = tooLittle([a, b], minimum: minimumPrompts) { return reason }
             if a.low > b.high { return "higher" }
             if a.high < b.low { return "lower" }
             return "no difference measured (intervals overlap)"
+        }
+        /// "M1 higher", or why no claim is made (no subject: the claim is not M1's).
+        func verdict(_ name: String, _ a: Measured, _ b: Measured) -> String {
+            tooLittle([a, b], minimum: minimumPrompts) ?? "\(name) \(compare(a, b)!)"
         }
         if let m1 = probes["M1"] {
             let base = probes["SFT"] ?? probes["M0"]
@@ -98,30 +122,32 @@ extension ReportBuilder {
         }
         let accuracy = { (model: String) in table4[model]?["pairwiseAccuracy"] }
         if let m1 = accuracy("M1"), let sft = accuracy("SFT") {
-            claims.append("EFT improves agreement with human rankings (paper: pairwise accuracy 65.1 % → 78.7 %): SFT \(sft.text), M1 \(m1.text) — M1 \(compare(m1, sft)!).")
+            claims.append("EFT improves agreement with human rankings (paper: pairwise accuracy 65.1 % → 78.7 %): SFT \(sft.text), M1 \(m1.text) — \(verdict("M1", m1, sft)).")
         }
         for (later, earlier, paper) in [("M2", "M1", "78.7 % → 80.4 %"), ("M3", "M2", "80.4 % → 81.7 %")] {
             if let a = accuracy(later), let b = accuracy(earlier) {
-                claims.append("Self-rewarding training keeps improving the judge (paper: \(paper)): \(earlier) \(b.text), \(later) \(a.text) — \(later) \(compare(a, b)!).")
+                claims.append("Self-rewarding training keeps improving the judge (paper: \(paper)): \(earlier) \(b.text), \(later) \(a.text) — \(verdict(later, a, b)).")
             }
         }
         for checkpoint in ["M0"] + PaperFigures.checkpoints {
             if let a = accuracy(checkpoint), let r = random[checkpoint] {
-                let verdict = a.low > r ? "above chance" : a.high < r ? "below chance" : "not distinguishable from chance"
+                let verdict = tooLittle([a], minimum: minimumPrompts)
+                    ?? (a.low > r ? "above chance" : a.high < r ? "below chance" : "not distinguishable from chance")
                 claims.append("\(checkpoint) judges better than chance: pairwise accuracy \(a.text) against the random judge's \(String(format: "%.1f %%", r * 100)) — \(verdict).")
             }
         }
         for (a, b, win, loss) in PaperFigures.headToHead {
             guard let row = h2h.last(where: { $0.text("a") == a && $0.text("b") == b }),
                   let w = row.double("win"), let l = row.double("loss") else { continue }
-            let won = Measured(value: w, low: row.double("win_lo") ?? w, high: row.double("win_hi") ?? w)
-            let lost = Measured(value: l, low: row.double("loss_lo") ?? l, high: row.double("loss_hi") ?? l)
-            let verdict = won.low > lost.high ? "\(a) better" : won.high < lost.low ? "\(b) better" : "no difference measured"
+            let won = Measured(value: w, low: row.double("win_lo") ?? w, high: row.double("win_hi") ?? w, n: row.int("items"))
+            let lost = Measured(value: l, low: row.double("loss_lo") ?? l, high: row.double("loss_hi") ?? l, n: row.int("items"))
+            let verdict = tooLittle([won, lost], minimum: minimumPrompts)
+                ?? (won.low > lost.high ? "\(a) better" : won.high < lost.low ? "\(b) better" : "no difference measured")
             claims.append("\(a) beats \(b) head to head (paper, GPT-4 judging: \(String(format: "%.1f", win * 100)) % wins, \(String(format: "%.1f", loss * 100)) % losses): "
                           + "judge \(row.text("judge") ?? "?"), \(a) wins \(won.text), loses \(lost.text) — \(verdict).")
         }
         return Section(title: "Against the paper",
-                       note: "The paper's figures (Llama 2 70B, 531 held-out OASST prompts, GPT-4 as head-to-head judge) beside this experiment's, with 95 % intervals. A claim counts as reproduced only when the intervals separate.",
+                       note: "The paper's figures (Llama 2 70B, 531 held-out OASST prompts, GPT-4 as head-to-head judge) beside this experiment's, with 95 % intervals. A claim counts as reproduced only when the intervals separate, both are estimable and each rests on at least \(minimumPrompts) prompts; below that the claim reads \"too few prompts to tell\" (`srlm report --min-prompts`).",
                        blocks: [claims.isEmpty ? .paragraph("No evaluation yet.") : .list(claims),
                                 .table(Table(columns: columns, rows: rows))])
     }

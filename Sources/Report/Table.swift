@@ -42,7 +42,8 @@ public enum Cell: Codable, Hashable, Sendable {
     case text(String)
     /// nil is shown as "—" (undefined, e.g. a correlation over constant scores).
     case number(Double?, NumberFormat)
-    /// An estimate with its 95 % interval: "0.787 [0.70, 0.85]" (bounds as `NumberFormat.coarser`).
+    /// An estimate with its 95 % interval: "0.787 [0.70, 0.85]" (bounds as `NumberFormat.coarser`); a zero-width
+    /// interval as "0.667 [not estimable]" (`Interval.isEstimable`).
     case interval(value: Double?, low: Double?, high: Double?, NumberFormat)
 
     public static func estimate(_ estimate: Estimate?, _ format: NumberFormat) -> Cell {
@@ -64,6 +65,7 @@ public enum Cell: Codable, Hashable, Sendable {
         case .interval(let value, let low, let high, let format):
             guard let value else { return "—" }
             guard let low, let high else { return format.format(value) }
+            guard Interval.isEstimable(low: low, high: high) else { return "\(format.format(value)) [\(Interval.notEstimable)]" }
             let bounds = format.coarser
             let percent = if case .percent = format { true } else { false }
             // "78.7 % [70 %, 85 %]" repeats the sign; "78.7 % [70, 85]" reads better.

@@ -3,6 +3,10 @@ import Foundation
 /// Reads the judge's score: the last "Score: x" with x in 0...5 (decimals allowed). Anything else is a parse failure,
 /// recorded as such — never silently turned into a number.
 public enum ScoreParser {
+    /// The scores a judge can give: the rubric's additive points start from 0, and the structured grammar
+    /// (`JudgeTemplate`) ends the output in one digit 0–5.
+    public static let scores = 0...5
+
     public enum Outcome: Equatable, Sendable {
         case score(Double)
         case failure(String)
@@ -24,7 +28,7 @@ public enum ScoreParser {
             let d = denominator.drop { !$0.isNumber }
             if d != "5" { return .failure("score given as \(number)\(denominator.filter { !$0.isWhitespace }), not out of 5") }
         }
-        guard (0...5).contains(value) else { return .failure("score \(number) is outside 0–5") }
+        guard Double(scores.lowerBound)...Double(scores.upperBound) ~= value else { return .failure("score \(number) is outside 0–5") }
         return .score(value)
     }
 }

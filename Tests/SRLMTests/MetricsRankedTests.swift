@@ -95,27 +95,38 @@ extension MetricsTests {
     }
 
     @Suite struct RandomJudge {
-        /// 300 prompts of two replies ranked 0 and 1, one sample each. A uniform judge orders such a pair right with
-        /// P(s₀ > s₁) = 10/25 = 0.4, ties with 5/25 = 0.2 (ties-half 0.5), and gives the best reply a 5 with 0.2.
+        /// 300 prompts of two replies ranked 0 and 1, one sample each. A judge drawing uniformly from m scores orders
+        /// such a pair right with P(s₀ > s₁) = (1 − 1/m)/2, ties with 1/m (ties-half 0.5), and gives the best reply
+        /// the top score with 1/m. The judge's scale is 0–5 (m = 6: 41.7 %, ties 16.7 %); these figures were 40 % and
+        /// 20 % while the random judge drew from 1–5, which the rubric's 0 made too high a floor for ties.
         let prompts = (0..<300).map { _ in MetricsTests.prompt([(0, [4], 100), (1, [nil], 100)]) }
 
-        @Test func expectationsMatchTheArithmetic() throws {
-            let baseline = RandomJudgeBaseline.simulate(prompts, options: RandomJudgeOptions(repetitions: 200, seed: 5))
-            // Standard error of each mean ≈ √(0.24/300)/√200 ≈ 0.002, so 0.01 is a wide margin.
-            #expect(close(baseline[.pairwiseAccuracy]?.mean, 0.4, 0.01))
-            #expect(close(baseline[.judgeTieRate]?.mean, 0.2, 0.01))
+        @Test(arguments: [0...5, 1...5])
+        func expectationsMatchTheArithmetic(scores: ClosedRange<Int>) throws {
+            let baseline = RandomJudgeBaseline.simulate(prompts, options: RandomJudgeOptions(repetitions: 200, seed: 5, scores: scores))
+            let m = Double(scores.count), right = (1 - 1 / m) / 2
+            // Standard error of each mean ≈ √(0.25/300)/√200 ≈ 0.002, so 0.01 is a wide margin (and 1/5 vs 1/6 is 0.033).
+            #expect(baseline.scores == scores)
+            #expect(close(baseline[.pairwiseAccuracy]?.mean, right, 0.01))
+            #expect(close(baseline[.judgeTieRate]?.mean, 1 / m, 0.01))
             #expect(close(baseline[.pairwiseAccuracyTiesHalf]?.mean, 0.5, 0.01))
-            #expect(close(baseline[.fiveBest]?.mean, 0.2, 0.01))
+            #expect(close(baseline[.fiveBest]?.mean, 1 / m, 0.01))
             #expect(baseline[.sampleParseRate] == Spread(mean: 1, low: 1, high: 1, defined: 200))  // every draw parses
             let spread = try #require(baseline[.pairwiseAccuracy])
-            #expect(spread.low < 0.4 && 0.4 < spread.high && spread.defined == 200)
+            #expect(spread.low < right && right < spread.high && spread.defined == 200)
+        }
+
+        @Test func drawsFromTheJudgesScaleByDefault() {
+            // The parser and the structured grammar accept 0–5; the random judge draws from the same scores.
+            #expect(RandomJudgeOptions().scores == 0...5)
+            #expect(RankedAgreement.compute(prompts, randomJudge: RandomJudgeOptions(repetitions: 2)).randomJudge.scores == 0...5)
         }
 
         @Test func usesTheObservedNumberOfSamples() {
-            // Three samples per reply: the mean is 5 only when all three are 5, (1/5)³ = 0.008.
+            // Three samples per reply: the mean is 5 only when all three are 5, (1/6)³ ≈ 0.0046 (it was (1/5)³ = 0.008 on 1–5).
             let three = (0..<300).map { _ in MetricsTests.prompt([(0, [4, 4, 4], 100), (1, [4, 4, 4], 100)]) }
             let baseline = RandomJudgeBaseline.simulate(three, options: RandomJudgeOptions(repetitions: 100))
-            #expect(close(baseline[.fiveBest]?.mean, 0.008, 0.003))
+            #expect(close(baseline[.fiveBest]?.mean, 1.0 / 216, 0.002))
         }
 
         @Test func isReproducibleFromItsSeed() {

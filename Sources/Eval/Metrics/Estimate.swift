@@ -20,3 +20,18 @@ public struct Estimate: Codable, Hashable, Sendable {
         self.interval = interval
     }
 }
+
+extension Interval {
+    /// What a degenerate interval is shown as, in place of its bounds.
+    public static let notEstimable = "not estimable"
+
+    /// Whether the interval says anything about the spread. A percentile interval has zero width only when at least
+    /// 95 % of the resamples gave one same value (fewer than two distinct values between its percentiles): on a few
+    /// prompts, or prompts that all score alike, every resample looks the same, which is a lack of data, not
+    /// certainty ("[66.7, 66.7]" on 4 prompts). Such an interval is shown as not estimable and carries no claim.
+    public static func isEstimable(low: Double, high: Double) -> Bool {
+        high - low > 1e-12 * max(1, abs(low), abs(high))
+    }
+
+    public var isEstimable: Bool { Self.isEstimable(low: low, high: high) }
+}

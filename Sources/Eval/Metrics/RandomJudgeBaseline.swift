@@ -1,10 +1,14 @@
 public struct RandomJudgeOptions: Codable, Hashable, Sendable {
     public var repetitions: Int
     public var seed: UInt64
+    /// The scores the random judge draws from, uniformly: the judge's own scale. The rubric starts from 0 and the
+    /// structured grammar and the score parser allow 0–5 (`ScoreParser.scores`; a test keeps the two the same).
+    public var scores: ClosedRange<Int>
 
-    public init(repetitions: Int = 200, seed: UInt64 = 7) {
+    public init(repetitions: Int = 200, seed: UInt64 = 7, scores: ClosedRange<Int> = 0...5) {
         self.repetitions = repetitions
         self.seed = seed
+        self.scores = scores
     }
 }
 
@@ -25,15 +29,18 @@ public struct Spread: Codable, Hashable, Sendable {
 }
 
 /// What chance alone scores on the same prompts, so "78 % pairwise accuracy" can be read against the floor, which
-/// is not the textbook 50 %: on a 5-point scale a random judge ties (and ties count wrong), so with one sample it
-/// orders a pair right 40 % of the time, and its 5-best depends on k (1/5 with one sample, 1/125 with three).
-/// The random judge draws each of a reply's k samples (k as observed for that reply, all parsing) uniformly from
-/// {1, 2, 3, 4, 5} and averages them like the real judge; every metric is computed as for the real judge, on the
+/// is not the textbook 50 %: on the judge's 0–5 scale a random judge ties (and ties count wrong), so with one sample
+/// it orders a pair right (1 − 1/6)/2 ≈ 41.7 % of the time, and its 5-best depends on k (1/6 with one sample, 1/216
+/// with three). The random judge draws each of a reply's k samples (k as observed for that reply, all parsing)
+/// uniformly from the scores the judge can give (`RandomJudgeOptions.scores`, recorded in `scores`) and averages
+/// them like the real judge; every metric is computed as for the real judge, on the
 /// same prompts and human ranks, and its Monte-Carlo distribution over `repetitions` seeded repetitions is reported
 /// (`Spread`: mean, 2.5 and 97.5 percentiles).
 public struct RandomJudgeBaseline: Codable, Hashable, Sendable {
     public var repetitions: Int
     public var seed: UInt64
+    /// The scores drawn from (the options' `scores`), so a figure says which random judge it is.
+    public var scores: ClosedRange<Int>
     public var spreads: [RankedMetric: Spread]
 
     public subscript(metric: RankedMetric) -> Spread? {
@@ -48,7 +55,7 @@ public struct RandomJudgeBaseline: Codable, Hashable, Sendable {
             let randomised = used.map { prompt in
                 RankedPrompt(replies: prompt.replies.map { reply in
                     RankedReply(humanRank: reply.humanRank,
-                                scores: reply.scores.map { _ in Double(1 + generator.next(below: 5)) },
+                                scores: reply.scores.map { _ in Double(options.scores.lowerBound + generator.next(below: options.scores.count)) },
                                 length: reply.length)
                 })
             }
@@ -63,6 +70,6 @@ public struct RandomJudgeBaseline: Codable, Hashable, Sendable {
                           low: Bootstrap.percentile(sorted, 0.025), high: Bootstrap.percentile(sorted, 0.975),
                           defined: values.count)
         }
-        return RandomJudgeBaseline(repetitions: max(options.repetitions, 0), seed: options.seed, spreads: spreads)
+        return RandomJudgeBaseline(repetitions: max(options.repetitions, 0), seed: options.seed, scores: options.scores, spreads: spreads)
     }
 }

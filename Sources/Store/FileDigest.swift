@@ -7,6 +7,19 @@ public enum FileDigest {
     private struct Key: Hashable { let path: String; let size: Int64; let modified: Double }
     private static let cache = Mutex<[Key: String]>([:])
 
+    /// Every regular file under `folder` (recursively) with its size: what a run folder's copy, bundle and
+    /// collection count.
+    public static func regularFiles(under folder: String) -> [(url: URL, size: Int64)] {
+        var files: [(url: URL, size: Int64)] = []
+        let keys: [URLResourceKey] = [.isRegularFileKey, .fileSizeKey]
+        let enumerator = FileManager.default.enumerator(at: URL(fileURLWithPath: folder), includingPropertiesForKeys: keys)
+        while let url = enumerator?.nextObject() as? URL {
+            guard let values = try? url.resourceValues(forKeys: Set(keys)), values.isRegularFile == true else { continue }
+            files.append((url, Int64(values.fileSize ?? 0)))
+        }
+        return files
+    }
+
     /// (hex SHA-256, size in bytes) of a regular file.
     public static func sha256(_ path: String) throws -> (sha256: String, size: Int64) {
         let attributes: [FileAttributeKey: Any]

@@ -273,15 +273,8 @@ public enum GarbageCollector {
         return files
     }
 
+    /// A folder's bytes: its files only (a folder's own entry, a 4 KiB block, is not model bytes).
     static func folderBytes(_ path: String) -> Int64 {
-        let fm = FileManager.default
-        var total: Int64 = 0
-        for case let file as String in fm.enumerator(atPath: path) ?? FileManager.DirectoryEnumerator() {
-            // Files only: a folder's own entry size (a 4 KiB block) is not model bytes.
-            guard let attributes = try? fm.attributesOfItem(atPath: path + "/" + file),
-                  attributes[.type] as? FileAttributeType == .typeRegular else { continue }
-            total += (attributes[.size] as? Int64) ?? 0
-        }
-        return total
+        FileDigest.regularFiles(under: path).reduce(0) { $0 + $1.size }
     }
 }

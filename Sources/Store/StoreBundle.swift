@@ -72,17 +72,15 @@ public enum StoreBundle {
         // Member names relative to the store's folder: srlm-runs/NAME/…, NUL-separated for `tar -T`.
         let root = RunFolder.root(store: store.path)
         var members = Data()
-        let enumerator = FileManager.default.enumerator(at: URL(fileURLWithPath: root), includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey])
-        while let url = enumerator?.nextObject() as? URL {
-            guard let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey]), values.isRegularFile == true,
-                  let relative = RunFolder.relative(url.path, root: root) else { continue }
+        for (url, size) in FileDigest.regularFiles(under: root) {
+            guard let relative = RunFolder.relative(url.path, root: root) else { continue }
             if !weights && (owned.contains(relative) || FileDigest.weightExtensions.contains(url.pathExtension)) {
                 report.leftOut.append(relative)
                 continue
             }
             members.append(Data("srlm-runs/\(name)/\(relative)".utf8) + Data([0]))
             report.files += 1
-            report.bytes += Int64(values.fileSize ?? 0)
+            report.bytes += size
         }
         let list = stage.appendingPathComponent(".members")
         try members.write(to: list)

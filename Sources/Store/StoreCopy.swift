@@ -65,14 +65,8 @@ public enum StoreCopy {
 
     /// The files under `folder` and their bytes.
     static func count(_ folder: String) -> (files: Int, bytes: Int64) {
-        var files = 0, bytes: Int64 = 0
-        let enumerator = FileManager.default.enumerator(at: URL(fileURLWithPath: folder), includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey])
-        while let url = enumerator?.nextObject() as? URL {
-            guard let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey]), values.isRegularFile == true else { continue }
-            files += 1
-            bytes += Int64(values.fileSize ?? 0)
-        }
-        return (files, bytes)
+        let files = FileDigest.regularFiles(under: folder)
+        return (files.count, files.reduce(0) { $0 + $1.size })
     }
 
     /// A store file and run folder written under names beside their final ones, then renamed into place: the run

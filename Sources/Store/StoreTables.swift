@@ -123,8 +123,7 @@ public enum StoreTable: String, CaseIterable, Sendable, Codable {
                        c.config, c.metrics,
                        (SELECT json_group_array(json_object('path', f.path, 'format', f.format, 'sha256', f.sha256, 'size', f.size))
                         FROM checkpoint_file f WHERE f.checkpoint_id = c.id),
-                       (SELECT min(rd.iteration) FROM round_member m JOIN round rd ON rd.id = m.round_id
-                        WHERE m.checkpoint_id = c.id AND m.role = 'result'),
+                       (SELECT round FROM v_checkpoints WHERE checkpoint_id = c.id),  -- the view's definition of a checkpoint's round
                        c.created
                 FROM checkpoint c JOIN experiment e ON e.id = c.experiment_id LEFT JOIN checkpoint b ON b.id = c.base_id
                 WHERE ?1 IS NULL OR e.name = ?1 ORDER BY c.id

@@ -27,34 +27,40 @@ public enum ParquetWriter {
         }
     }
 
-    /// A version in `format`'s columns as the Parquet file `path`: the JSONL export goes to a temporary file beside
-    /// it, and pyarrow writes the Parquet file and renames it into place.
+    /// A version in `format`'s columns as the Parquet file `path`.
     public static func export(_ store: Store, version: DatasetVersion, format: ExportFormat, to path: String,
                               home: EngineHome) throws -> Written {
-        let jsonl = path + ".\(getpid()).jsonl"
-        defer { try? FileManager.default.removeItem(atPath: jsonl) }
-        _ = try Exporter.run(store, version: version, format: format, to: FileSink(path: jsonl))
-        let lineage = try store.read { try VersionLineage.of($0, version) }
-        return try convert([Job(source: jsonl, target: path, schema: nil, metadata: metadata(store, lineage))], home: home)[0]
+        try throughJSONL(path, home: home) { sink in
+            _ = try Exporter.run(store, version: version, format: format, to: sink)
+            return Job(source: sink.path, target: path, schema: nil,
+                       metadata: try metadata(store, try store.read { try VersionLineage.of($0, version) }))
+        }
     }
 
     /// A version as a table (every column and its lineage columns) in the Parquet file `path`.
     public static func exportTable(_ store: Store, version: DatasetVersion, to path: String, home: EngineHome) throws -> Written {
-        let jsonl = path + ".\(getpid()).jsonl"
-        defer { try? FileManager.default.removeItem(atPath: jsonl) }
-        let written = try TableExport.run(store, version: version, to: FileSink(path: jsonl))
-        return try convert([Job(source: jsonl, target: path, schema: written.columns,
-                                metadata: metadata(store, written.lineage!))], home: home)[0]
+        try throughJSONL(path, home: home) { sink in
+            let written = try TableExport.run(store, version: version, to: sink)
+            return Job(source: sink.path, target: path, schema: written.columns, metadata: try metadata(store, written.lineage!))
+        }
     }
 
     /// One of the store's tables (runs, checkpoints, the journal ...) in the Parquet file `path`.
     public static func exportTable(_ store: Store, table: StoreTable, experiment: String?, to path: String,
                                    home: EngineHome) throws -> Written {
+        try throughJSONL(path, home: home) { sink in
+            let written = try TableExport.run(store, table: table, experiment: experiment, to: sink)
+            return Job(source: sink.path, target: path, schema: written.columns,
+                       metadata: tableMetadata(store, table: table, experiment: experiment))
+        }
+    }
+
+    /// The JSONL export goes to a temporary file beside `path` (`write` fills it and names the job), and pyarrow
+    /// writes the Parquet file and renames it into place.
+    static func throughJSONL(_ path: String, home: EngineHome, _ write: (FileSink) throws -> Job) throws -> Written {
         let jsonl = path + ".\(getpid()).jsonl"
         defer { try? FileManager.default.removeItem(atPath: jsonl) }
-        let written = try TableExport.run(store, table: table, experiment: experiment, to: FileSink(path: jsonl))
-        return try convert([Job(source: jsonl, target: path, schema: written.columns,
-                                metadata: tableMetadata(store, table: table, experiment: experiment))], home: home)[0]
+        return try convert([try write(FileSink(path: jsonl))], home: home)[0]
     }
 
     /// The key-value metadata of a version's file: where it came from, so that the file can be traced back without
@@ -73,10 +79,6 @@ public enum ParquetWriter {
                    "srlm.version": Runs.toolVersion]
         if let experiment { out["srlm.experiment"] = experiment }
         return out
-    }
-
-    public static func convert(jsonl: String, to parquet: String, home: EngineHome) throws -> Written {
-        try convert([Job(source: jsonl, target: parquet, schema: nil, metadata: [:])], home: home)[0]
     }
 
     /// Converts every job in one interpreter; each target is published whole or not at all.
